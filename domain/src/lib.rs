@@ -1,0 +1,44 @@
+//! What the device and the server must agree on.
+//!
+//! Pure Rust, no I/O: compiled into the server and into the wasm app so that a
+//! rule (a score's range, a field's name in an error, the shape of a sync
+//! message) exists in exactly one place.
+
+pub mod ids;
+pub mod pain_assessment;
+pub mod patient;
+pub mod profession;
+pub mod sync;
+
+pub use ids::{AccountId, AssessmentId, DeviceId, PatientId};
+pub use pain_assessment::{AssessmentMode, PainAssessment, NRS_MAX};
+pub use patient::Patient;
+pub use profession::Profession;
+
+/// A rule a value broke, named by the field it concerns so that a form can
+/// put the message next to the right input and an API client can fix its call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// The field's name as it appears in the JSON of the sync protocol.
+    pub field: String,
+    /// A sentence in French a nurse can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error, located inside a list (`records[3].pain_now`).
+    pub fn within(self, prefix: &str) -> Self {
+        Self {
+            field: format!("{prefix}.{}", self.field),
+            message: self.message,
+        }
+    }
+}
