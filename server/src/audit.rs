@@ -1,0 +1,86 @@
+//! Every read and write of a patient's data leaves a row here: who, what,
+//! when, from which device. Rows are written in the same transaction as the
+//! write they record, so there is never a write without its trace.
+
+use crate::clock::now_ms;
+use crate::session::Session;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    SignIn,
+    SignInFailed,
+    SignOut,
+    ReadCaseload,
+    ReadRecords,
+    WriteRecord,
+    /// An attempt on a patient outside the person's care teams.
+    Denied,
+}
+
+impl Action {
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::SignIn => "sign_in",
+            Action::SignInFailed => "sign_in_failed",
+            Action::SignOut => "sign_out",
+            Action::ReadCaseload => "read_caseload",
+            Action::ReadRecords => "read_records",
+            Action::WriteRecord => "write_record",
+            Action::Denied => "denied",
+        }
+    }
+}
+
+pub struct AuditEvent<'a> {
+    pub action: Action,
+    pub patient_id: Option<&'a str>,
+    pub record_id: Option<&'a str>,
+    pub detail: &'a str,
+}
+
+impl<'a> AuditEvent<'a> {
+    pub fn new(action: Action) -> Self {
+        Self {
+            action,
+            patient_id: None,
+            record_id: None,
+            detail: "",
+        }
+    }
+    pub fn patient(mut self, id: &'a str) -> Self {
+        self.patient_id = Some(id);
+        self
+    }
+    pub fn record(mut self, id: &'a str) -> Self {
+        self.record_id = Some(id);
+        self
+    }
+    pub fn detail(mut self, detail: &'a str) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// Writes one audit row on the given connection (usually inside the
+/// transaction of the access it records).
+pub async fn record(
+    conn: &mut AnyConnection,
+    who: Option<&Session>,
+    event: AuditEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, account_id, device_id, action, patient_id, record_id, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(now_ms())
+    .bind(who.map(|s| s.account_id.to_string()))
+    .bind(who.map(|s| s.device_id.to_string()))
+    .bind(event.action.code())
+    .bind(event.patient_id)
+    .bind(event.record_id)
+    .bind(event.detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! One binary, two databases: the embedded SQLite file by default, PostgreSQL
+//! by URL. Both go through sqlx's `Any` driver with the same SQL (`$1`
+//! placeholders, `ON CONFLICT`, `RETURNING` work on both); each has its own
+//! migrations folder because their DDL differs.
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+use std::path::Path;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Database {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// The default: a SQLite file in `data/`, beside where the server is started.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/parcours.db";
+
+impl Database {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…");
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:")
+                    .split('?')
+                    .next()
+                    .unwrap_or_default();
+                if let Some(dir) = Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating the data folder {}", dir.display()))?;
+                }
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let options = AnyConnectOptions::from_str(&url)?;
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets pulls read while a push writes. FULL makes every
+                            // acknowledged commit survive a power cut, not only a crash.
+                            // The busy timeout queues writers instead of failing them.
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = FULL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 10000",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("opening SQLite at {path}"))?
+            }
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await
+                .context("connecting to PostgreSQL")?,
+        };
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies the migrations this binary carries; run at every start.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
+        }
+        .context("applying migrations")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! The one error type of the HTTP layer. Every failure a client can see
+//! becomes `{"error": "...", "field": "..."}` with the right status; what the
+//! client cannot act on (a database failure) goes to the log, not the body.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use parcours_domain::FieldError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or breaks a rule: 400 or 422, naming the field.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        status: StatusCode,
+        field: String,
+        message: String,
+    },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Signed in, but this is not theirs to do (a forged author, another device).
+    #[error("forbidden {field}: {message}")]
+    Forbidden { field: String, message: String },
+    /// Unknown, or outside the care team: the same answer, so that the
+    /// existence of a patient does not leak to someone outside their team.
+    #[error("not found {field}")]
+    NotFound { field: String, message: String },
+    #[error("conflict {field}: {message}")]
+    Conflict { field: String, message: String },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn invalid(field: FieldError) -> Self {
+        Self::Invalid {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            field: field.field,
+            message: field.message,
+        }
+    }
+
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            status: StatusCode::BAD_REQUEST,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn patient_not_found(field: impl Into<String>) -> Self {
+        Self::NotFound {
+            field: field.into(),
+            message: "Patient inconnu ou hors de vos équipes de soins.".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message, field) = match &self {
+            ApiError::Invalid {
+                status,
+                field,
+                message,
+            } => (*status, message.as_str(), Some(field.as_str())),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "Connexion requise.", None),
+            ApiError::BadCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "Identifiant ou mot de passe incorrect.",
+                None,
+            ),
+            ApiError::Forbidden { field, message } => (
+                StatusCode::FORBIDDEN,
+                message.as_str(),
+                Some(field.as_str()),
+            ),
+            ApiError::NotFound { field, message } => (
+                StatusCode::NOT_FOUND,
+                message.as_str(),
+                Some(field.as_str()),
+            ),
+            ApiError::Conflict { field, message } => {
+                (StatusCode::CONFLICT, message.as_str(), Some(field.as_str()))
+            }
+            ApiError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Erreur interne du serveur.",
+                    None,
+                )
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Erreur interne du serveur.",
+                    None,
+                )
+            }
+        };
+        (
+            status,
+            Json(Body {
+                error: message,
+                field,
+            }),
+        )
+            .into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,263 @@
+//! The append lane of the sync protocol (docs/sync-protocol.md, version 1).
+//!
+//! Push: records made on a device are inserted once, whatever the number of
+//! retries (`ON CONFLICT (id) DO NOTHING`). Pull: records come back in the
+//! order of the sync clock (see the migration), in pages, from a cursor.
+
+use crate::audit::{self, Action, AuditEvent};
+use crate::care_team;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::json::JsonBody;
+use crate::pain_assessment::{self, mode_code};
+use crate::session::Session;
+use crate::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use parcours_domain::sync::{
+    Cursor, PullResponse, PushRequest, PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+
+/// `POST /api/sync/push`.
+pub async fn push(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(request): JsonBody<PushRequest>,
+) -> ApiResult<Json<PushResponse>> {
+    request.validate().map_err(ApiError::invalid)?;
+
+    // A device speaks only for the account and the device of its session.
+    for (i, record) in request.records.iter().enumerate() {
+        let Record::PainAssessment(a) = record;
+        if a.author_id != session.account_id {
+            return Err(ApiError::Forbidden {
+                field: format!("records[{i}].author_id"),
+                message: "L'auteur doit être la personne connectée.".into(),
+            });
+        }
+        if a.device_id != session.device_id {
+            return Err(ApiError::Forbidden {
+                field: format!("records[{i}].device_id"),
+                message: "L'appareil doit être celui de la session.".into(),
+            });
+        }
+    }
+    // Access is checked before anything is written; a refusal writes nothing
+    // but its audit row.
+    let mut checked = BTreeSet::new();
+    for (i, record) in request.records.iter().enumerate() {
+        let Record::PainAssessment(a) = record;
+        let patient = a.patient_id.to_string();
+        if checked.insert(patient.clone()) {
+            care_team::require_member(
+                &state,
+                &session,
+                &patient,
+                &format!("records[{i}].patient_id"),
+            )
+            .await?;
+        }
+    }
+    if request.records.is_empty() {
+        return Ok(Json(PushResponse {
+            acknowledged: vec![],
+        }));
+    }
+
+    let mut tx = state.db.pool.begin().await?;
+    // Take the clock's row lock first: it orders this transaction after every
+    // other writer (see the migration), and on SQLite it makes this a write
+    // transaction from its first statement, so it never has to upgrade.
+    let count =
+        i64::try_from(request.records.len()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let top: i64 =
+        sqlx::query_scalar("UPDATE sync_clock SET value = value + $1 WHERE id = 1 RETURNING value")
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
+    let received_at = now_ms();
+    let mut acknowledged = Vec::with_capacity(request.records.len());
+    for (i, record) in request.records.iter().enumerate() {
+        let Record::PainAssessment(a) = record;
+        let seq = top - count + 1 + i as i64;
+        let id = a.id.to_string();
+        if let Some(amended) = a.amends {
+            let amended_patient: Option<String> =
+                sqlx::query_scalar("SELECT patient_id FROM pain_assessments WHERE id = $1")
+                    .bind(amended.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if amended_patient.as_deref() != Some(a.patient_id.to_string().as_str()) {
+                return Err(ApiError::Invalid {
+                    status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    field: format!("records[{i}].amends"),
+                    message: "L'évaluation corrigée est inconnue pour ce patient.".into(),
+                });
+            }
+        }
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO pain_assessments ({}, seq, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (id) DO NOTHING",
+            pain_assessment::COLUMNS
+        ))
+        .bind(&id)
+        .bind(a.patient_id.to_string())
+        .bind(a.author_id.to_string())
+        .bind(a.device_id.to_string())
+        .bind(a.recorded_at)
+        .bind(mode_code(a.mode))
+        .bind(i64::from(a.pain_now))
+        .bind(i64::from(a.pain_average_24h))
+        .bind(i64::from(a.pain_worst_24h))
+        .bind(&a.location)
+        .bind(&a.note)
+        .bind(a.amends.map(|x| x.to_string()))
+        .bind(seq)
+        .bind(received_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            // A retry of a record already stored is acknowledged again; an id
+            // already used by someone else's record is not a retry.
+            let owner: Option<String> =
+                sqlx::query_scalar("SELECT author_id FROM pain_assessments WHERE id = $1")
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if owner.as_deref() != Some(session.account_id.to_string().as_str()) {
+                return Err(ApiError::Conflict {
+                    field: format!("records[{i}].id"),
+                    message: "Cet identifiant est déjà celui d'un autre enregistrement.".into(),
+                });
+            }
+        } else {
+            audit::record(
+                &mut tx,
+                Some(&session),
+                AuditEvent::new(Action::WriteRecord)
+                    .patient(&a.patient_id.to_string())
+                    .record(&id)
+                    .detail("pain_assessment"),
+            )
+            .await?;
+        }
+        acknowledged.push(a.id.0);
+    }
+    // Only a committed push is acknowledged: the answer leaves after this line.
+    tx.commit().await?;
+    Ok(Json(PushResponse { acknowledged }))
+}
+
+#[derive(Deserialize)]
+pub struct PullQuery {
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+fn parse_cursor(cursor: Option<&str>) -> ApiResult<i64> {
+    match cursor.filter(|c| !c.is_empty()) {
+        None => Ok(0),
+        Some(c) => c.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            ApiError::bad_request(
+                "cursor",
+                "Curseur invalide : renvoyez celui que le serveur a donné.",
+            )
+        }),
+    }
+}
+
+/// `GET /api/sync/pull?cursor=…&limit=…`.
+pub async fn pull(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> ApiResult<Json<PullResponse>> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    let after = parse_cursor(query.cursor.as_deref())?;
+    let limit = query.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    if limit == 0 || limit > MAX_PULL_LIMIT {
+        return Err(ApiError::bad_request(
+            "limit",
+            format!("La taille de page va de 1 à {MAX_PULL_LIMIT}."),
+        ));
+    }
+
+    let mut tx = state.db.pool.begin().await?;
+    // One more row than asked tells whether another page is waiting.
+    let rows: Vec<(i64, pain_assessment::Row)> = sqlx::query_as::<_, SeqRow>(&format!(
+        "SELECT a.seq, {} FROM pain_assessments a
+         JOIN care_team_members m ON m.patient_id = a.patient_id
+         WHERE m.account_id = $1 AND m.ended_at IS NULL AND a.seq > $2
+         ORDER BY a.seq LIMIT $3",
+        pain_assessment::COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(session.account_id.to_string())
+    .bind(after)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.seq, r.row))
+    .collect();
+
+    let has_more = rows.len() > limit as usize;
+    let page: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let next = page.last().map(|(seq, _)| *seq).unwrap_or(after);
+    let patients: BTreeSet<String> = page
+        .iter()
+        .map(|(_, r)| r.patient_id().to_string())
+        .collect();
+    for patient in &patients {
+        audit::record(
+            &mut tx,
+            Some(&session),
+            AuditEvent::new(Action::ReadRecords)
+                .patient(patient)
+                .detail("sync_pull"),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let records = page
+        .into_iter()
+        .map(|(_, row)| row.into_domain().map(Record::PainAssessment))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(PullResponse {
+        records,
+        next_cursor: Cursor(next.to_string()),
+        has_more,
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct SeqRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: pain_assessment::Row,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_non_negative_numbers_or_absent() {
+        assert_eq!(parse_cursor(None).unwrap(), 0);
+        assert_eq!(parse_cursor(Some("")).unwrap(), 0);
+        assert_eq!(parse_cursor(Some("42")).unwrap(), 42);
+        for bad in ["-1", "abc", "1.5", "99999999999999999999"] {
+            assert!(parse_cursor(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}
