@@ -1,1 +1,69 @@
+//! Parcours on the phone: a Leptos app (client-side rendered) over the
+//! device store, with the sync client beside it.
 
+mod api;
+mod components;
+mod device_store;
+mod format;
+mod pages;
+mod session;
+mod sync;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use parcours_domain::session::Me;
+use std::time::Duration;
+use sync::SyncState;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Who is signed in; `None` shows the sign-in page.
+#[derive(Clone, Copy)]
+pub struct Auth(pub RwSignal<Option<Me>>);
+
+/// How often the app syncs by itself while open.
+const SYNC_EVERY: Duration = Duration::from_secs(30);
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let auth = Auth(RwSignal::new(session::current()));
+    let sync_state = SyncState::new();
+    provide_context(auth);
+    provide_context(sync_state);
+
+    // Start-up: show what the device holds at once, then sync in the background.
+    if let Some(me) = auth.0.get_untracked() {
+        leptos::task::spawn_local(async move {
+            sync::load_state(sync_state, me.account_id).await;
+            sync::sync_now(sync_state, me.account_id).await;
+        });
+    }
+    let trigger = move || {
+        if let Some(me) = auth.0.get_untracked() {
+            leptos::task::spawn_local(sync::sync_now(sync_state, me.account_id));
+        }
+    };
+    let _ = window_event_listener(leptos::ev::online, move |_| trigger());
+    let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if document().visibility_state() == web_sys::VisibilityState::Visible {
+            trigger();
+        }
+    });
+    let _ = set_interval_with_handle(trigger, SYNC_EVERY);
+
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <main><p>"Page introuvable."</p></main> }>
+                <Route path=path!("/connexion") view=pages::sign_in::SignIn/>
+                <Route path=path!("/") view=pages::caseload::Caseload/>
+                <Route path=path!("/patients/:id") view=pages::patient::PatientPage/>
+            </Routes>
+        </Router>
+    }
+}

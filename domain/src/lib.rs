@@ -8,6 +8,7 @@ pub mod ids;
 pub mod pain_assessment;
 pub mod patient;
 pub mod profession;
+pub mod session;
 pub mod sync;
 
 pub use ids::{AccountId, AssessmentId, DeviceId, PatientId};

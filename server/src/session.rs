@@ -18,9 +18,9 @@ use axum::http::request::Parts;
 use axum::Json;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
+use parcours_domain::session::{Me, SignInRequest};
 use parcours_domain::{AccountId, DeviceId, Profession};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub const COOKIE_NAME: &str = "parcours_session";
@@ -95,27 +95,6 @@ impl FromRequestParts<AppState> for Session {
             profession,
         })
     }
-}
-
-#[derive(Deserialize)]
-pub struct SignInRequest {
-    pub username: String,
-    pub password: String,
-    /// The id this browser made for itself; bound to the session so every
-    /// audit row says which device acted.
-    pub device_id: DeviceId,
-}
-
-/// What the app keeps about who is signed in.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct Me {
-    pub account_id: AccountId,
-    pub device_id: DeviceId,
-    pub display_name: String,
-    pub profession: String,
-    pub profession_label: String,
-    pub session_expires_at: i64,
-    pub offline_grace_ms: i64,
 }
 
 fn profession_label(code: &str) -> String {

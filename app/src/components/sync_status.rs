@@ -1,0 +1,42 @@
+//! The honest line about sync: how many records wait on this device, when
+//! the last sync succeeded, and what went wrong if something did.
+
+use crate::format;
+use crate::sync::{self, SyncState, SyncStatus};
+use crate::Auth;
+use leptos::prelude::*;
+
+#[component]
+pub fn SyncStatusBar() -> impl IntoView {
+    let state = expect_context::<SyncState>();
+    let auth = expect_context::<Auth>();
+    let pending = move || format!("{} en attente", state.pending.get());
+    let last = move || match state.last_sync_at.get() {
+        Some(ms) => format!("Dernière synchronisation : {}", format::date_time(ms)),
+        None => "Jamais synchronisé".to_string(),
+    };
+    let status = move || match state.status.get() {
+        SyncStatus::Idle => None,
+        SyncStatus::Syncing => Some("Synchronisation…".to_string()),
+        SyncStatus::Unreachable => Some("Hors ligne : les enregistrements restent sur l'appareil.".to_string()),
+        SyncStatus::SessionExpired => Some("Session expirée : reconnectez-vous pour envoyer.".to_string()),
+        SyncStatus::Failed(message) => Some(format!("Échec de la synchronisation : {message}")),
+    };
+    let sync_now = move |_| {
+        if let Some(me) = auth.0.get_untracked() {
+            leptos::task::spawn_local(sync::sync_now(state, me.account_id));
+        }
+    };
+    view! {
+        <section class="sync" aria-label="Synchronisation">
+            <div role="status" aria-live="polite" class="sync-text">
+                <p class="pending" class:has-pending=move || state.pending.get() != 0>{pending}</p>
+                <p class="last">{last}</p>
+                {move || status().map(|s| view! { <p class="state">{s}</p> })}
+            </div>
+            <button type="button" on:click=sync_now disabled=move || state.status.get() == SyncStatus::Syncing>
+                "Synchroniser"
+            </button>
+        </section>
+    }
+}

@@ -1,0 +1,51 @@
+use crate::components::header::Header;
+use crate::format;
+use crate::pages::require_sign_in;
+use crate::sync::{self, SyncState};
+use crate::Auth;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// "Mes patients": the patients whose care team the person is in, from the device.
+#[component]
+pub fn Caseload() -> impl IntoView {
+    require_sign_in();
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let patients = LocalResource::new(move || {
+        state.data_version.track();
+        let me = auth.0.get();
+        async move {
+            let me = me?;
+            let store = sync::store(me.account_id).await.ok()?;
+            store.patients().await.ok()
+        }
+    });
+    view! {
+        <Header/>
+        <main>
+            <h1>"Mes patients"</h1>
+            {move || match patients.get().flatten() {
+                None => view! { <p>"Chargement…"</p> }.into_any(),
+                Some(list) if list.is_empty() => view! {
+                    <p>"Aucun patient sur cet appareil pour l'instant. Ils apparaîtront après la prochaine synchronisation."</p>
+                }.into_any(),
+                Some(list) => view! {
+                    <ul class="cards" aria-label="Patients">
+                        {list.into_iter().map(|p| {
+                            let href = format!("/patients/{}", p.id);
+                            view! {
+                                <li>
+                                    <A href=href attr:class="card">
+                                        <span class="card-title">{p.display_name()}</span>
+                                        <span class="card-meta">{format!("né·e le {} · {}", format::birth_date(&p.birth_date), p.town)}</span>
+                                    </A>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,19 @@
+pub mod caseload;
+pub mod patient;
+pub mod sign_in;
+
+use crate::Auth;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+/// Sends the person to the sign-in page when nobody is signed in (or the
+/// offline grace is over).
+pub fn require_sign_in() {
+    let auth = expect_context::<Auth>();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if auth.0.get().is_none() {
+            navigate("/connexion", Default::default());
+        }
+    });
+}

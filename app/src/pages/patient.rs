@@ -1,0 +1,205 @@
+//! One patient: record a pain assessment (saved on the device at once) and
+//! read the assessments the care team recorded.
+
+use crate::components::header::Header;
+use crate::device_store::StoredAssessment;
+use crate::format;
+use crate::pages::require_sign_in;
+use crate::session::now_ms;
+use crate::sync::{self, SyncState};
+use crate::Auth;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use parcours_domain::pain_assessment::{nrs_band_fr, parse_nrs};
+use parcours_domain::{AssessmentId, AssessmentMode, FieldError, PainAssessment, PatientId};
+
+#[component]
+pub fn PatientPage() -> impl IntoView {
+    require_sign_in();
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let params = use_params_map();
+    let patient_id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<PatientId>().ok()));
+
+    let data = LocalResource::new(move || {
+        state.data_version.track();
+        let me = auth.0.get();
+        let id = patient_id();
+        async move {
+            let (me, id) = (me?, id?);
+            let store = sync::store(me.account_id).await.ok()?;
+            let patient = store.patient(id).await.ok()??;
+            let assessments = store.assessments_for(id).await.ok()?;
+            Some((patient, assessments))
+        }
+    });
+
+    view! {
+        <Header/>
+        <main>
+            <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
+            {move || match data.get() {
+                None => view! { <p>"Chargement…"</p> }.into_any(),
+                Some(None) => view! { <p>"Patient introuvable sur cet appareil."</p> }.into_any(),
+                Some(Some((patient, assessments))) => view! {
+                    <h1>{patient.display_name()}</h1>
+                    <p class="card-meta">{format!("né·e le {} · {}", format::birth_date(&patient.birth_date), patient.town)}</p>
+                    <AssessmentForm patient_id=patient.id/>
+                    <AssessmentList assessments=assessments/>
+                }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// The three 0–10 scores and the two texts, as typed.
+#[derive(Clone, Copy)]
+struct Fields {
+    pain_now: RwSignal<String>,
+    pain_average_24h: RwSignal<String>,
+    pain_worst_24h: RwSignal<String>,
+    location: RwSignal<String>,
+    note: RwSignal<String>,
+}
+
+#[component]
+fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let fields = Fields {
+        pain_now: RwSignal::new(String::new()),
+        pain_average_24h: RwSignal::new(String::new()),
+        pain_worst_24h: RwSignal::new(String::new()),
+        location: RwSignal::new(String::new()),
+        note: RwSignal::new(String::new()),
+    };
+    let error = RwSignal::new(None::<FieldError>);
+    let saved = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let Some(me) = auth.0.get_untracked() else { return };
+        // The same rules the server applies, checked before anything is saved.
+        let build = || -> Result<PainAssessment, FieldError> {
+            let assessment = PainAssessment {
+                id: AssessmentId::new(),
+                patient_id,
+                recorded_at: now_ms(),
+                author_id: me.account_id,
+                device_id: me.device_id,
+                mode: AssessmentMode::Interview,
+                pain_now: parse_nrs("pain_now", &fields.pain_now.get_untracked())?,
+                pain_average_24h: parse_nrs("pain_average_24h", &fields.pain_average_24h.get_untracked())?,
+                pain_worst_24h: parse_nrs("pain_worst_24h", &fields.pain_worst_24h.get_untracked())?,
+                location: fields.location.get_untracked().trim().to_string(),
+                note: fields.note.get_untracked().trim().to_string(),
+                amends: None,
+            };
+            assessment.validate()?;
+            Ok(assessment)
+        };
+        let assessment = match build() {
+            Ok(a) => a,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let stored = match sync::store(me.account_id).await {
+                Ok(store) => store.record_assessment(&assessment).await,
+                Err(e) => Err(e),
+            };
+            match stored {
+                Ok(()) => {
+                    for f in [fields.pain_now, fields.pain_average_24h, fields.pain_worst_24h, fields.location, fields.note] {
+                        f.set(String::new());
+                    }
+                    saved.set(true);
+                    state.pending.update(|n| *n += 1);
+                    state.store_changed();
+                    sync::sync_now(state, me.account_id).await;
+                }
+                Err(e) => error.set(Some(FieldError::new("device", format!("Non enregistré : {e}")))),
+            }
+        });
+    };
+
+    let message_for = move |field: &'static str| {
+        move || error.get().filter(|e| e.field == field).map(|e| e.message)
+    };
+    let score_input = move |id: &'static str, label: &'static str, value: RwSignal<String>| {
+        let described = format!("{id}-error");
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id name=id type="number" inputmode="numeric" min="0" max="10" step="1"
+                    aria-invalid=move || if message_for(id)().is_some() { "true" } else { "false" }
+                    aria-describedby=described.clone()
+                    prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
+                <p id=described class="error" role="alert">{message_for(id)}</p>
+            </div>
+        }
+    };
+
+    view! {
+        <section aria-labelledby="new-assessment">
+            <h2 id="new-assessment">"Nouvelle évaluation de la douleur"</h2>
+            <p class="hint">"Échelle numérique : 0 = pas de douleur, 10 = douleur maximale imaginable."</p>
+            <form on:submit=submit novalidate>
+                {score_input("pain_now", "Douleur actuelle (0 à 10)", fields.pain_now)}
+                {score_input("pain_average_24h", "Douleur moyenne sur 24 h (0 à 10)", fields.pain_average_24h)}
+                {score_input("pain_worst_24h", "Douleur maximale sur 24 h (0 à 10)", fields.pain_worst_24h)}
+                <div class="field">
+                    <label for="location">"Localisation"</label>
+                    <input id="location" name="location" prop:value=fields.location
+                        on:input=move |ev| fields.location.set(event_target_value(&ev))/>
+                    <p class="error" role="alert">{message_for("location")}</p>
+                </div>
+                <div class="field">
+                    <label for="note">"Note"</label>
+                    <textarea id="note" name="note" rows="3" prop:value=fields.note
+                        on:input=move |ev| fields.note.set(event_target_value(&ev))></textarea>
+                    <p class="error" role="alert">{message_for("note")}</p>
+                </div>
+                <p class="error" role="alert">{message_for("device")}</p>
+                <button type="submit">"Enregistrer l'évaluation"</button>
+                {move || saved.get().then(|| view! {
+                    <p class="saved" role="status">"Évaluation enregistrée sur l'appareil."</p>
+                })}
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn AssessmentList(assessments: Vec<StoredAssessment>) -> impl IntoView {
+    let count = assessments.len();
+    view! {
+        <section aria-labelledby="assessments">
+            <h2 id="assessments">{format!("Évaluations ({count})")}</h2>
+            {(count == 0).then(|| view! { <p>"Aucune évaluation pour l'instant."</p> })}
+            <ul class="assessments" aria-label="Évaluations de la douleur">
+                {assessments.into_iter().map(|s| {
+                    let a = s.assessment;
+                    let sync_label = if s.pending { "Sur l'appareil uniquement — en attente d'envoi" } else { "Envoyée" };
+                    view! {
+                        <li class="assessment" class:pending=s.pending>
+                            <p class="when">{format::date_time(a.recorded_at)}</p>
+                            <p class="scores">
+                                {format!("Douleur actuelle {}/10 ({}) · moyenne 24 h {}/10 · maximale 24 h {}/10",
+                                    a.pain_now, nrs_band_fr(a.pain_now), a.pain_average_24h, a.pain_worst_24h)}
+                            </p>
+                            {(!a.location.is_empty()).then(|| view! { <p>{format!("Localisation : {}", a.location)}</p> })}
+                            {(!a.note.is_empty()).then(|| view! { <p class="note">{a.note.clone()}</p> })}
+                            <p class="sync-state">{sync_label}</p>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,68 @@
+use crate::api::{self, ApiError};
+use crate::sync::{self, SyncState};
+use crate::{session, Auth};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use parcours_domain::session::SignInRequest;
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if username.get_untracked().trim().is_empty() || password.get_untracked().is_empty() {
+            error.set(Some("Indiquez votre identifiant et votre mot de passe.".into()));
+            return;
+        }
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let request = SignInRequest {
+                username: username.get_untracked(),
+                password: password.get_untracked(),
+                device_id: session::device_id(),
+            };
+            match api::sign_in(&request).await {
+                Ok(me) => {
+                    session::remember(&me);
+                    let account = me.account_id;
+                    auth.0.set(Some(me));
+                    error.set(None);
+                    sync::load_state(state, account).await;
+                    navigate("/", Default::default());
+                    sync::sync_now(state, account).await;
+                }
+                Err(ApiError::Unreachable) => error.set(Some(
+                    "Serveur injoignable : la première connexion demande du réseau.".into(),
+                )),
+                Err(ApiError::Unauthenticated) => error.set(Some("Identifiant ou mot de passe incorrect.".into())),
+                Err(ApiError::Refused { message, .. }) => error.set(Some(message)),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <main class="sign-in">
+            <h1>"Parcours"</h1>
+            <p class="tagline">"Coordination des parcours de soins de la CPTS"</p>
+            <form on:submit=submit novalidate>
+                <label for="username">"Identifiant"</label>
+                <input id="username" name="username" autocomplete="username" autocapitalize="none"
+                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
+                <label for="password">"Mot de passe"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password"
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                {move || error.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
+                <button type="submit" disabled=busy>"Se connecter"</button>
+            </form>
+        </main>
+    }
+}

@@ -1,0 +1,50 @@
+//! Who is signed in on this device, kept in localStorage so the app opens
+//! offline. The device may show patient data without reaching the server for
+//! `offline_grace_ms` (7 days, set by the server) after its last contact; past
+//! that, the person must sign in again. Records waiting to be sent are kept
+//! in IndexedDB whatever happens here.
+
+use gloo_storage::{LocalStorage, Storage};
+use parcours_domain::session::Me;
+use parcours_domain::DeviceId;
+
+const DEVICE_ID_KEY: &str = "parcours.device_id";
+const ME_KEY: &str = "parcours.me";
+const LAST_CONTACT_KEY: &str = "parcours.last_server_contact";
+
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// This browser's id, made once and kept.
+pub fn device_id() -> DeviceId {
+    if let Ok(id) = LocalStorage::get::<DeviceId>(DEVICE_ID_KEY) {
+        return id;
+    }
+    let id = DeviceId(uuid::Uuid::new_v4());
+    // If storage is unavailable the id lives for this page only: the server
+    // still binds it to the session, so audit rows stay consistent.
+    let _ = LocalStorage::set(DEVICE_ID_KEY, id);
+    id
+}
+
+pub fn remember(me: &Me) {
+    let _ = LocalStorage::set(ME_KEY, me);
+    mark_server_contact();
+}
+
+pub fn forget() {
+    LocalStorage::delete(ME_KEY);
+    LocalStorage::delete(LAST_CONTACT_KEY);
+}
+
+pub fn mark_server_contact() {
+    let _ = LocalStorage::set(LAST_CONTACT_KEY, now_ms());
+}
+
+/// The person signed in on this device, unless the offline grace is over.
+pub fn current() -> Option<Me> {
+    let me: Me = LocalStorage::get(ME_KEY).ok()?;
+    let last: i64 = LocalStorage::get(LAST_CONTACT_KEY).unwrap_or(0);
+    (now_ms() - last <= me.offline_grace_ms).then_some(me)
+}

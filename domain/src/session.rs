@@ -1,0 +1,30 @@
+//! Signing in: what the app sends and what it keeps about who is signed in.
+
+use crate::{AccountId, DeviceId};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/session`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+    /// The id this browser made for itself; bound to the session so every
+    /// audit row says which device acted.
+    pub device_id: DeviceId,
+}
+
+/// Who is signed in, as the server confirmed it. The app keeps it so that it
+/// can open offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub account_id: AccountId,
+    pub device_id: DeviceId,
+    pub display_name: String,
+    pub profession: String,
+    pub profession_label: String,
+    /// When the server will stop accepting this session (ms since epoch).
+    pub session_expires_at: i64,
+    /// How long the device may go on showing patient data without reaching
+    /// the server, in milliseconds.
+    pub offline_grace_ms: i64,
+}

@@ -1,0 +1,112 @@
+# Shared by run.sh, test.sh and bench scripts: install what is missing, build
+# the app. Every install is skipped when the right version is already there.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+DIST="$ROOT/dist"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=0
+apt_install() {
+  # Installs the Debian packages that are not installed yet.
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_tools() {
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+    || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+  local want; want="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    log "installing wasm-bindgen-cli $want (a few minutes, once)"
+    # Not --locked: the registry lacks one of its locked dependencies.
+    cargo install -q wasm-bindgen-cli --version "$want"
+  fi
+  # binaryen 116 from crates.io; never Debian's binaryen 108, whose -Oz output
+  # fails in Chromium.
+  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "116" ]; then
+    log "installing wasm-opt 0.116.1 (about ten minutes, once)"
+    cargo install -q wasm-opt --version 0.116.1 --locked
+  fi
+  command -v brotli >/dev/null || apt_install brotli
+}
+
+ensure_browser() {
+  apt_install chromium chromium-driver
+}
+
+ensure_node_modules() {
+  command -v node >/dev/null || apt_install nodejs npm
+  if [ ! -d "$ROOT/e2e/node_modules/playwright-core" ]; then
+    log "installing the e2e packages (playwright-core drives Debian's Chromium; no browser download)"
+    (cd "$ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_sqlite_cli() {
+  command -v sqlite3 >/dev/null || apt_install sqlite3
+}
+
+# Builds the app in release into dist/: wasm, JS glue and CSS under content-hashed
+# names, index.html and sw.js pointing at them, brotli and gzip twins for the server.
+build_app() {
+  ensure_wasm_tools
+  log "building the app (release, wasm32)"
+  cargo build --release --locked --target wasm32-unknown-unknown -p app
+  local stage; stage="$(mktemp -d)"
+  wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name app \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/app.wasm"
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    -o "$stage/app_bg.opt.wasm" "$stage/app_bg.wasm"
+  mv "$stage/app_bg.opt.wasm" "$stage/app_bg.wasm"
+
+  rm -rf "$DIST"; mkdir -p "$DIST/pkg"
+  local h_wasm h_js h_css
+  h_wasm="$(sha256sum "$stage/app_bg.wasm" | cut -c1-16)"
+  h_js="$(sha256sum "$stage/app.js" | cut -c1-16)"
+  h_css="$(sha256sum "$ROOT/public/style.css" | cut -c1-16)"
+  local wasm="app-$h_wasm.wasm" js="app-$h_js.js" css="style-$h_css.css"
+  cp "$stage/app_bg.wasm" "$DIST/pkg/$wasm"
+  cp "$stage/app.js" "$DIST/pkg/$js"
+  cp "$ROOT/public/style.css" "$DIST/pkg/$css"
+  rm -rf "$stage"
+  cp -r "$ROOT/public/icons" "$ROOT/public/manifest.webmanifest" "$DIST/"
+  sed -e "s/@WASM@/$wasm/g" -e "s/@JS@/$js/g" -e "s/@CSS@/$css/g" "$ROOT/public/index.html" > "$DIST/index.html"
+
+  local version precache
+  version="$(cat "$DIST/index.html" "$DIST/pkg/"* "$ROOT/public/sw.js" | sha256sum | cut -c1-16)"
+  precache="['/', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png', '/pkg/$js', '/pkg/$wasm', '/pkg/$css']"
+  sed -e "s|@VERSION@|$version|" -e "s|@PRECACHE@|$precache|" "$ROOT/public/sw.js" > "$DIST/sw.js"
+
+  for f in "$DIST/index.html" "$DIST/sw.js" "$DIST/manifest.webmanifest" "$DIST/pkg/"*; do
+    brotli -q 11 -f -k "$f"
+    gzip -9 -f -k "$f"
+  done
+  log "app built in $DIST (build $version)"
+}
+
+build_server() {
+  log "building the server"
+  cargo build --release --locked -p parcours-server
+}
