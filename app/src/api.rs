@@ -18,7 +18,11 @@ pub enum ApiError {
     Unauthenticated,
     /// The server refused the request and said why.
     #[error("{message}")]
-    Refused { status: u16, field: Option<String>, message: String },
+    Refused {
+        status: u16,
+        field: Option<String>,
+        message: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -40,7 +44,9 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
             Err(ApiError::Refused {
                 status,
                 field: body.as_ref().and_then(|b| b.field.clone()),
-                message: body.map(|b| b.error).unwrap_or_else(|| format!("erreur {status}")),
+                message: body
+                    .map(|b| b.error)
+                    .unwrap_or_else(|| format!("erreur {status}")),
             })
         }
     }
@@ -51,12 +57,20 @@ fn unreachable(_: gloo_net::Error) -> ApiError {
 }
 
 pub async fn sign_in(request: &SignInRequest) -> Result<Me, ApiError> {
-    let res = Request::post("/api/session").json(request).map_err(unreachable)?.send().await.map_err(unreachable)?;
+    let res = Request::post("/api/session")
+        .json(request)
+        .map_err(unreachable)?
+        .send()
+        .await
+        .map_err(unreachable)?;
     read(res).await
 }
 
 pub async fn sign_out() -> Result<(), ApiError> {
-    let res = Request::delete("/api/session").send().await.map_err(unreachable)?;
+    let res = Request::delete("/api/session")
+        .send()
+        .await
+        .map_err(unreachable)?;
     match res.status() {
         200..=299 | 401 => Ok(()),
         _ => read::<serde_json::Value>(res).await.map(|_| ()),
@@ -64,11 +78,22 @@ pub async fn sign_out() -> Result<(), ApiError> {
 }
 
 pub async fn caseload() -> Result<Vec<Patient>, ApiError> {
-    read(Request::get("/api/caseload").send().await.map_err(unreachable)?).await
+    read(
+        Request::get("/api/caseload")
+            .send()
+            .await
+            .map_err(unreachable)?,
+    )
+    .await
 }
 
 pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
-    let res = Request::post("/api/sync/push").json(request).map_err(unreachable)?.send().await.map_err(unreachable)?;
+    let res = Request::post("/api/sync/push")
+        .json(request)
+        .map_err(unreachable)?
+        .send()
+        .await
+        .map_err(unreachable)?;
     read(res).await
 }
 

@@ -71,7 +71,9 @@ impl DeviceStore {
             .with_version(VERSION)
             .with_on_upgrade_needed(|event, db| {
                 if event.old_version() < 1.0 {
-                    db.create_object_store(PATIENTS).with_key_path(KeyPath::One("id")).build()?;
+                    db.create_object_store(PATIENTS)
+                        .with_key_path(KeyPath::One("id"))
+                        .build()?;
                     let assessments = db
                         .create_object_store(ASSESSMENTS)
                         .with_key_path(KeyPath::One("id"))
@@ -79,7 +81,9 @@ impl DeviceStore {
                     assessments
                         .create_index(ASSESSMENTS_BY_PATIENT, KeyPath::One("patient_id"))
                         .build()?;
-                    db.create_object_store(OUTBOX).with_key_path(KeyPath::One("id")).build()?;
+                    db.create_object_store(OUTBOX)
+                        .with_key_path(KeyPath::One("id"))
+                        .build()?;
                     db.create_object_store(META).build()?;
                 }
                 Ok(())
@@ -91,8 +95,10 @@ impl DeviceStore {
     pub async fn patients(&self) -> StoreResult<Vec<Patient>> {
         let tx = self.db.transaction(PATIENTS).build()?;
         let store = tx.object_store(PATIENTS)?;
-        let mut patients: Vec<Patient> = store.get_all().serde()?.await?.collect::<Result<_, _>>()?;
-        patients.sort_by(|a, b| (&a.family_name, &a.given_name).cmp(&(&b.family_name, &b.given_name)));
+        let mut patients: Vec<Patient> =
+            store.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        patients
+            .sort_by(|a, b| (&a.family_name, &a.given_name).cmp(&(&b.family_name, &b.given_name)));
         Ok(patients)
     }
 
@@ -105,7 +111,11 @@ impl DeviceStore {
     /// The caseload as the server last gave it, replacing the previous one in
     /// one transaction (a patient who left the care team disappears).
     pub async fn replace_patients(&self, patients: &[Patient]) -> StoreResult<()> {
-        let tx = self.db.transaction(PATIENTS).with_mode(TransactionMode::Readwrite).build()?;
+        let tx = self
+            .db
+            .transaction(PATIENTS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
         let store = tx.object_store(PATIENTS)?;
         store.clear()?.await?;
         for p in patients {
@@ -123,7 +133,10 @@ impl DeviceStore {
             .transaction([ASSESSMENTS, OUTBOX])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        tx.object_store(ASSESSMENTS)?.put(assessment).serde()?.await?;
+        tx.object_store(ASSESSMENTS)?
+            .put(assessment)
+            .serde()?
+            .await?;
         tx.object_store(OUTBOX)?.put(assessment).serde()?.await?;
         tx.commit().await?;
         Ok(())
@@ -148,7 +161,10 @@ impl DeviceStore {
             .collect::<Result<_, _>>()?;
         let mut stored: Vec<_> = records
             .into_iter()
-            .map(|a| StoredAssessment { pending: pending.contains(&a.id.to_string()), assessment: a })
+            .map(|a| StoredAssessment {
+                pending: pending.contains(&a.id.to_string()),
+                assessment: a,
+            })
             .collect();
         stored.sort_by(|a, b| b.assessment.recorded_at.cmp(&a.assessment.recorded_at));
         Ok(stored)
@@ -159,7 +175,12 @@ impl DeviceStore {
     pub async fn outbox(&self, limit: u32) -> StoreResult<Vec<PainAssessment>> {
         let tx = self.db.transaction(OUTBOX).build()?;
         let store = tx.object_store(OUTBOX)?;
-        Ok(store.get_all().with_limit(limit).serde()?.await?.collect::<Result<_, _>>()?)
+        Ok(store
+            .get_all()
+            .with_limit(limit)
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?)
     }
 
     pub async fn outbox_len(&self) -> StoreResult<u32> {
@@ -170,7 +191,11 @@ impl DeviceStore {
 
     /// The server has durably stored these records: they leave the outbox.
     pub async fn acknowledge(&self, ids: &[uuid::Uuid]) -> StoreResult<()> {
-        let tx = self.db.transaction(OUTBOX).with_mode(TransactionMode::Readwrite).build()?;
+        let tx = self
+            .db
+            .transaction(OUTBOX)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
         let store = tx.object_store(OUTBOX)?;
         for id in ids {
             store.delete(id.to_string()).primitive()?.await?;
@@ -187,7 +212,11 @@ impl DeviceStore {
 
     /// Writes a pulled page and the cursor after it in one transaction, so a
     /// crash between the two can never skip or half-apply a page.
-    pub async fn apply_pulled_page(&self, records: &[PainAssessment], next_cursor: &str) -> StoreResult<()> {
+    pub async fn apply_pulled_page(
+        &self,
+        records: &[PainAssessment],
+        next_cursor: &str,
+    ) -> StoreResult<()> {
         let tx = self
             .db
             .transaction([ASSESSMENTS, META])

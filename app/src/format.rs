@@ -15,7 +15,13 @@ pub fn date_time(ms: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));
     date.to_locale_string(
         "fr-FR",
-        &options(&[("day", "2-digit"), ("month", "2-digit"), ("year", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")]),
+        &options(&[
+            ("day", "2-digit"),
+            ("month", "2-digit"),
+            ("year", "numeric"),
+            ("hour", "2-digit"),
+            ("minute", "2-digit"),
+        ]),
     )
     .into()
 }

@@ -68,7 +68,11 @@ thread_local! {
 
 /// The open device store of the signed-in person, opened on first use.
 pub async fn store(account: AccountId) -> Result<Rc<DeviceStore>, StoreError> {
-    if let Some(store) = STORE.with_borrow(|s| s.as_ref().filter(|(a, _)| *a == account).map(|(_, s)| s.clone())) {
+    if let Some(store) = STORE.with_borrow(|s| {
+        s.as_ref()
+            .filter(|(a, _)| *a == account)
+            .map(|(_, s)| s.clone())
+    }) {
         return Ok(store);
     }
     let store = Rc::new(DeviceStore::open(account).await?);
@@ -87,7 +91,9 @@ fn last_sync_key(account: AccountId) -> String {
 /// Loads what the screen shows about sync from the device (at start-up and
 /// after sign-in), without touching the network.
 pub async fn load_state(state: SyncState, account: AccountId) {
-    state.last_sync_at.set(LocalStorage::get(last_sync_key(account)).ok());
+    state
+        .last_sync_at
+        .set(LocalStorage::get(last_sync_key(account)).ok());
     if let Ok(store) = store(account).await {
         if let Ok(n) = store.outbox_len().await {
             state.pending.set(n);
@@ -179,7 +185,9 @@ async fn run(state: SyncState, account: AccountId) -> Result<(), SyncError> {
                 Record::PainAssessment(a) => a,
             })
             .collect();
-        store.apply_pulled_page(&records, &page.next_cursor.0).await?;
+        store
+            .apply_pulled_page(&records, &page.next_cursor.0)
+            .await?;
         state.store_changed();
         cursor = Some(page.next_cursor.0);
         if !page.has_more {

@@ -18,8 +18,12 @@ pub fn SyncStatusBar() -> impl IntoView {
     let status = move || match state.status.get() {
         SyncStatus::Idle => None,
         SyncStatus::Syncing => Some("Synchronisation…".to_string()),
-        SyncStatus::Unreachable => Some("Hors ligne : les enregistrements restent sur l'appareil.".to_string()),
-        SyncStatus::SessionExpired => Some("Session expirée : reconnectez-vous pour envoyer.".to_string()),
+        SyncStatus::Unreachable => {
+            Some("Hors ligne : les enregistrements restent sur l'appareil.".to_string())
+        }
+        SyncStatus::SessionExpired => {
+            Some("Session expirée : reconnectez-vous pour envoyer.".to_string())
+        }
         SyncStatus::Failed(message) => Some(format!("Échec de la synchronisation : {message}")),
     };
     let sync_now = move |_| {

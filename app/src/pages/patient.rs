@@ -20,7 +20,8 @@ pub fn PatientPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
     let params = use_params_map();
-    let patient_id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<PatientId>().ok()));
+    let patient_id =
+        move || params.with(|p| p.get("id").and_then(|id| id.parse::<PatientId>().ok()));
 
     let data = LocalResource::new(move || {
         state.data_version.track();
@@ -42,13 +43,17 @@ pub fn PatientPage() -> impl IntoView {
             {move || match data.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(None) => view! { <p>"Patient introuvable sur cet appareil."</p> }.into_any(),
-                Some(Some((patient, assessments))) => view! {
+                Some(Some((patient, _))) => view! {
                     <h1>{patient.display_name()}</h1>
                     <p class="card-meta">{format!("né·e le {} · {}", format::birth_date(&patient.birth_date), patient.town)}</p>
-                    <AssessmentForm patient_id=patient.id/>
-                    <AssessmentList assessments=assessments/>
                 }.into_any(),
             }}
+            // Outside the data closure: a sync that refreshes the list must
+            // never wipe what the nurse is typing.
+            <Show when=move || data.get().flatten().is_some()>
+                {move || patient_id().map(|id| view! { <AssessmentForm patient_id=id/> })}
+            </Show>
+            {move || data.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
         </main>
     }
 }
@@ -80,7 +85,9 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
-        let Some(me) = auth.0.get_untracked() else { return };
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
         // The same rules the server applies, checked before anything is saved.
         let build = || -> Result<PainAssessment, FieldError> {
             let assessment = PainAssessment {
@@ -91,8 +98,14 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                 device_id: me.device_id,
                 mode: AssessmentMode::Interview,
                 pain_now: parse_nrs("pain_now", &fields.pain_now.get_untracked())?,
-                pain_average_24h: parse_nrs("pain_average_24h", &fields.pain_average_24h.get_untracked())?,
-                pain_worst_24h: parse_nrs("pain_worst_24h", &fields.pain_worst_24h.get_untracked())?,
+                pain_average_24h: parse_nrs(
+                    "pain_average_24h",
+                    &fields.pain_average_24h.get_untracked(),
+                )?,
+                pain_worst_24h: parse_nrs(
+                    "pain_worst_24h",
+                    &fields.pain_worst_24h.get_untracked(),
+                )?,
                 location: fields.location.get_untracked().trim().to_string(),
                 note: fields.note.get_untracked().trim().to_string(),
                 amends: None,
@@ -115,7 +128,13 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
             };
             match stored {
                 Ok(()) => {
-                    for f in [fields.pain_now, fields.pain_average_24h, fields.pain_worst_24h, fields.location, fields.note] {
+                    for f in [
+                        fields.pain_now,
+                        fields.pain_average_24h,
+                        fields.pain_worst_24h,
+                        fields.location,
+                        fields.note,
+                    ] {
                         f.set(String::new());
                     }
                     saved.set(true);
@@ -123,7 +142,10 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                     state.store_changed();
                     sync::sync_now(state, me.account_id).await;
                 }
-                Err(e) => error.set(Some(FieldError::new("device", format!("Non enregistré : {e}")))),
+                Err(e) => error.set(Some(FieldError::new(
+                    "device",
+                    format!("Non enregistré : {e}"),
+                ))),
             }
         });
     };

@@ -18,7 +18,9 @@ pub fn SignIn() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if username.get_untracked().trim().is_empty() || password.get_untracked().is_empty() {
-            error.set(Some("Indiquez votre identifiant et votre mot de passe.".into()));
+            error.set(Some(
+                "Indiquez votre identifiant et votre mot de passe.".into(),
+            ));
             return;
         }
         busy.set(true);
@@ -42,7 +44,9 @@ pub fn SignIn() -> impl IntoView {
                 Err(ApiError::Unreachable) => error.set(Some(
                     "Serveur injoignable : la première connexion demande du réseau.".into(),
                 )),
-                Err(ApiError::Unauthenticated) => error.set(Some("Identifiant ou mot de passe incorrect.".into())),
+                Err(ApiError::Unauthenticated) => {
+                    error.set(Some("Identifiant ou mot de passe incorrect.".into()))
+                }
                 Err(ApiError::Refused { message, .. }) => error.set(Some(message)),
             }
             busy.set(false);

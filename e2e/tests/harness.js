@@ -1,0 +1,133 @@
+// What every e2e scenario needs: the real server binary on a free port with
+// its own data folder, and Debian's Chromium at a phone's size.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '..', '..');
+const SERVER_BIN = process.env.PARCOURS_SERVER_BIN || path.join(ROOT, 'target', 'release', 'parcours-server');
+const DIST = process.env.PARCOURS_DIST || path.join(ROOT, 'dist');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+export const PHONE = { width: 360, height: 740 };
+
+// Flags that keep Chromium quiet on a closed network.
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A Parcours server process with its own SQLite file; stop() and start() keep the data. */
+export class Server {
+  static async start() {
+    const s = new Server();
+    s.dir = mkdtempSync(path.join(tmpdir(), 'parcours-e2e-'));
+    s.port = await freePort();
+    s.dbPath = path.join(s.dir, 'parcours.db');
+    await s.start();
+    return s;
+  }
+
+  get url() { return `http://127.0.0.1:${this.port}`; }
+
+  async start() {
+    this.proc = spawn(SERVER_BIN, [
+      'serve', '--demo', '--addr', `127.0.0.1:${this.port}`, '--dist', DIST,
+      '--database-url', `sqlite://${this.dbPath}`,
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+    this.output = '';
+    this.proc.stdout.on('data', (d) => { this.output += d; });
+    this.proc.stderr.on('data', (d) => { this.output += d; });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error(`server exited: ${this.output}`);
+      try {
+        const res = await fetch(`${this.url}/healthz`);
+        if (res.ok) return;
+      } catch (_) { /* not listening yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server did not start: ${this.output}`);
+  }
+
+  /** SIGKILL: no graceful shutdown, as in a crash. */
+  async kill() {
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Reads the server's SQLite file directly, as an operator would. */
+  sql(query) {
+    return execFileSync('sqlite3', [this.dbPath, query], { encoding: 'utf8' }).trim();
+  }
+}
+
+/** A fresh browser profile (its own IndexedDB and service worker) at phone size. */
+export async function phone() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'parcours-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: PHONE,
+    locale: 'fr-FR',
+    hasTouch: true,
+    isMobile: true,
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(15_000);
+  context.close_ = context.close;
+  context.close = async () => { await context.close_(); rmSync(dir, { recursive: true, force: true }); };
+  return { context, page };
+}
+
+export async function signIn(page, server, username, password) {
+  await page.goto(server.url);
+  await page.getByLabel('Identifiant').fill(username);
+  await page.getByLabel('Mot de passe').fill(password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+}
+
+/** Waits until the service worker controls the page, so a reload can be served offline. */
+export async function waitForServiceWorker(page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+  });
+}
+
+export async function recordAssessment(page, { now, average, worst, location = '', note = '' }) {
+  await page.getByLabel('Douleur actuelle (0 à 10)').fill(String(now));
+  await page.getByLabel('Douleur moyenne sur 24 h (0 à 10)').fill(String(average));
+  await page.getByLabel('Douleur maximale sur 24 h (0 à 10)').fill(String(worst));
+  await page.getByLabel('Localisation').fill(location);
+  await page.getByLabel('Note').fill(note);
+  await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
+  await page.getByText("Évaluation enregistrée sur l'appareil.").waitFor();
+}

@@ -1,0 +1,163 @@
+// A nurse records pain assessments with no network, or with the server down;
+// nothing is lost, nothing is duplicated, and the GP sees them after his sync.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, phone, signIn, waitForServiceWorker, recordAssessment } from './harness.js';
+
+const PATIENT = 'LEFÈVRE Jeanne';
+let server;
+
+before(async () => { server = await Server.start(); });
+after(async () => { await server?.stop(); });
+
+async function openPatient(page, name) {
+  await page.getByRole('link', { name: new RegExp(name) }).click();
+  await page.getByRole('heading', { name }).waitFor();
+}
+
+const pendingStatus = (page) => page.getByRole('status').filter({ hasText: 'en attente' });
+
+async function expectPending(page, n) {
+  await pendingStatus(page).getByText(`${n} en attente`, { exact: true }).waitFor({ timeout: 20_000 });
+}
+
+async function assessmentsOf(page) {
+  return page.getByRole('list', { name: 'Évaluations de la douleur' }).getByRole('listitem');
+}
+
+async function gpSees(expectedScores) {
+  const gp = await phone();
+  try {
+    await signIn(gp.page, server, 'dr.durand', 'demo-durand');
+    await openPatient(gp.page, PATIENT);
+    const items = await assessmentsOf(gp.page);
+    await gp.page.getByRole('heading', { name: `Évaluations (${expectedScores.length})` }).waitFor();
+    const texts = await items.allTextContents();
+    for (const score of expectedScores) {
+      assert.ok(texts.some((t) => t.includes(`Douleur actuelle ${score}/10`)), `GP should see score ${score} in ${texts}`);
+    }
+    assert.ok(texts.every((t) => t.includes('Envoyée')));
+  } finally {
+    await gp.context.close();
+  }
+}
+
+test('network cut: two assessments wait on the phone, survive a reload, then reach the server once', async () => {
+  const nurse = await phone();
+  const { page, context } = nurse;
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await waitForServiceWorker(page);
+    await openPatient(page, PATIENT);
+    await expectPending(page, 0);
+
+    await context.setOffline(true);
+    await recordAssessment(page, { now: 7, average: 5, worst: 9, location: 'Lombaires', note: 'Réveils nocturnes' });
+    await recordAssessment(page, { now: 4, average: 4, worst: 6, location: 'Genou droit' });
+    await expectPending(page, 2);
+    await page.getByText('Hors ligne', { exact: false }).first().waitFor();
+
+    // The app opens with no network at all: the service worker serves the shell,
+    // IndexedDB the data.
+    await page.reload();
+    await page.getByRole('heading', { name: PATIENT }).waitFor();
+    await page.getByRole('heading', { name: 'Évaluations (2)' }).waitFor();
+    await expectPending(page, 2);
+    const items = await assessmentsOf(page);
+    assert.equal(await items.count(), 2);
+    for (const text of await items.allTextContents()) {
+      assert.match(text, /en attente d'envoi/);
+    }
+    assert.equal(server.sql('SELECT count(*) FROM pain_assessments'), '0', 'nothing left the phone yet');
+
+    // Back online: the waiting records leave by themselves.
+    await context.setOffline(false);
+    await expectPending(page, 0);
+    assert.equal(server.sql('SELECT count(*) FROM pain_assessments'), '2');
+    await page.getByText('Envoyée', { exact: true }).first().waitFor();
+
+    // A second sync sends nothing twice.
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await expectPending(page, 0);
+    assert.equal(server.sql('SELECT count(*) FROM pain_assessments'), '2');
+    assert.equal(server.sql("SELECT group_concat(pain_now, ',') FROM (SELECT pain_now FROM pain_assessments ORDER BY pain_now)"), '4,7');
+  } finally {
+    await context.close();
+  }
+  await gpSees([7, 4]);
+});
+
+test('server killed: records wait, the app reloads without it, and a restart brings them in', async () => {
+  const nurse = await phone();
+  const { page, context } = nurse;
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await waitForServiceWorker(page);
+    await openPatient(page, PATIENT);
+    await page.getByRole('heading', { name: 'Évaluations (2)' }).waitFor();
+
+    await server.kill();
+    await recordAssessment(page, { now: 2, average: 3, worst: 5, location: 'Épaule' });
+    await recordAssessment(page, { now: 8, average: 6, worst: 10 });
+    await expectPending(page, 2);
+
+    await page.reload();
+    await page.getByRole('heading', { name: PATIENT }).waitFor();
+    await page.getByRole('heading', { name: 'Évaluations (4)' }).waitFor();
+    await expectPending(page, 2);
+
+    await server.start();
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await expectPending(page, 0);
+    assert.equal(server.sql('SELECT count(*) FROM pain_assessments'), '4');
+    assert.equal(server.sql('SELECT count(DISTINCT id) FROM pain_assessments'), '4');
+  } finally {
+    await context.close();
+  }
+  await gpSees([7, 4, 2, 8]);
+});
+
+test('an out-of-range score is explained in French and nothing is saved', async () => {
+  const { page, context } = await phone();
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await openPatient(page, 'MOREAU Henri');
+    await page.getByLabel('Douleur actuelle (0 à 10)').fill('11');
+    await page.getByLabel('Douleur moyenne sur 24 h (0 à 10)').fill('5');
+    await page.getByLabel('Douleur maximale sur 24 h (0 à 10)').fill('6');
+    await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
+    await page.getByRole('alert').filter({ hasText: 'La note doit être comprise entre 0 et 10.' }).waitFor();
+    assert.equal(await page.getByLabel('Douleur actuelle (0 à 10)').getAttribute('aria-invalid'), 'true');
+    await page.getByRole('heading', { name: 'Évaluations (0)' }).waitFor();
+    await expectPending(page, 0);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a nurse of another team does not see the first team's patients", async () => {
+  const { page, context } = await phone();
+  try {
+    await signIn(page, server, 'sophie', 'demo-sophie');
+    await page.getByRole('link', { name: /ROUX Bernard/ }).waitFor();
+    assert.equal(await page.getByRole('link', { name: new RegExp(PATIENT) }).count(), 0);
+    const patientId = server.sql("SELECT id FROM patients WHERE family_name = 'Lefèvre'");
+    const status = await page.evaluate(async (id) => (await fetch(`/api/patients/${id}/assessments`)).status, patientId);
+    assert.equal(status, 404);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a wrong password is refused with a French message', async () => {
+  const { page, context } = await phone();
+  try {
+    await page.goto(server.url);
+    await page.getByLabel('Identifiant').fill('claire');
+    await page.getByLabel('Mot de passe').fill('pas le bon');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Identifiant ou mot de passe incorrect.' }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
