@@ -110,3 +110,34 @@ build_server() {
   log "building the server"
   cargo build --release --locked -p parcours-server
 }
+
+# A throw-away PostgreSQL cluster on 127.0.0.1 for the server tests, from
+# Debian's package (it does not start by itself here: no init system).
+# Sets PARCOURS_TEST_POSTGRES_URL; stop_postgres removes it.
+start_postgres() {
+  apt_install postgresql
+  local bin
+  bin="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)"
+  [ -x "$bin/initdb" ] || { echo "PostgreSQL binaries not found under /usr/lib/postgresql" >&2; return 1; }
+  PG_DIR="$(mktemp -d)"
+  chmod 755 "$PG_DIR"
+  chown postgres "$PG_DIR"
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 30000))
+    (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+  done
+  log "starting PostgreSQL ($("$bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
+  as_root runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+  as_root runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=on" start >/dev/null
+  PG_BIN="$bin"
+  export PARCOURS_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+stop_postgres() {
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
+    as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}

@@ -166,7 +166,7 @@ impl DeviceStore {
                 assessment: a,
             })
             .collect();
-        stored.sort_by(|a, b| b.assessment.recorded_at.cmp(&a.assessment.recorded_at));
+        stored.sort_by_key(|s| std::cmp::Reverse(s.assessment.recorded_at));
         Ok(stored)
     }
 

@@ -1,6 +1,6 @@
 //! Every read and write of a patient's data leaves a row here: who, what,
-//! when, from which device. Rows are written in the same transaction as the
-//! write they record, so there is never a write without its trace.
+//! when, from which device. A write's row is in the same transaction as the
+//! write; a read's rows are committed before the data is sent.
 
 use crate::clock::now_ms;
 use crate::session::Session;
@@ -60,6 +60,24 @@ impl<'a> AuditEvent<'a> {
         self.detail = detail;
         self
     }
+}
+
+/// Writes the audit rows of a read, in one transaction that starts with a
+/// write (so SQLite never has to upgrade a read lock). Callers read first and
+/// answer only after this returns: no data leaves without its audit row.
+pub async fn record_reads(
+    pool: &sqlx::AnyPool,
+    who: &Session,
+    events: Vec<AuditEvent<'_>>,
+) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    for event in events {
+        record(&mut tx, Some(who), event).await?;
+    }
+    tx.commit().await
 }
 
 /// Writes one audit row on the given connection (usually inside the

@@ -58,7 +58,6 @@ pub async fn caseload(
     State(state): State<AppState>,
     session: Session,
 ) -> ApiResult<Json<Vec<Patient>>> {
-    let mut tx = state.db.pool.begin().await?;
     let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
         "SELECT p.id, p.family_name, p.given_name, p.birth_date, p.town
          FROM patients p JOIN care_team_members m ON m.patient_id = p.id
@@ -66,16 +65,15 @@ pub async fn caseload(
          ORDER BY p.family_name, p.given_name",
     )
     .bind(session.account_id.to_string())
-    .fetch_all(&mut *tx)
+    .fetch_all(&state.db.pool)
     .await?;
+    let events = rows
+        .iter()
+        .map(|r| AuditEvent::new(Action::ReadCaseload).patient(&r.0))
+        .collect();
+    audit::record_reads(&state.db.pool, &session, events).await?;
     let mut patients = Vec::with_capacity(rows.len());
     for (id, family_name, given_name, birth_date, town) in rows {
-        audit::record(
-            &mut tx,
-            Some(&session),
-            AuditEvent::new(Action::ReadCaseload).patient(&id),
-        )
-        .await?;
         patients.push(Patient {
             id: id
                 .parse()
@@ -86,7 +84,6 @@ pub async fn caseload(
             town,
         });
     }
-    tx.commit().await?;
     Ok(Json(patients))
 }
 

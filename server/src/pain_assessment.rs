@@ -84,22 +84,16 @@ pub async fn list_for_patient(
     Path(patient_id): Path<String>,
 ) -> ApiResult<Json<Vec<PainAssessment>>> {
     care_team::require_member(&state, &session, &patient_id, "patient_id").await?;
-    let mut tx = state.db.pool.begin().await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM pain_assessments WHERE patient_id = $1 ORDER BY seq"
     ))
     .bind(&patient_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&state.db.pool)
     .await?;
-    audit::record(
-        &mut tx,
-        Some(&session),
-        AuditEvent::new(Action::ReadRecords)
-            .patient(&patient_id)
-            .detail("pain_assessments"),
-    )
-    .await?;
-    tx.commit().await?;
+    let event = AuditEvent::new(Action::ReadRecords)
+        .patient(&patient_id)
+        .detail("pain_assessments");
+    audit::record_reads(&state.db.pool, &session, vec![event]).await?;
     rows.into_iter()
         .map(Row::into_domain)
         .collect::<ApiResult<Vec<_>>>()

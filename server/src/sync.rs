@@ -21,12 +21,56 @@ use parcours_domain::sync::{
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
+/// A push as it arrives: records are decoded one by one (below) so that an
+/// error inside one is reported with its full path; serde cannot see into an
+/// internally tagged enum.
+#[derive(Deserialize)]
+pub struct PushEnvelope {
+    protocol: u32,
+    records: Vec<serde_json::Value>,
+}
+
+fn decode_record(index: usize, value: serde_json::Value) -> ApiResult<Record> {
+    let at = |field: &str| format!("records[{index}]{field}");
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .ok_or_else(|| ApiError::bad_request(at(".kind"), "Type d'enregistrement manquant."))?
+        .to_string();
+    match kind.as_str() {
+        "pain_assessment" => serde_path_to_error::deserialize(value)
+            .map(Record::PainAssessment)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    at("")
+                } else {
+                    at(&format!(".{path}"))
+                };
+                ApiError::bad_request(field, format!("JSON invalide : {}", e.inner()))
+            }),
+        other => Err(ApiError::bad_request(
+            at(".kind"),
+            format!("Type d'enregistrement inconnu : {other}"),
+        )),
+    }
+}
+
 /// `POST /api/sync/push`.
 pub async fn push(
     State(state): State<AppState>,
     session: Session,
-    JsonBody(request): JsonBody<PushRequest>,
+    JsonBody(envelope): JsonBody<PushEnvelope>,
 ) -> ApiResult<Json<PushResponse>> {
+    let request = PushRequest {
+        protocol: envelope.protocol,
+        records: envelope
+            .records
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| decode_record(i, v))
+            .collect::<ApiResult<_>>()?,
+    };
     request.validate().map_err(ApiError::invalid)?;
 
     // A device speaks only for the account and the device of its session.
@@ -189,7 +233,6 @@ pub async fn pull(
         ));
     }
 
-    let mut tx = state.db.pool.begin().await?;
     // One more row than asked tells whether another page is waiting.
     let rows: Vec<(i64, pain_assessment::Row)> = sqlx::query_as::<_, SeqRow>(&format!(
         "SELECT a.seq, {} FROM pain_assessments a
@@ -205,7 +248,7 @@ pub async fn pull(
     .bind(session.account_id.to_string())
     .bind(after)
     .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
+    .fetch_all(&state.db.pool)
     .await?
     .into_iter()
     .map(|r| (r.seq, r.row))
@@ -218,17 +261,15 @@ pub async fn pull(
         .iter()
         .map(|(_, r)| r.patient_id().to_string())
         .collect();
-    for patient in &patients {
-        audit::record(
-            &mut tx,
-            Some(&session),
+    let events = patients
+        .iter()
+        .map(|p| {
             AuditEvent::new(Action::ReadRecords)
-                .patient(patient)
-                .detail("sync_pull"),
-        )
-        .await?;
-    }
-    tx.commit().await?;
+                .patient(p)
+                .detail("sync_pull")
+        })
+        .collect();
+    audit::record_reads(&state.db.pool, &session, events).await?;
     let records = page
         .into_iter()
         .map(|(_, row)| row.into_domain().map(Record::PainAssessment))

@@ -1,0 +1,229 @@
+//! Test harness: the real router over a real database, SQLite (a fresh file)
+//! or PostgreSQL (a fresh database in the cluster that `scripts/test.sh`
+//! starts; its URL is in PARCOURS_TEST_POSTGRES_URL).
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use parcours_server::db::Database;
+use parcours_server::{demo, router, AppState};
+use serde_json::Value;
+use tower::ServiceExt;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub db: Database,
+    router: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub set_cookie: Option<String>,
+}
+
+async fn database(backend: Backend) -> Option<Database> {
+    let name = format!("parcours_test_{}", uuid::Uuid::new_v4().simple());
+    let url = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(&name);
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}/parcours.db", dir.display())
+        }
+        Backend::Postgres => {
+            let Ok(admin_url) = std::env::var("PARCOURS_TEST_POSTGRES_URL") else {
+                assert!(
+                    std::env::var("PARCOURS_SKIP_POSTGRES").is_ok(),
+                    "PARCOURS_TEST_POSTGRES_URL is not set: run scripts/test.sh (it starts PostgreSQL), \
+                     or set PARCOURS_SKIP_POSTGRES=1 to run the SQLite half only"
+                );
+                eprintln!("PostgreSQL half skipped (PARCOURS_SKIP_POSTGRES)");
+                return None;
+            };
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to the test cluster");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create test database");
+            admin.pool.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .expect("URL with a database");
+            format!("{base}/{name}")
+        }
+    };
+    let db = Database::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    Some(db)
+}
+
+impl TestApp {
+    /// A server with the demo accounts and patients, or None when the
+    /// PostgreSQL half was explicitly skipped.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        // Server errors (500s) show in the failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("parcours_server=error")
+            .try_init();
+        let db = database(backend).await?;
+        demo::seed(&db).await.expect("seed");
+        let state = AppState::new(db.clone(), false).expect("state");
+        Some(Self {
+            router: router(state, None),
+            db,
+        })
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(header::CONTENT_TYPE, content_type);
+                Body::from(bytes)
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("infallible");
+        let status = res.status();
+        let set_cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().to_string());
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            set_cookie,
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: &str) -> Reply {
+        self.request("GET", path, Some(cookie), None).await
+    }
+
+    pub async fn post(&self, path: &str, cookie: &str, body: &Value) -> Reply {
+        self.request(
+            "POST",
+            path,
+            Some(cookie),
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    /// Signs in as a demo account from a new device; returns the cookie and who it is.
+    pub async fn sign_in(&self, username: &str) -> Client {
+        let password = demo::ACCOUNTS
+            .iter()
+            .find(|a| a.username == username)
+            .expect("demo account")
+            .password;
+        let device_id = uuid::Uuid::new_v4();
+        let body = serde_json::json!({ "username": username, "password": password, "device_id": device_id });
+        let reply = self
+            .request(
+                "POST",
+                "/api/session",
+                None,
+                Some(("application/json", body.to_string().into_bytes())),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        Client {
+            cookie: reply.set_cookie.expect("session cookie"),
+            account_id: reply.body["account_id"]
+                .as_str()
+                .expect("account id")
+                .to_string(),
+            device_id: device_id.to_string(),
+        }
+    }
+
+    pub async fn patient_id(&self, family_name: &str) -> String {
+        sqlx::query_scalar("SELECT id FROM patients WHERE family_name = $1")
+            .bind(family_name)
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("demo patient")
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("count")
+    }
+}
+
+pub struct Client {
+    pub cookie: String,
+    pub account_id: String,
+    pub device_id: String,
+}
+
+impl Client {
+    /// A valid pain assessment by this client for the patient.
+    pub fn assessment(&self, patient_id: &str, pain_now: u8) -> Value {
+        serde_json::json!({
+            "kind": "pain_assessment",
+            "id": uuid::Uuid::now_v7(),
+            "patient_id": patient_id,
+            "recorded_at": 1_790_000_000_000i64,
+            "author_id": self.account_id,
+            "device_id": self.device_id,
+            "mode": "interview",
+            "pain_now": pain_now,
+            "pain_average_24h": 5,
+            "pain_worst_24h": 8,
+            "location": "Lombaires",
+            "note": "",
+        })
+    }
+}
+
+pub fn push_body(records: Vec<Value>) -> Value {
+    serde_json::json!({ "protocol": 1, "records": records })
+}
+
+/// Runs each listed test against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::common::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::common::Backend::Postgres).await } )*
+        }
+    };
+}
