@@ -5,6 +5,7 @@ use crate::format;
 use crate::sync::{self, SyncState, SyncStatus};
 use crate::Auth;
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 #[component]
 pub fn SyncStatusBar() -> impl IntoView {
@@ -37,6 +38,9 @@ pub fn SyncStatusBar() -> impl IntoView {
                 <p class="pending" class:has-pending=move || state.pending.get() != 0>{pending}</p>
                 <p class="last">{last}</p>
                 {move || status().map(|s| view! { <p class="state">{s}</p> })}
+                {move || (state.status.get() == SyncStatus::SessionExpired).then(|| view! {
+                    <A href="/connexion">"Se reconnecter"</A>
+                })}
             </div>
             <button type="button" on:click=sync_now disabled=move || state.status.get() == SyncStatus::Syncing>
                 "Synchroniser"
