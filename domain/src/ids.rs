@@ -58,3 +58,7 @@ id_type!(
     /// One browser profile on one phone or computer; made there once and kept.
     DeviceId
 );
+id_type!(
+    /// One action of a care plan (an item of the PPS).
+    ItemId
+);

@@ -4,6 +4,8 @@
 //! rule (a score's range, a field's name in an error, the shape of a sync
 //! message) exists in exactly one place.
 
+pub mod care_plan;
+pub mod hlc;
 pub mod ids;
 pub mod pain_assessment;
 pub mod patient;
@@ -11,7 +13,7 @@ pub mod profession;
 pub mod session;
 pub mod sync;
 
-pub use ids::{AccountId, AssessmentId, DeviceId, PatientId};
+pub use ids::{AccountId, AssessmentId, DeviceId, ItemId, PatientId};
 pub use pain_assessment::{AssessmentMode, PainAssessment, NRS_MAX};
 pub use patient::Patient;
 pub use profession::Profession;
