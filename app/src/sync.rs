@@ -160,6 +160,7 @@ async fn run(state: SyncState, account: AccountId) -> Result<(), SyncError> {
         let request = PushRequest {
             protocol: PROTOCOL_VERSION,
             records: batch.into_iter().map(Record::PainAssessment).collect(),
+            mutations: vec![],
         };
         let response = api::push(&request).await?;
         session::mark_server_contact();

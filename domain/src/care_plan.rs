@@ -353,6 +353,9 @@ pub struct Applied {
     pub conflicted: Vec<ItemField>,
     /// Fields already holding the mutation's value.
     pub unchanged: Vec<ItemField>,
+    /// Settlements not made because the author was no longer the owner.
+    #[serde(default)]
+    pub resolves_ignored: Vec<ItemField>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -367,8 +370,6 @@ pub enum MergeError {
     WrongPatient,
     #[error("a new item needs {0:?}")]
     IncompleteCreate(ItemField),
-    #[error("only the item's owner resolves its conflicts")]
-    NotOwner,
     #[error("{0}")]
     Invalid(FieldError),
 }
@@ -381,7 +382,6 @@ impl MergeError {
             MergeError::FutureBase { .. } => "base_version",
             MergeError::WrongPatient => "patient_id",
             MergeError::IncompleteCreate(_) => "changes",
-            MergeError::NotOwner => "resolves",
             MergeError::Invalid(e) => &e.field,
         }
     }
@@ -449,6 +449,7 @@ fn create(m: &Mutation) -> Result<(ItemState, Applied), MergeError> {
         applied: m.changes.iter().map(FieldChange::field).collect(),
         conflicted: vec![],
         unchanged: vec![],
+        resolves_ignored: vec![],
     };
     Ok((state, applied))
 }
@@ -467,15 +468,13 @@ fn edit(mut state: ItemState, m: &Mutation) -> Result<(ItemState, Applied), Merg
         return Err(MergeError::AlreadyExists);
     }
     let owner = state.item.owner_id;
-    if !m.resolves.is_empty() && m.author_id != owner {
-        return Err(MergeError::NotOwner);
-    }
     let version = state.version + 1;
     let mut applied = Applied {
         version,
         applied: vec![],
         conflicted: vec![],
         unchanged: vec![],
+        resolves_ignored: vec![],
     };
     for change in &m.changes {
         let field = change.field();
@@ -528,11 +527,20 @@ fn edit(mut state: ItemState, m: &Mutation) -> Result<(ItemState, Applied), Merg
         });
         applied.conflicted.push(field);
     }
+    // Settling is the owner's. A mutation made by the owner may arrive after
+    // someone else changed the owner: it is not refused (that would block the
+    // device's outbox), its changes merge as usual and its settling is
+    // ignored, visibly, in the outcome. Only conflicts the owner had seen are
+    // settled; one recorded since stays open.
     for field in &m.resolves {
+        if m.author_id != owner {
+            applied.resolves_ignored.push(*field);
+            continue;
+        }
         for conflict in state
             .conflicts
             .iter_mut()
-            .filter(|c| c.field == *field && c.is_open())
+            .filter(|c| c.field == *field && c.is_open() && c.recorded_at_version <= m.base_version)
         {
             conflict.resolved_at_version = Some(version);
             conflict.resolved_by = Some(m.author_id);
@@ -819,10 +827,10 @@ mod tests {
             vec![FieldChange::Notes("y".into())],
         );
         by_gp.resolves = vec![ItemField::Notes];
-        assert_eq!(
-            apply(Some(s3.clone()), &by_gp).unwrap_err(),
-            MergeError::NotOwner
-        );
+        // Not the owner: the change merges, the settling is ignored, visibly.
+        let (ignored, outcome) = apply(Some(s3.clone()), &by_gp).unwrap();
+        assert_eq!(outcome.resolves_ignored, vec![ItemField::Notes]);
+        assert_eq!(ignored.open_conflicts().count(), 1);
 
         let mut by_owner = physio.mutation(
             s3.item.id,
@@ -836,6 +844,18 @@ mod tests {
         assert_eq!(s4.open_conflicts().count(), 0);
         assert_eq!(s4.conflicts[0].resolved_by, Some(physio.account));
         assert_eq!(s4.conflicts[0].resolved_at_version, Some(4));
+
+        // A conflict recorded after the owner looked stays open.
+        let (s5, _) = edit(&s4, &mut nurse, 4, vec![FieldChange::Notes("z".into())]);
+        let (s6, _) = edit(&s5, &mut gp, 4, vec![FieldChange::Notes("w".into())]);
+        let mut late = physio.mutation(s6.item.id, s6.item.patient_id, 4, vec![]);
+        late.resolves = vec![ItemField::Notes];
+        let (s7, _) = apply(Some(s6), &late).unwrap();
+        assert_eq!(
+            s7.open_conflicts().count(),
+            1,
+            "the owner had not seen version 6's conflict"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-use crate::PatientId;
+use crate::{AccountId, PatientId};
 use serde::{Deserialize, Serialize};
 
 /// A patient as a member of the care team sees them in the caseload.
@@ -11,6 +11,16 @@ pub struct Patient {
     pub birth_date: String,
     /// Town of residence, to plan home visits.
     pub town: String,
+    /// Who is in the patient's care team (to choose an item's owner offline).
+    #[serde(default)]
+    pub care_team: Vec<TeamMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub account_id: AccountId,
+    pub display_name: String,
+    pub profession_label: String,
 }
 
 impl Patient {

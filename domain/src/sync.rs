@@ -1,16 +1,23 @@
 //! The messages of the sync protocol (see `docs/sync-protocol.md`).
 //!
-//! Version 1 has the append lane only: immutable records made on a device,
-//! pushed idempotently, pulled back by a server-assigned cursor.
+//! Append lane: immutable records made on a device, pushed idempotently.
+//! Mutation lane (version 2): changes to care-plan items, applied once each,
+//! in order per device. Both come back through the same cursor-paged pull.
 
+use crate::care_plan::{ItemState, Mutation};
 use crate::{FieldError, PainAssessment};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Bumped when a message changes in a way an older peer cannot read.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+/// The oldest version the server still accepts (an app cached by an old
+/// service worker may still push its waiting records with it).
+pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
 /// Most records one push may carry; a device with more sends several pushes.
 pub const MAX_PUSH_RECORDS: usize = 500;
+/// Most mutations one push may carry.
+pub const MAX_PUSH_MUTATIONS: usize = 500;
 /// Records in a pull page when the client does not ask for fewer.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
 /// Most records one pull page may hold.
@@ -41,14 +48,18 @@ impl Record {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushRequest {
     pub protocol: u32,
+    #[serde(default)]
     pub records: Vec<Record>,
+    /// In mutation-id order, consecutive.
+    #[serde(default)]
+    pub mutations: Vec<Mutation>,
 }
 
 impl PushRequest {
     /// Rules on the whole message that need no database. Record errors are
     /// located in the list (`records[2].pain_now`).
     pub fn validate(&self) -> Result<(), FieldError> {
-        if self.protocol != PROTOCOL_VERSION {
+        if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&self.protocol) {
             return Err(FieldError::new(
                 "protocol",
                 format!("Version de protocole non prise en charge : {} (attendue : {PROTOCOL_VERSION}).", self.protocol),
@@ -59,6 +70,28 @@ impl PushRequest {
                 "records",
                 format!("Au plus {MAX_PUSH_RECORDS} enregistrements par envoi."),
             ));
+        }
+        if self.mutations.len() > MAX_PUSH_MUTATIONS {
+            return Err(FieldError::new(
+                "mutations",
+                format!("Au plus {MAX_PUSH_MUTATIONS} mutations par envoi."),
+            ));
+        }
+        for (i, m) in self.mutations.iter().enumerate() {
+            m.validate()
+                .map_err(|e| e.within(&format!("mutations[{i}]")))?;
+            if i > 0 && m.mutation_id != self.mutations[i - 1].mutation_id + 1 {
+                return Err(FieldError::new(
+                    format!("mutations[{i}].mutation_id"),
+                    "Les mutations d'un envoi se suivent sans trou, dans l'ordre.",
+                ));
+            }
+            if m.device_id != self.mutations[0].device_id {
+                return Err(FieldError::new(
+                    format!("mutations[{i}].device_id"),
+                    "Un envoi vient d'un seul appareil.",
+                ));
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for (i, record) in self.records.iter().enumerate() {
@@ -81,6 +114,10 @@ impl PushRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
     pub acknowledged: Vec<Uuid>,
+    /// The last mutation of this (account, device) the server has applied:
+    /// every outbox mutation up to it may be forgotten.
+    #[serde(default)]
+    pub last_mutation_id: u64,
 }
 
 /// An opaque position in the server's history. Devices store it and send it
@@ -93,6 +130,12 @@ pub struct Cursor(pub String);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullResponse {
     pub records: Vec<Record>,
+    /// Care-plan items changed since the cursor, each in its latest state.
+    #[serde(default)]
+    pub items: Vec<ItemState>,
+    /// The last mutation of this (account, device) the server has applied.
+    #[serde(default)]
+    pub last_mutation_id: u64,
     /// Where the next pull starts. Store it in the same transaction as `records`.
     pub next_cursor: Cursor,
     /// True when more records are waiting: pull again at once.
@@ -134,6 +177,7 @@ mod tests {
         let push = PushRequest {
             protocol: PROTOCOL_VERSION,
             records: vec![record(1), record(2), record(12)],
+            mutations: vec![],
         };
         assert_eq!(push.validate().unwrap_err().field, "records[2].pain_now");
     }
@@ -144,22 +188,36 @@ mod tests {
         let push = PushRequest {
             protocol: PROTOCOL_VERSION,
             records: vec![r.clone(), r],
+            mutations: vec![],
         };
         assert_eq!(push.validate().unwrap_err().field, "records[1].id");
         let push = PushRequest {
             protocol: 99,
             records: vec![],
+            mutations: vec![],
         };
         assert_eq!(push.validate().unwrap_err().field, "protocol");
         let push = PushRequest {
             protocol: PROTOCOL_VERSION,
             records: (0..=MAX_PUSH_RECORDS).map(|_| record(1)).collect(),
+            mutations: vec![],
         };
         assert_eq!(push.validate().unwrap_err().field, "records");
         let push = PushRequest {
             protocol: PROTOCOL_VERSION,
             records: (0..MAX_PUSH_RECORDS).map(|_| record(1)).collect(),
+            mutations: vec![],
         };
         assert_eq!(push.validate(), Ok(()));
     }
+}
+
+/// `GET /api/sync/checksum`: what the server holds for this person, to compare
+/// with the device's copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecksumResponse {
+    pub items: u64,
+    /// `care_plan::checksum` of (item, version), as a decimal string (JSON
+    /// numbers lose precision above 2^53).
+    pub checksum: String,
 }

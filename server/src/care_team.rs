@@ -8,8 +8,10 @@ use crate::session::Session;
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use parcours_domain::{AccountId, Patient};
+use parcours_domain::patient::TeamMember;
+use parcours_domain::{AccountId, Patient, Profession};
 use sqlx::AnyConnection;
+use std::collections::HashMap;
 
 /// True when the account is a current member of the patient's care team.
 pub async fn is_member(
@@ -72,8 +74,32 @@ pub async fn caseload(
         .map(|r| AuditEvent::new(Action::ReadCaseload).patient(&r.0))
         .collect();
     audit::record_reads(&state.db.pool, &session, events).await?;
+    let members: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT m.patient_id, a.id, a.display_name, a.profession
+         FROM care_team_members m JOIN accounts a ON a.id = m.account_id
+         WHERE m.ended_at IS NULL AND m.patient_id IN
+             (SELECT patient_id FROM care_team_members WHERE account_id = $1 AND ended_at IS NULL)
+         ORDER BY a.display_name",
+    )
+    .bind(session.account_id.to_string())
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut teams: HashMap<String, Vec<TeamMember>> = HashMap::new();
+    for (patient_id, account_id, display_name, profession) in members {
+        teams.entry(patient_id).or_default().push(TeamMember {
+            account_id: account_id
+                .parse()
+                .map_err(|_| ApiError::Internal(format!("bad account id {account_id}")))?,
+            display_name,
+            profession_label: profession
+                .parse::<Profession>()
+                .map(|p| p.label_fr().to_string())
+                .unwrap_or(profession),
+        });
+    }
     let mut patients = Vec::with_capacity(rows.len());
     for (id, family_name, given_name, birth_date, town) in rows {
+        let care_team = teams.remove(&id).unwrap_or_default();
         patients.push(Patient {
             id: id
                 .parse()
@@ -82,6 +108,7 @@ pub async fn caseload(
             given_name,
             birth_date,
             town,
+            care_team,
         });
     }
     Ok(Json(patients))

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod care_plan;
 pub mod care_team;
 pub mod clock;
 pub mod db;
@@ -64,6 +65,8 @@ pub fn api_router() -> Router<AppState> {
         )
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
+        .route("/sync/checksum", get(sync::checksum))
+        .route("/items/{id}/history", get(care_plan::history))
         .fallback(|| async {
             ApiError::NotFound {
                 field: "path".into(),

@@ -103,6 +103,32 @@ fn profession_label(code: &str) -> String {
         .unwrap_or_else(|_| code.to_string())
 }
 
+/// Opens a session for an account on a device; returns the cookie's token
+/// and when it expires. Only the token's hash is stored.
+pub async fn open_session(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+    device_id: DeviceId,
+) -> Result<(String, i64), sqlx::Error> {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let now = now_ms();
+    let expires_at = now + SESSION_LIFETIME_MS;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, device_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(account_id)
+    .bind(device_id.to_string())
+    .bind(now)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok((token, expires_at))
+}
+
 pub async fn sign_in(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -141,22 +167,7 @@ pub async fn sign_in(
         return Err(ApiError::BadCredentials);
     };
 
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-    let now = now_ms();
-    let expires_at = now + SESSION_LIFETIME_MS;
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, device_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash(&token))
-    .bind(&account_id)
-    .bind(req.device_id.to_string())
-    .bind(now)
-    .bind(expires_at)
-    .execute(&mut *conn)
-    .await?;
+    let (token, expires_at) = open_session(&mut conn, &account_id, req.device_id).await?;
 
     let session = Session {
         account_id: account_id

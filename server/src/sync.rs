@@ -1,10 +1,13 @@
-//! The append lane of the sync protocol (docs/sync-protocol.md, version 1).
+//! The sync protocol's endpoints (docs/sync-protocol.md, version 2).
 //!
-//! Push: records made on a device are inserted once, whatever the number of
-//! retries (`ON CONFLICT (id) DO NOTHING`). Pull: records come back in the
-//! order of the sync clock (see the migration), in pages, from a cursor.
+//! Push: append-lane records are inserted once, whatever the number of
+//! retries (`ON CONFLICT (id) DO NOTHING`); mutation-lane changes are applied
+//! once each, in order per device (`care_plan`). Both in one transaction.
+//! Pull: records and items come back in the order of the sync clock (see the
+//! first migration), in pages, from a cursor.
 
 use crate::audit::{self, Action, AuditEvent};
+use crate::care_plan;
 use crate::care_team;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
@@ -16,7 +19,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
 use parcours_domain::sync::{
-    Cursor, PullResponse, PushRequest, PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    ChecksumResponse, Cursor, PullResponse, PushRequest, PushResponse, Record, DEFAULT_PULL_LIMIT,
+    MAX_PULL_LIMIT,
 };
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -27,7 +31,25 @@ use std::collections::BTreeSet;
 #[derive(Deserialize)]
 pub struct PushEnvelope {
     protocol: u32,
+    #[serde(default)]
     records: Vec<serde_json::Value>,
+    #[serde(default)]
+    mutations: Vec<serde_json::Value>,
+}
+
+fn decode_mutation(
+    index: usize,
+    value: serde_json::Value,
+) -> ApiResult<parcours_domain::care_plan::Mutation> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            format!("mutations[{index}]")
+        } else {
+            format!("mutations[{index}].{path}")
+        };
+        ApiError::bad_request(field, format!("JSON invalide : {}", e.inner()))
+    })
 }
 
 fn decode_record(index: usize, value: serde_json::Value) -> ApiResult<Record> {
@@ -70,6 +92,12 @@ pub async fn push(
             .enumerate()
             .map(|(i, v)| decode_record(i, v))
             .collect::<ApiResult<_>>()?,
+        mutations: envelope
+            .mutations
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| decode_mutation(i, v))
+            .collect::<ApiResult<_>>()?,
     };
     request.validate().map_err(ApiError::invalid)?;
 
@@ -89,25 +117,47 @@ pub async fn push(
             });
         }
     }
-    // Access is checked before anything is written; a refusal writes nothing
-    // but its audit row.
-    let mut checked = BTreeSet::new();
-    for (i, record) in request.records.iter().enumerate() {
-        let Record::PainAssessment(a) = record;
-        let patient = a.patient_id.to_string();
-        if checked.insert(patient.clone()) {
-            care_team::require_member(
-                &state,
-                &session,
-                &patient,
-                &format!("records[{i}].patient_id"),
-            )
-            .await?;
+    for (i, m) in request.mutations.iter().enumerate() {
+        if m.author_id != session.account_id {
+            return Err(ApiError::Forbidden {
+                field: format!("mutations[{i}].author_id"),
+                message: "L'auteur doit être la personne connectée.".into(),
+            });
+        }
+        if m.device_id != session.device_id {
+            return Err(ApiError::Forbidden {
+                field: format!("mutations[{i}].device_id"),
+                message: "L'appareil doit être celui de la session.".into(),
+            });
         }
     }
-    if request.records.is_empty() {
+    // Access is checked before anything is written; a refusal writes nothing
+    // but its audit row. (An item's own patient is checked against the
+    // mutation's by the merge rules.)
+    let mut checked = BTreeSet::new();
+    let patients = request
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, Record::PainAssessment(a))| (a.patient_id, format!("records[{i}].patient_id")))
+        .chain(
+            request
+                .mutations
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.patient_id, format!("mutations[{i}].patient_id"))),
+        );
+    for (patient, field) in patients {
+        let patient = patient.to_string();
+        if checked.insert(patient.clone()) {
+            care_team::require_member(&state, &session, &patient, &field).await?;
+        }
+    }
+    if request.records.is_empty() && request.mutations.is_empty() {
+        let mut conn = state.db.pool.acquire().await?;
         return Ok(Json(PushResponse {
             acknowledged: vec![],
+            last_mutation_id: care_plan::last_mutation_id(&mut conn, &session).await?,
         }));
     }
 
@@ -115,8 +165,8 @@ pub async fn push(
     // Take the clock's row lock first: it orders this transaction after every
     // other writer (see the migration), and on SQLite it makes this a write
     // transaction from its first statement, so it never has to upgrade.
-    let count =
-        i64::try_from(request.records.len()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let count = i64::try_from(request.records.len() + request.mutations.len())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let top: i64 =
         sqlx::query_scalar("UPDATE sync_clock SET value = value + $1 WHERE id = 1 RETURNING value")
             .bind(count)
@@ -192,9 +242,16 @@ pub async fn push(
         }
         acknowledged.push(a.id.0);
     }
+    let first_item_seq = top - count + 1 + request.records.len() as i64;
+    let last_mutation_id =
+        care_plan::apply_mutations(&mut tx, &session, &request.mutations, first_item_seq..=top)
+            .await?;
     // Only a committed push is acknowledged: the answer leaves after this line.
     tx.commit().await?;
-    Ok(Json(PushResponse { acknowledged }))
+    Ok(Json(PushResponse {
+        acknowledged,
+        last_mutation_id,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -254,13 +311,20 @@ pub async fn pull(
     .map(|r| (r.seq, r.row))
     .collect();
 
-    let has_more = rows.len() > limit as usize;
-    let page: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let next = page.last().map(|(seq, _)| *seq).unwrap_or(after);
-    let patients: BTreeSet<String> = page
-        .iter()
-        .map(|(_, r)| r.patient_id().to_string())
+    let items = care_plan::items_after(&state, &session, after, i64::from(limit) + 1).await?;
+
+    // Merge the two streams by clock number and keep the first `limit`.
+    let mut changes: Vec<Change> = rows
+        .into_iter()
+        .map(|(seq, row)| Change::Record(seq, row))
+        .chain(items.into_iter().map(Change::Item))
         .collect();
+    changes.sort_by_key(Change::seq);
+    let has_more = changes.len() > limit as usize;
+    changes.truncate(limit as usize);
+    let next = changes.last().map(Change::seq).unwrap_or(after);
+
+    let patients: BTreeSet<String> = changes.iter().map(|c| c.patient_id().to_string()).collect();
     let events = patients
         .iter()
         .map(|p| {
@@ -270,14 +334,74 @@ pub async fn pull(
         })
         .collect();
     audit::record_reads(&state.db.pool, &session, events).await?;
-    let records = page
-        .into_iter()
-        .map(|(_, row)| row.into_domain().map(Record::PainAssessment))
-        .collect::<ApiResult<Vec<_>>>()?;
+
+    let mut records = Vec::new();
+    let mut item_states = Vec::new();
+    for change in changes {
+        match change {
+            Change::Record(_, row) => records.push(Record::PainAssessment(row.into_domain()?)),
+            Change::Item(row) => item_states.push(row.into_state()?),
+        }
+    }
+    let mut conn = state.db.pool.acquire().await?;
     Ok(Json(PullResponse {
         records,
+        items: item_states,
+        last_mutation_id: care_plan::last_mutation_id(&mut conn, &session).await?,
         next_cursor: Cursor(next.to_string()),
         has_more,
+    }))
+}
+
+/// One entry of a pull page, from either lane.
+enum Change {
+    Record(i64, pain_assessment::Row),
+    Item(care_plan::ItemRow),
+}
+
+impl Change {
+    fn seq(&self) -> i64 {
+        match self {
+            Change::Record(seq, _) => *seq,
+            Change::Item(row) => row.seq,
+        }
+    }
+
+    fn patient_id(&self) -> &str {
+        match self {
+            Change::Record(_, row) => row.patient_id(),
+            Change::Item(row) => &row.patient_id,
+        }
+    }
+}
+
+/// `GET /api/sync/checksum`: the checksum of the care-plan items this person
+/// may see, to compare with the device's copy after a pull.
+pub async fn checksum(
+    State(state): State<AppState>,
+    session: Session,
+) -> ApiResult<Json<ChecksumResponse>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT i.id, i.version FROM care_plan_items i
+         JOIN care_team_members m ON m.patient_id = i.patient_id
+         WHERE m.account_id = $1 AND m.ended_at IS NULL",
+    )
+    .bind(session.account_id.to_string())
+    .fetch_all(&state.db.pool)
+    .await?;
+    let pairs = rows
+        .iter()
+        .map(|(id, version)| {
+            Ok((
+                id.parse()
+                    .map_err(|_| ApiError::Internal(format!("bad item id {id}")))?,
+                *version as u64,
+            ))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(ChecksumResponse {
+        items: pairs.len() as u64,
+        checksum: parcours_domain::care_plan::checksum(pairs).to_string(),
     }))
 }
 

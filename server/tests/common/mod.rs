@@ -21,6 +21,7 @@ pub enum Backend {
 
 pub struct TestApp {
     pub db: Database,
+    pub url: String,
     router: Router,
 }
 
@@ -30,7 +31,7 @@ pub struct Reply {
     pub set_cookie: Option<String>,
 }
 
-async fn database(backend: Backend) -> Option<Database> {
+async fn database(backend: Backend) -> Option<(Database, String)> {
     let name = format!("parcours_test_{}", uuid::Uuid::new_v4().simple());
     let url = match backend {
         Backend::Sqlite => {
@@ -65,7 +66,7 @@ async fn database(backend: Backend) -> Option<Database> {
     };
     let db = Database::connect(&url).await.expect("connect");
     db.migrate().await.expect("migrate");
-    Some(db)
+    Some((db, url))
 }
 
 impl TestApp {
@@ -77,13 +78,42 @@ impl TestApp {
             .with_test_writer()
             .with_env_filter("parcours_server=error")
             .try_init();
-        let db = database(backend).await?;
+        let (db, url) = database(backend).await?;
         demo::seed(&db).await.expect("seed");
         let state = AppState::new(db.clone(), false).expect("state");
         Some(Self {
             router: router(state, None),
             db,
+            url,
         })
+    }
+
+    /// As after a crash: every connection dropped, the database reopened.
+    pub async fn restart(&mut self) {
+        self.db.pool.close().await;
+        self.db = Database::connect(&self.url).await.expect("reconnect");
+        self.db.migrate().await.expect("migrate");
+        self.router = router(AppState::new(self.db.clone(), false).expect("state"), None);
+    }
+
+    /// A session for an account on a new device, without the (slow) password
+    /// check: the same session table and cookie as a real sign-in.
+    pub async fn session_for(&self, username: &str) -> Client {
+        let account_id: String = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("account");
+        let device_id = parcours_domain::DeviceId::new();
+        let mut conn = self.db.pool.acquire().await.expect("connection");
+        let (token, _) = parcours_server::session::open_session(&mut conn, &account_id, device_id)
+            .await
+            .expect("session");
+        Client {
+            cookie: format!("{}={token}", parcours_server::session::COOKIE_NAME),
+            account_id,
+            device_id: device_id.to_string(),
+        }
     }
 
     pub async fn request(
