@@ -106,7 +106,7 @@ pub async fn apply_mutations(
             .await?;
             let same = stored
                 .and_then(|s| serde_json::from_str::<Mutation>(&s).ok())
-                .is_some_and(|s| s.item_id == m.item_id && s.hlc == m.hlc);
+                .is_some_and(|s| s == *m);
             if !same {
                 return Err(ApiError::Conflict {
                     field: format!("mutations[{i}].mutation_id"),
