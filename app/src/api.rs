@@ -3,7 +3,7 @@
 
 use gloo_net::http::{Request, Response};
 use parcours_domain::session::{Me, SignInRequest};
-use parcours_domain::sync::{PullResponse, PushRequest, PushResponse};
+use parcours_domain::sync::{ChecksumResponse, PullResponse, PushRequest, PushResponse};
 use parcours_domain::Patient;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -104,4 +104,34 @@ pub async fn pull(cursor: Option<&str>) -> Result<PullResponse, ApiError> {
         .await
         .map_err(unreachable)?;
     read(res).await
+}
+
+pub async fn checksum() -> Result<ChecksumResponse, ApiError> {
+    read(
+        Request::get("/api/sync/checksum")
+            .send()
+            .await
+            .map_err(unreachable)?,
+    )
+    .await
+}
+
+/// One version of a care-plan item (the server's history entry).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HistoryEntry {
+    pub version: u64,
+    pub author_name: String,
+    pub applied_at: i64,
+    pub mutation: parcours_domain::care_plan::Mutation,
+    pub outcome: parcours_domain::care_plan::Applied,
+}
+
+pub async fn item_history(item: parcours_domain::ItemId) -> Result<Vec<HistoryEntry>, ApiError> {
+    read(
+        Request::get(&format!("/api/items/{item}/history"))
+            .send()
+            .await
+            .map_err(unreachable)?,
+    )
+    .await
 }

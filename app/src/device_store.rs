@@ -13,11 +13,12 @@ use indexed_db_futures::error::OpenDbError;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
+use parcours_domain::care_plan::{ItemState, Mutation};
 use parcours_domain::{AccountId, PainAssessment, Patient, PatientId};
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const PATIENTS: &str = "patients";
 const ASSESSMENTS: &str = "assessments";
 const ASSESSMENTS_BY_PATIENT: &str = "by_patient";
@@ -26,6 +27,12 @@ const OUTBOX: &str = "outbox";
 /// Small values that must change together with data (the pull cursor).
 const META: &str = "meta";
 const CURSOR_KEY: &str = "pull_cursor";
+/// Care-plan items as the server last sent them (`ItemState`).
+const ITEMS: &str = "items";
+const ITEMS_BY_PATIENT: &str = "by_patient";
+/// Care-plan mutations not yet applied by the server, keyed by mutation id.
+const MUTATIONS: &str = "mutations";
+const NEXT_MUTATION_KEY: &str = "next_mutation_id";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -85,6 +92,18 @@ impl DeviceStore {
                         .with_key_path(KeyPath::One("id"))
                         .build()?;
                     db.create_object_store(META).build()?;
+                }
+                if event.old_version() < 2.0 {
+                    let items = db
+                        .create_object_store(ITEMS)
+                        .with_key_path(KeyPath::One("item.id"))
+                        .build()?;
+                    items
+                        .create_index(ITEMS_BY_PATIENT, KeyPath::One("item.patient_id"))
+                        .build()?;
+                    db.create_object_store(MUTATIONS)
+                        .with_key_path(KeyPath::One("mutation_id"))
+                        .build()?;
                 }
                 Ok(())
             })
@@ -183,10 +202,12 @@ impl DeviceStore {
             .collect::<Result<_, _>>()?)
     }
 
+    /// Everything waiting to leave this device: records and mutations.
     pub async fn outbox_len(&self) -> StoreResult<u32> {
-        let tx = self.db.transaction(OUTBOX).build()?;
-        let store = tx.object_store(OUTBOX)?;
-        Ok(store.count().primitive()?.await?)
+        let tx = self.db.transaction([OUTBOX, MUTATIONS]).build()?;
+        let records: u32 = tx.object_store(OUTBOX)?.count().primitive()?.await?;
+        let mutations: u32 = tx.object_store(MUTATIONS)?.count().primitive()?.await?;
+        Ok(records + mutations)
     }
 
     /// The server has durably stored these records: they leave the outbox.
@@ -215,20 +236,156 @@ impl DeviceStore {
     pub async fn apply_pulled_page(
         &self,
         records: &[PainAssessment],
+        items: &[ItemState],
         next_cursor: &str,
     ) -> StoreResult<()> {
         let tx = self
             .db
-            .transaction([ASSESSMENTS, META])
+            .transaction([ASSESSMENTS, ITEMS, META])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let assessments = tx.object_store(ASSESSMENTS)?;
         for a in records {
             assessments.put(a).serde()?.await?;
         }
+        // Pages arrive in clock order, so a later state always replaces an earlier one.
+        let item_store = tx.object_store(ITEMS)?;
+        for state in items {
+            item_store.put(state).serde()?.await?;
+        }
         tx.object_store(META)?
             .put(JsValue::from_str(next_cursor))
             .with_key(CURSOR_KEY)
+            .primitive()?
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl DeviceStore {
+    /// Queues a care-plan change: gives it this device's next mutation id and
+    /// stores it, in one transaction (ids never repeat, even across crashes).
+    pub async fn record_mutation(&self, mut mutation: Mutation) -> StoreResult<Mutation> {
+        let tx = self
+            .db
+            .transaction([MUTATIONS, META])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let meta = tx.object_store(META)?;
+        let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
+        mutation.mutation_id = next.unwrap_or(1.0) as u64;
+        tx.object_store(MUTATIONS)?.put(&mutation).serde()?.await?;
+        meta.put(JsValue::from_f64((mutation.mutation_id + 1) as f64))
+            .with_key(NEXT_MUTATION_KEY)
+            .primitive()?
+            .await?;
+        tx.commit().await?;
+        Ok(mutation)
+    }
+
+    /// Never hand out an id the server has already applied (a device store
+    /// restored from an old copy would otherwise reuse them).
+    pub async fn raise_next_mutation_id(&self, server_last: u64) -> StoreResult<()> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let meta = tx.object_store(META)?;
+        let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
+        if (next.unwrap_or(1.0) as u64) <= server_last {
+            meta.put(JsValue::from_f64((server_last + 1) as f64))
+                .with_key(NEXT_MUTATION_KEY)
+                .primitive()?
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Up to `limit` mutations waiting, in id order.
+    pub async fn mutation_outbox(&self, limit: u32) -> StoreResult<Vec<Mutation>> {
+        let tx = self.db.transaction(MUTATIONS).build()?;
+        let store = tx.object_store(MUTATIONS)?;
+        Ok(store
+            .get_all()
+            .with_limit(limit)
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The server applied every mutation up to `last`: they leave the outbox.
+    pub async fn acknowledge_mutations(&self, last: u64) -> StoreResult<()> {
+        if last == 0 {
+            return Ok(());
+        }
+        let tx = self
+            .db
+            .transaction(MUTATIONS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        // Spelled out: indexed_db_futures 0.6.4 turns `..=x` into an *open*
+        // upper bound (and `..x` into a closed one), the reverse of Rust.
+        let up_to_last = indexed_db_futures::KeyRange::UpperBound(last as f64, false);
+        tx.object_store(MUTATIONS)?
+            .delete::<f64, _>(up_to_last)
+            .primitive()?
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One patient's care-plan items as the server sent them, and this
+    /// device's mutations for that patient still waiting.
+    pub async fn care_plan(
+        &self,
+        patient: PatientId,
+    ) -> StoreResult<(Vec<ItemState>, Vec<Mutation>)> {
+        let tx = self.db.transaction([ITEMS, MUTATIONS]).build()?;
+        let items = tx.object_store(ITEMS)?;
+        let by_patient = items.index(ITEMS_BY_PATIENT)?;
+        let states: Vec<ItemState> = by_patient
+            .get_all()
+            .with_query(patient.to_string())
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let pending: Vec<Mutation> = tx
+            .object_store(MUTATIONS)?
+            .get_all()
+            .serde()?
+            .await?
+            .collect::<Result<Vec<Mutation>, _>>()?
+            .into_iter()
+            .filter(|m| m.patient_id == patient)
+            .collect();
+        Ok((states, pending))
+    }
+
+    /// (item, version) of every item on the device, for the checksum.
+    pub async fn item_versions(&self) -> StoreResult<Vec<(parcours_domain::ItemId, u64)>> {
+        let tx = self.db.transaction(ITEMS).build()?;
+        let states: Vec<ItemState> = tx
+            .object_store(ITEMS)?
+            .get_all()
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        Ok(states.into_iter().map(|s| (s.item.id, s.version)).collect())
+    }
+
+    /// Forgets the pull cursor so the next sync pulls everything again
+    /// (after the checksum showed the copy diverged).
+    pub async fn reset_pull_cursor(&self) -> StoreResult<()> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        tx.object_store(META)?
+            .delete(CURSOR_KEY)
             .primitive()?
             .await?;
         tx.commit().await?;

@@ -11,7 +11,10 @@ use crate::device_store::{DeviceStore, StoreError};
 use crate::session;
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
-use parcours_domain::sync::{PushRequest, Record, MAX_PUSH_RECORDS, PROTOCOL_VERSION};
+use parcours_domain::care_plan;
+use parcours_domain::sync::{
+    PushRequest, Record, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
+};
 use parcours_domain::AccountId;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -147,35 +150,7 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
     SYNCING.set(false);
 }
 
-async fn run(state: SyncState, account: AccountId) -> Result<(), SyncError> {
-    let store = store(account).await?;
-
-    // 1. Send: the outbox leaves in batches, oldest first. A record leaves the
-    // outbox only once the server has acknowledged it (stored and committed).
-    loop {
-        let batch = store.outbox(MAX_PUSH_RECORDS as u32).await?;
-        if batch.is_empty() {
-            break;
-        }
-        let request = PushRequest {
-            protocol: PROTOCOL_VERSION,
-            records: batch.into_iter().map(Record::PainAssessment).collect(),
-            mutations: vec![],
-        };
-        let response = api::push(&request).await?;
-        session::mark_server_contact();
-        store.acknowledge(&response.acknowledged).await?;
-        state.pending.set(store.outbox_len().await?);
-        if response.acknowledged.is_empty() {
-            break;
-        }
-    }
-
-    // 2. The caseload, as the server knows it now.
-    let patients = api::caseload().await?;
-    store.replace_patients(&patients).await?;
-
-    // 3. Receive: pages from the cursor, each written with its cursor.
+async fn pull_all(store: &DeviceStore, state: SyncState) -> Result<(), SyncError> {
     let mut cursor = store.pull_cursor().await?;
     loop {
         let page = api::pull(cursor.as_deref()).await?;
@@ -187,13 +162,63 @@ async fn run(state: SyncState, account: AccountId) -> Result<(), SyncError> {
             })
             .collect();
         store
-            .apply_pulled_page(&records, &page.next_cursor.0)
+            .apply_pulled_page(&records, &page.items, &page.next_cursor.0)
             .await?;
+        store.raise_next_mutation_id(page.last_mutation_id).await?;
+        store.acknowledge_mutations(page.last_mutation_id).await?;
         state.store_changed();
         cursor = Some(page.next_cursor.0);
         if !page.has_more {
+            return Ok(());
+        }
+    }
+}
+
+async fn run(state: SyncState, account: AccountId) -> Result<(), SyncError> {
+    let store = store(account).await?;
+
+    // 1. Send: the outbox leaves in batches, oldest first. A record leaves the
+    // outbox only once the server has acknowledged it (stored and committed);
+    // mutations once the server says it applied up to their id.
+    loop {
+        let records = store.outbox(MAX_PUSH_RECORDS as u32).await?;
+        let mutations = store.mutation_outbox(MAX_PUSH_MUTATIONS as u32).await?;
+        if records.is_empty() && mutations.is_empty() {
             break;
         }
+        let first_mutation = mutations.first().map(|m| m.mutation_id);
+        let request = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            records: records.into_iter().map(Record::PainAssessment).collect(),
+            mutations,
+        };
+        let response = api::push(&request).await?;
+        session::mark_server_contact();
+        store.acknowledge(&response.acknowledged).await?;
+        store
+            .acknowledge_mutations(response.last_mutation_id)
+            .await?;
+        state.pending.set(store.outbox_len().await?);
+        let mutations_moved =
+            first_mutation.is_some_and(|first| response.last_mutation_id >= first);
+        if response.acknowledged.is_empty() && !mutations_moved {
+            break;
+        }
+    }
+
+    // 2. The caseload, as the server knows it now.
+    let patients = api::caseload().await?;
+    store.replace_patients(&patients).await?;
+
+    // 3. Receive: pages from the cursor, each written with its cursor.
+    pull_all(&store, state).await?;
+
+    // 4. Compare checksums; a diverged copy is pulled again from the start.
+    let server = api::checksum().await?;
+    let local = care_plan::checksum(store.item_versions().await?);
+    if server.checksum != local.to_string() {
+        store.reset_pull_cursor().await?;
+        pull_all(&store, state).await?;
     }
     session::mark_server_contact();
     Ok(())

@@ -12,7 +12,7 @@ pub struct DemoAccount {
     pub profession: Profession,
 }
 
-pub const ACCOUNTS: [DemoAccount; 3] = [
+pub const ACCOUNTS: [DemoAccount; 4] = [
     DemoAccount {
         username: "claire",
         password: "demo-claire",
@@ -24,6 +24,12 @@ pub const ACCOUNTS: [DemoAccount; 3] = [
         password: "demo-durand",
         display_name: "Dr Paul Durand",
         profession: Profession::GeneralPractitioner,
+    },
+    DemoAccount {
+        username: "lea",
+        password: "demo-lea",
+        display_name: "Léa Robert",
+        profession: Profession::Physiotherapist,
     },
     DemoAccount {
         username: "sophie",
@@ -40,7 +46,7 @@ const PATIENTS: [(&str, &str, &str, &str, &[&str]); 4] = [
         "Jeanne",
         "1956-04-12",
         "Pontivy",
-        &["claire", "dr.durand"],
+        &["claire", "dr.durand", "lea"],
     ),
     (
         "Moreau",

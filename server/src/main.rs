@@ -187,7 +187,10 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
                 a.profession.label_fr()
             );
         }
-        println!("Claire et le Dr Durand suivent les mêmes patients ; Sophie est dans une autre équipe.\n");
+        println!(
+            "Claire et le Dr Durand suivent les mêmes patients (Léa, kiné, suit Jeanne Lefèvre) ;"
+        );
+        println!("Sophie est dans une autre équipe.\n");
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())

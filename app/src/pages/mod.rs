@@ -1,3 +1,4 @@
+pub mod care_plan;
 pub mod caseload;
 pub mod patient;
 pub mod sign_in;

@@ -4,6 +4,7 @@
 use crate::components::header::Header;
 use crate::device_store::StoredAssessment;
 use crate::format;
+use crate::pages::care_plan::CarePlanSection;
 use crate::pages::require_sign_in;
 use crate::session::now_ms;
 use crate::sync::{self, SyncState};
@@ -51,7 +52,10 @@ pub fn PatientPage() -> impl IntoView {
             // Outside the data closure: a sync that refreshes the list must
             // never wipe what the nurse is typing.
             <Show when=move || data.get().flatten().is_some()>
-                {move || patient_id().map(|id| view! { <AssessmentForm patient_id=id/> })}
+                {move || patient_id().map(|id| view! {
+                    <CarePlanSection patient_id=id/>
+                    <AssessmentForm patient_id=id/>
+                })}
             </Show>
             {move || data.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
         </main>

@@ -1,0 +1,476 @@
+//! The patient's personalised care plan (PPS): its items, who owns each,
+//! what waits on this device, the conflicts the owner settles, the history.
+//! Every change is a mutation queued on the device; nothing here waits for
+//! the network but the history.
+
+use crate::api::{self, HistoryEntry};
+use crate::format;
+use crate::session::now_ms;
+use crate::sync::{self, SyncState};
+use crate::Auth;
+use leptos::prelude::*;
+use parcours_domain::care_plan::{
+    with_pending, CarePlanItem, Conflict, FieldChange, ItemField, ItemState, ItemStatus, Mutation,
+    StampedValue,
+};
+use parcours_domain::hlc::Hlc;
+use parcours_domain::patient::TeamMember;
+use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
+use std::cell::Cell;
+
+thread_local! {
+    /// This tab's hybrid logical clock: never goes backwards between edits.
+    static HLC: Cell<Option<Hlc>> = const { Cell::new(None) };
+}
+
+fn next_hlc(device: parcours_domain::DeviceId) -> Hlc {
+    let hlc = HLC.get().unwrap_or(Hlc::zero(device)).tick(now_ms());
+    HLC.set(Some(hlc));
+    hlc
+}
+
+fn member_name(team: &[TeamMember], id: AccountId) -> String {
+    team.iter()
+        .find(|m| m.account_id == id)
+        .map(|m| m.display_name.clone())
+        .unwrap_or_else(|| "un membre de l'équipe".to_string())
+}
+
+/// A value as a person reads it.
+fn describe(change: &FieldChange, team: &[TeamMember]) -> String {
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "—".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    match change {
+        FieldChange::Title(s) | FieldChange::Frequency(s) | FieldChange::Notes(s) => or_dash(s),
+        FieldChange::Owner(id) => member_name(team, *id),
+        FieldChange::StartsOn(d) | FieldChange::EndsOn(d) => d
+            .as_deref()
+            .map(format::birth_date)
+            .unwrap_or_else(|| "—".into()),
+        FieldChange::Status(s) => s.label_fr().to_string(),
+    }
+}
+
+/// One item as this device shows it.
+#[derive(Clone, PartialEq)]
+struct Row {
+    item: CarePlanItem,
+    server: Option<ItemState>,
+    pending: usize,
+}
+
+fn rows(states: Vec<ItemState>, pending: Vec<Mutation>) -> Vec<Row> {
+    let mut ids: Vec<ItemId> = states.iter().map(|s| s.item.id).collect();
+    for m in &pending {
+        if !ids.contains(&m.item_id) {
+            ids.push(m.item_id);
+        }
+    }
+    ids.into_iter()
+        .filter_map(|id| {
+            let server = states.iter().find(|s| s.item.id == id).cloned();
+            let mine: Vec<&Mutation> = pending.iter().filter(|m| m.item_id == id).collect();
+            let item = with_pending(server.as_ref().map(|s| &s.item), &mine)?;
+            Some(Row {
+                item,
+                server,
+                pending: mine.len(),
+            })
+        })
+        .collect()
+}
+
+/// Queues a mutation on the device and starts a sync.
+async fn queue(
+    state: SyncState,
+    auth: Auth,
+    item: &CarePlanItem,
+    base_version: u64,
+    changes: Vec<FieldChange>,
+    resolves: Vec<ItemField>,
+) -> Result<(), FieldError> {
+    let Some(me) = auth.0.get_untracked() else {
+        return Err(FieldError::new("device", "Reconnectez-vous."));
+    };
+    let mutation = Mutation {
+        device_id: me.device_id,
+        mutation_id: 1, // the device store gives the real one
+        item_id: item.id,
+        patient_id: item.patient_id,
+        author_id: me.account_id,
+        base_version,
+        hlc: next_hlc(me.device_id),
+        changes,
+        resolves,
+    };
+    mutation.validate()?;
+    let store = sync::store(me.account_id)
+        .await
+        .map_err(|e| FieldError::new("device", e.to_string()))?;
+    store
+        .record_mutation(mutation)
+        .await
+        .map_err(|e| FieldError::new("device", format!("Non enregistré : {e}")))?;
+    state.pending.update(|n| *n += 1);
+    state.store_changed();
+    leptos::task::spawn_local(sync::sync_now(state, me.account_id));
+    Ok(())
+}
+
+#[component]
+pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let plan = LocalResource::new(move || {
+        state.data_version.track();
+        let me = auth.0.get();
+        async move {
+            let store = sync::store(me?.account_id).await.ok()?;
+            let team = store.patient(patient_id).await.ok()??.care_team;
+            let (states, pending) = store.care_plan(patient_id).await.ok()?;
+            Some((team, rows(states, pending)))
+        }
+    });
+    let team = move || {
+        plan.get()
+            .flatten()
+            .map(|(team, _)| team)
+            .unwrap_or_default()
+    };
+    let adding = RwSignal::new(false);
+    let new_item = move || {
+        let me = auth.0.get_untracked();
+        CarePlanItem {
+            id: ItemId::new(),
+            patient_id,
+            owner_id: me.map(|m| m.account_id).unwrap_or_default(),
+            title: String::new(),
+            frequency: String::new(),
+            starts_on: None,
+            ends_on: None,
+            status: ItemStatus::Proposed,
+            notes: String::new(),
+        }
+    };
+
+    view! {
+        <section aria-labelledby="care-plan">
+            <h2 id="care-plan">"Plan personnalisé de soins (PPS)"</h2>
+            {move || plan.get().flatten().is_some_and(|(_, rows)| rows.is_empty()).then(|| view! {
+                <p>"Aucune action dans le plan pour l'instant."</p>
+            })}
+            <ul class="plan" aria-label="Actions du plan">
+                // Keyed by what a card shows: a sync that changes nothing
+                // elsewhere never closes a form someone is filling in.
+                <For
+                    each=move || plan.get().flatten().map(|(_, rows)| rows).unwrap_or_default()
+                    key=|row| (row.item.id, row.server.as_ref().map(|s| s.version), row.pending)
+                    children=move |row| view! { <ItemCard row=row team=team()/> }
+                />
+            </ul>
+            <Show when=move || adding.get() fallback=move || view! {
+                <button type="button" on:click=move |_| adding.set(true)>"Ajouter une action"</button>
+            }>
+                <ItemForm heading="Nouvelle action du plan" submit_label="Ajouter l'action" initial=new_item()
+                    team=team() base_version=0 is_new=true on_done=move || adding.set(false)/>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let editing = RwSignal::new(false);
+    let history = RwSignal::new(None::<Result<Vec<HistoryEntry>, String>>);
+    let item = row.item.clone();
+    let base_version = row.server.as_ref().map(|s| s.version).unwrap_or(0);
+    let open: Vec<Conflict> = row
+        .server
+        .as_ref()
+        .map(|s| s.open_conflicts().cloned().collect())
+        .unwrap_or_default();
+    let sync_label = match (&row.server, row.pending) {
+        (None, _) => "Sur l'appareil uniquement — en attente d'envoi",
+        (Some(_), 0) => "Envoyée",
+        (Some(_), _) => "Modifiée sur l'appareil — en attente d'envoi",
+    };
+    let is_owner = auth
+        .0
+        .get_untracked()
+        .is_some_and(|me| me.account_id == item.owner_id);
+    let dates = match (&item.starts_on, &item.ends_on) {
+        (None, None) => None,
+        (from, until) => Some(format!(
+            "Du {} au {}",
+            from.as_deref()
+                .map(format::birth_date)
+                .unwrap_or_else(|| "—".into()),
+            until
+                .as_deref()
+                .map(format::birth_date)
+                .unwrap_or_else(|| "—".into())
+        )),
+    };
+    let item_id = item.id;
+    let show_history = move |_| {
+        leptos::task::spawn_local(async move {
+            history.set(Some(api::item_history(item_id).await.map_err(
+                |e| match e {
+                    api::ApiError::Unreachable => "Historique indisponible hors ligne.".to_string(),
+                    other => other.to_string(),
+                },
+            )));
+        });
+    };
+    let title = item.title.clone();
+    let team_for_history = team.clone();
+    let team_for_form = team.clone();
+    let item_for_form = item.clone();
+    view! {
+        <li class="plan-item" class:pending=row.pending != 0 aria-label=title.clone()>
+            <p class="item-title">{title.clone()}</p>
+            {(!open.is_empty()).then(|| view! { <p class="badge" role="status">"En conflit"</p> })}
+            <p>{format!("Responsable : {}", member_name(&team, item.owner_id))}</p>
+            <p>{format!("Statut : {}", item.status.label_fr())}</p>
+            {(!item.frequency.is_empty()).then(|| view! { <p>{format!("Fréquence : {}", item.frequency)}</p> })}
+            {dates.map(|d| view! { <p>{d}</p> })}
+            {(!item.notes.is_empty()).then(|| view! { <p class="note">{format!("Notes : {}", item.notes)}</p> })}
+            <p class="sync-state">{sync_label}</p>
+            {open.into_iter().map(|c| view! {
+                <ConflictView conflict=c item=item.clone() base_version=base_version team=team.clone() is_owner=is_owner/>
+            }).collect_view()}
+            <div class="actions">
+                <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)
+                    aria-label=format!("Modifier « {title} »")>"Modifier"</button>
+                <button type="button" class="secondary" on:click=show_history
+                    aria-label=format!("Historique de « {} »", item.title)>"Historique"</button>
+            </div>
+            <Show when=move || editing.get()>
+                <ItemForm heading="Modifier l'action" submit_label="Enregistrer les modifications" initial=item_for_form.clone()
+                    team=team_for_form.clone() base_version=base_version is_new=false on_done=move || editing.set(false)/>
+            </Show>
+            {move || history.get().map(|h| match h {
+                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Ok(entries) => {
+                    let team = team_for_history.clone();
+                    view! {
+                        <ol class="history" aria-label="Historique de l'action">
+                            {entries.into_iter().map(|e| {
+                                let changes = e.mutation.changes.iter()
+                                    .map(|c| format!("{} : {}", c.field().label_fr(), describe(c, &team)))
+                                    .collect::<Vec<_>>().join(" · ");
+                                let conflicted = (!e.outcome.conflicted.is_empty()).then(|| format!(
+                                    "en conflit : {}",
+                                    e.outcome.conflicted.iter().map(|f| f.label_fr()).collect::<Vec<_>>().join(", ")
+                                ));
+                                let settled = (!e.mutation.resolves.is_empty()).then_some("conflit réglé");
+                                view! {
+                                    <li>
+                                        <p>{format!("Version {} — {} — {}", e.version, format::date_time(e.applied_at), e.author_name)}</p>
+                                        <p>{changes}</p>
+                                        {conflicted.map(|c| view! { <p class="state">{c}</p> })}
+                                        {settled.map(|s| view! { <p>{s}</p> })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }
+            })}
+        </li>
+    }
+}
+
+/// Both values of a conflicting field, who set each and when; the owner keeps
+/// one in a single tap.
+#[component]
+fn ConflictView(
+    conflict: Conflict,
+    item: CarePlanItem,
+    base_version: u64,
+    team: Vec<TeamMember>,
+    is_owner: bool,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let error = RwSignal::new(None::<String>);
+    let field = conflict.field;
+    let line = |v: &StampedValue| {
+        format!(
+            "« {} » — {}, {}",
+            describe(&v.change, &team),
+            member_name(&team, v.stamp.author_id),
+            format::date_time(v.stamp.hlc.wall_ms)
+        )
+    };
+    let choose = move |value: FieldChange| {
+        let item = item.clone();
+        move |_| {
+            let item = item.clone();
+            let value = value.clone();
+            leptos::task::spawn_local(async move {
+                if let Err(e) =
+                    queue(state, auth, &item, base_version, vec![value], vec![field]).await
+                {
+                    error.set(Some(e.message));
+                }
+            });
+        }
+    };
+    let standing = describe(&conflict.standing.change, &team);
+    let other = describe(&conflict.other.change, &team);
+    view! {
+        <div class="conflict">
+            <p>{format!("{} modifié·e en même temps :", field.label_fr())}</p>
+            <p>{format!("Retenu : {}", line(&conflict.standing))}</p>
+            <p>{format!("Autre valeur : {}", line(&conflict.other))}</p>
+            {is_owner.then(|| view! {
+                <div class="actions">
+                    <button type="button" on:click=choose(conflict.standing.change.clone())>{format!("Garder « {standing} »")}</button>
+                    <button type="button" on:click=choose(conflict.other.change.clone())>{format!("Choisir « {other} »")}</button>
+                </div>
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+/// Adds an item or edits one: only the fields that changed travel.
+#[component]
+fn ItemForm(
+    heading: &'static str,
+    submit_label: &'static str,
+    initial: CarePlanItem,
+    team: Vec<TeamMember>,
+    base_version: u64,
+    is_new: bool,
+    on_done: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let prefix = if is_new {
+        "new".to_string()
+    } else {
+        format!("edit-{}", initial.id)
+    };
+    let id = {
+        let prefix = prefix.clone();
+        move |name: &str| format!("{prefix}-{name}")
+    };
+    let title = RwSignal::new(initial.title.clone());
+    let owner = RwSignal::new(initial.owner_id.to_string());
+    let frequency = RwSignal::new(initial.frequency.clone());
+    let starts_on = RwSignal::new(initial.starts_on.clone().unwrap_or_default());
+    let ends_on = RwSignal::new(initial.ends_on.clone().unwrap_or_default());
+    let status = RwSignal::new(initial.status.code().to_string());
+    let notes = RwSignal::new(initial.notes.clone());
+    let error = RwSignal::new(None::<String>);
+    let initial = StoredValue::new(initial);
+
+    let submit = {
+        let on_done = on_done.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let date = |s: String| {
+                if s.trim().is_empty() {
+                    None
+                } else {
+                    Some(s.trim().to_string())
+                }
+            };
+            let Ok(owner_id) = owner.get_untracked().parse::<AccountId>() else {
+                error.set(Some("Choisissez un·e responsable.".into()));
+                return;
+            };
+            let status_value = ItemStatus::ALL
+                .into_iter()
+                .find(|s| s.code() == status.get_untracked())
+                .unwrap_or(ItemStatus::Proposed);
+            let wanted = vec![
+                FieldChange::Title(title.get_untracked().trim().to_string()),
+                FieldChange::Owner(owner_id),
+                FieldChange::Frequency(frequency.get_untracked().trim().to_string()),
+                FieldChange::StartsOn(date(starts_on.get_untracked())),
+                FieldChange::EndsOn(date(ends_on.get_untracked())),
+                FieldChange::Status(status_value),
+                FieldChange::Notes(notes.get_untracked().trim().to_string()),
+            ];
+            let before = initial.get_value();
+            let changes: Vec<FieldChange> = if is_new {
+                wanted
+            } else {
+                wanted
+                    .into_iter()
+                    .filter(|c| *c != FieldChange::current(&before, c.field()))
+                    .collect()
+            };
+            if changes.is_empty() {
+                on_done();
+                return;
+            }
+            let on_done = on_done.clone();
+            leptos::task::spawn_local(async move {
+                match queue(state, auth, &before, base_version, changes, vec![]).await {
+                    Ok(()) => {
+                        error.set(None);
+                        on_done();
+                    }
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        }
+    };
+    let text = move |name: &'static str,
+                     label: &'static str,
+                     value: RwSignal<String>,
+                     kind: &'static str| {
+        let input_id = format!("{prefix}-{name}");
+        view! {
+            <div class="field">
+                <label for=input_id.clone()>{label}</label>
+                <input id=input_id type=kind prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
+            </div>
+        }
+    };
+    let owner_id = id("owner");
+    let status_id = id("status");
+    let notes_id = id("notes");
+    view! {
+        <form class="item-form" on:submit=submit novalidate aria-label=heading>
+            <h3>{heading}</h3>
+            {text("title", "Action", title, "text")}
+            <div class="field">
+                <label for=owner_id.clone()>"Responsable"</label>
+                <select id=owner_id prop:value=owner on:change=move |ev| owner.set(event_target_value(&ev))>
+                    {team.into_iter().map(|m| view! {
+                        <option value=m.account_id.to_string()>{format!("{} ({})", m.display_name, m.profession_label)}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            {text("frequency", "Fréquence", frequency, "text")}
+            {text("starts_on", "Début", starts_on, "date")}
+            {text("ends_on", "Fin", ends_on, "date")}
+            <div class="field">
+                <label for=status_id.clone()>"Statut"</label>
+                <select id=status_id prop:value=status on:change=move |ev| status.set(event_target_value(&ev))>
+                    {ItemStatus::ALL.into_iter().map(|s| view! { <option value=s.code()>{s.label_fr()}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for=notes_id.clone()>"Notes"</label>
+                <textarea id=notes_id rows="2" prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+            </div>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <div class="actions">
+                <button type="submit">{submit_label}</button>
+                <button type="button" class="secondary" on:click=move |_| on_done()>"Annuler"</button>
+            </div>
+        </form>
+    }
+}
