@@ -73,10 +73,10 @@ ensure_sqlite_cli() {
 build_app() {
   ensure_wasm_tools
   log "building the app (release, wasm32)"
-  cargo build --release --locked --target wasm32-unknown-unknown -p app
+  cargo build --profile wasm-release --locked --target wasm32-unknown-unknown -p app
   local stage; stage="$(mktemp -d)"
   wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name app \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/app.wasm"
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     -o "$stage/app_bg.opt.wasm" "$stage/app_bg.wasm"
   mv "$stage/app_bg.opt.wasm" "$stage/app_bg.wasm"

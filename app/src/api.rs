@@ -97,9 +97,13 @@ pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
     read(res).await
 }
 
-pub async fn pull(cursor: Option<&str>) -> Result<PullResponse, ApiError> {
+/// One page from `cursor`; `estimate` asks how many wait after it.
+pub async fn pull(cursor: Option<&str>, estimate: bool) -> Result<PullResponse, ApiError> {
     let res = Request::get("/api/sync/pull")
-        .query([("cursor", cursor.unwrap_or(""))])
+        .query([
+            ("cursor", cursor.unwrap_or("")),
+            ("estimate", if estimate { "true" } else { "false" }),
+        ])
         .send()
         .await
         .map_err(unreachable)?;

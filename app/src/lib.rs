@@ -7,6 +7,7 @@ mod device_store;
 mod format;
 mod pages;
 mod session;
+mod storage;
 mod sync;
 
 use leptos::prelude::*;

@@ -41,6 +41,8 @@ pub struct SyncState {
     pub status: RwSignal<SyncStatus>,
     /// Bumped whenever the device store changed, so views read it again.
     pub data_version: RwSignal<u64>,
+    /// While a pull spans several pages: (received, expected in all).
+    pub progress: RwSignal<Option<(u64, u64)>>,
 }
 
 impl SyncState {
@@ -50,6 +52,7 @@ impl SyncState {
             last_sync_at: RwSignal::new(None),
             status: RwSignal::new(SyncStatus::Idle),
             data_version: RwSignal::new(0),
+            progress: RwSignal::new(None),
         }
     }
 
@@ -152,8 +155,13 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
 
 async fn pull_all(store: &DeviceStore, state: SyncState) -> Result<(), SyncError> {
     let mut cursor = store.pull_cursor().await?;
-    loop {
-        let page = api::pull(cursor.as_deref()).await?;
+    let mut received = 0u64;
+    let mut first = true;
+    let outcome = loop {
+        let page = match api::pull(cursor.as_deref(), first).await {
+            Ok(page) => page,
+            Err(e) => break Err(e.into()),
+        };
         let records: Vec<_> = page
             .records
             .into_iter()
@@ -161,17 +169,34 @@ async fn pull_all(store: &DeviceStore, state: SyncState) -> Result<(), SyncError
                 Record::PainAssessment(a) => a,
             })
             .collect();
-        store
-            .apply_pulled_page(&records, &page.items, &page.next_cursor.0)
-            .await?;
-        store.raise_next_mutation_id(page.last_mutation_id).await?;
-        store.acknowledge_mutations(page.last_mutation_id).await?;
+        received += (records.len() + page.items.len()) as u64;
+        if first && page.has_more {
+            // A long first sync: show how far it got.
+            state
+                .progress
+                .set(Some((received, received + page.remaining.unwrap_or(0))));
+        } else if let Some((_, total)) = state.progress.get_untracked() {
+            state.progress.set(Some((received, total.max(received))));
+        }
+        first = false;
+        let written = async {
+            store
+                .apply_pulled_page(&records, &page.items, &page.next_cursor.0)
+                .await?;
+            store.raise_next_mutation_id(page.last_mutation_id).await?;
+            store.acknowledge_mutations(page.last_mutation_id).await
+        };
+        if let Err(e) = written.await {
+            break Err(e.into());
+        }
         state.store_changed();
         cursor = Some(page.next_cursor.0);
         if !page.has_more {
-            return Ok(());
+            break Ok(());
         }
-    }
+    };
+    state.progress.set(None);
+    outcome
 }
 
 async fn run(state: SyncState, account: AccountId) -> Result<(), SyncError> {

@@ -140,6 +140,10 @@ pub struct PullResponse {
     pub next_cursor: Cursor,
     /// True when more records are waiting: pull again at once.
     pub has_more: bool,
+    /// When asked (`estimate=true`): how many records and items wait after
+    /// this page, for a progress bar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
 }
 
 #[cfg(test)]

@@ -260,6 +260,9 @@ pub struct PullQuery {
     cursor: Option<String>,
     #[serde(default)]
     limit: Option<u32>,
+    /// Ask for `remaining` (costs two counts: the first page of a sync only).
+    #[serde(default)]
+    estimate: bool,
 }
 
 fn parse_cursor(cursor: Option<&str>) -> ApiResult<i64> {
@@ -343,14 +346,38 @@ pub async fn pull(
             Change::Item(row) => item_states.push(row.into_state()?),
         }
     }
+    let remaining = if query.estimate {
+        Some(remaining_after(&state, &session, next).await?)
+    } else {
+        None
+    };
     let mut conn = state.db.pool.acquire().await?;
     Ok(Json(PullResponse {
+        remaining,
         records,
         items: item_states,
         last_mutation_id: care_plan::last_mutation_id(&mut conn, &session).await?,
         next_cursor: Cursor(next.to_string()),
         has_more,
     }))
+}
+
+/// How many records and items this person would still pull after `after`.
+async fn remaining_after(state: &AppState, session: &Session, after: i64) -> ApiResult<u64> {
+    let mut total = 0;
+    for table in ["pain_assessments", "care_plan_items"] {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} t
+             JOIN care_team_members m ON m.patient_id = t.patient_id
+             WHERE m.account_id = $1 AND m.ended_at IS NULL AND t.seq > $2"
+        ))
+        .bind(session.account_id.to_string())
+        .bind(after)
+        .fetch_one(&state.db.pool)
+        .await?;
+        total += n.max(0) as u64;
+    }
+    Ok(total)
 }
 
 /// One entry of a pull page, from either lane.

@@ -38,6 +38,12 @@ pub fn SyncStatusBar() -> impl IntoView {
                 <p class="pending" class:has-pending=move || state.pending.get() != 0>{pending}</p>
                 <p class="last">{last}</p>
                 {move || status().map(|s| view! { <p class="state">{s}</p> })}
+                {move || state.progress.get().map(|(done, total)| view! {
+                    <label class="progress">
+                        {format!("Réception des données : {done} sur {total}")}
+                        <progress max=total.to_string() value=done.to_string()></progress>
+                    </label>
+                })}
                 {move || (state.status.get() == SyncStatus::SessionExpired).then(|| view! {
                     <A href="/connexion">"Se reconnecter"</A>
                 })}

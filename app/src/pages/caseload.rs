@@ -1,6 +1,7 @@
 use crate::components::header::Header;
 use crate::format;
 use crate::pages::require_sign_in;
+use crate::storage;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
@@ -46,6 +47,30 @@ pub fn Caseload() -> impl IntoView {
                     </ul>
                 }.into_any(),
             }}
+            <StorageInfo/>
         </main>
+    }
+}
+
+/// How much this device keeps, and whether the browser promised to keep it.
+#[component]
+fn StorageInfo() -> impl IntoView {
+    let state = expect_context::<SyncState>();
+    let info = LocalResource::new(move || {
+        state.data_version.track();
+        async move { (storage::usage().await, storage::is_persistent().await) }
+    });
+    view! {
+        <p class="storage">
+            {move || info.get().and_then(|(usage, persistent)| {
+                let (used, quota) = usage?;
+                Some(format!(
+                    "Stockage sur cet appareil : {} utilisés sur {} — {}",
+                    storage::human_size(used),
+                    storage::human_size(quota),
+                    if persistent { "conservé durablement" } else { "peut être effacé par le navigateur si l'espace manque" }
+                ))
+            })}
+        </p>
     }
 }

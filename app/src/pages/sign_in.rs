@@ -38,6 +38,11 @@ pub fn SignIn() -> impl IntoView {
                     auth.0.set(Some(me));
                     error.set(None);
                     sync::load_state(state, account).await;
+                    // Ask the browser to keep this device's data (Chrome decides
+                    // without a prompt; the answer shows under the caseload).
+                    leptos::task::spawn_local(async {
+                        crate::storage::ask_persistence().await;
+                    });
                     navigate("/", Default::default());
                     sync::sync_now(state, account).await;
                 }
