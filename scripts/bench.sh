@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Measures what docs/performance.md reports; asserts nothing. Builds first.
+# Takes about ten minutes once built.
 #   ./scripts/bench.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -20,5 +21,17 @@ for f in "$DIST"/pkg/*.wasm "$DIST"/pkg/*.js "$DIST"/pkg/*.css "$DIST/index.html
 done
 printf '%-28s %10d %10d %10d\n' total "$total_raw" "$total_br" "$total_gz"
 
+export PARCOURS_SERVER_BIN="$CARGO_TARGET_DIR/release/parcours-server" PARCOURS_DIST="$DIST"
 log "offline reload to caseload on screen (headless Chromium, 360 × 740)"
-(cd e2e && PARCOURS_SERVER_BIN="$CARGO_TARGET_DIR/release/parcours-server" PARCOURS_DIST="$DIST" node bench/offline-reload.js 30)
+(cd e2e && node bench/offline-reload.js 30)
+
+log "server: mutations and records per second, pull of 100,000 (SQLite, then PostgreSQL)"
+trap stop_postgres EXIT
+start_postgres
+cargo bench --locked -p parcours-server --bench sync
+
+log "device: 100,000 records into IndexedDB; 10,000 records from a device's outbox"
+(cd e2e && node bench/device-sync.js 100000)
+
+log "server memory with 200 devices syncing at once"
+(cd e2e && node bench/memory.js 200)

@@ -48,6 +48,8 @@ test('network cut: two assessments wait on the phone, survive a reload, then rea
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await waitForServiceWorker(page);
+    // The caseload says how much the device keeps and whether it is kept durably.
+    await page.getByText(/Stockage sur cet appareil : .+ utilisés sur .+ — /).waitFor();
     await openPatient(page, PATIENT);
     await expectPending(page, 0);
 

@@ -74,9 +74,7 @@ pub async fn record_reads(
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    for event in events {
-        record(&mut tx, Some(who), event).await?;
-    }
+    record_many(&mut tx, Some(who), &events).await?;
     tx.commit().await
 }
 
@@ -87,18 +85,37 @@ pub async fn record(
     who: Option<&Session>,
     event: AuditEvent<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_events (at, account_id, device_id, action, patient_id, record_id, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(now_ms())
-    .bind(who.map(|s| s.account_id.to_string()))
-    .bind(who.map(|s| s.device_id.to_string()))
-    .bind(event.action.code())
-    .bind(event.patient_id)
-    .bind(event.record_id)
-    .bind(event.detail)
-    .execute(conn)
-    .await?;
+    record_many(conn, who, &[event]).await
+}
+
+/// Writes many audit rows with few statements (a push of 500 records writes
+/// 500 rows).
+pub async fn record_many(
+    conn: &mut AnyConnection,
+    who: Option<&Session>,
+    events: &[AuditEvent<'_>],
+) -> Result<(), sqlx::Error> {
+    const COLUMNS: usize = 7;
+    let at = now_ms();
+    let account = who.map(|s| s.account_id.to_string());
+    let device = who.map(|s| s.device_id.to_string());
+    for chunk in events.chunks(crate::db::ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO audit_events (at, account_id, device_id, action, patient_id, record_id, detail) VALUES {}",
+            crate::db::values_placeholders(chunk.len(), COLUMNS)
+        );
+        let mut query = sqlx::query(&sql);
+        for event in chunk {
+            query = query
+                .bind(at)
+                .bind(account.clone())
+                .bind(device.clone())
+                .bind(event.action.code())
+                .bind(event.patient_id)
+                .bind(event.record_id)
+                .bind(event.detail);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }

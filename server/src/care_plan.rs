@@ -15,6 +15,7 @@ use axum::Json;
 use parcours_domain::care_plan::{self, Applied, ItemState, MergeError, Mutation};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
+use std::collections::HashMap;
 
 pub async fn last_mutation_id(
     conn: &mut AnyConnection,
@@ -91,6 +92,9 @@ pub async fn apply_mutations(
     let applied_at = now_ms();
     let account = session.account_id.to_string();
     let device = session.device_id.to_string();
+    let mut touched: HashMap<String, (ItemState, i64)> = HashMap::new();
+    let mut versions = Vec::with_capacity(mutations.len());
+    let mut audited = Vec::with_capacity(mutations.len());
     for (i, m) in mutations.iter().enumerate() {
         if m.mutation_id <= last {
             // Already applied: it must be the very same mutation, or this
@@ -125,54 +129,78 @@ pub async fn apply_mutations(
             });
         }
         let item_id = m.item_id.to_string();
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT state FROM care_plan_items WHERE id = $1")
-                .bind(&item_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let current = current.as_deref().map(item_from_json).transpose()?;
+        // Items touched by this push are read once and written once, at the end.
+        let current = match touched.remove(&item_id) {
+            Some((state, _)) => Some(state),
+            None => {
+                let stored: Option<String> =
+                    sqlx::query_scalar("SELECT state FROM care_plan_items WHERE id = $1")
+                        .bind(&item_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                stored.as_deref().map(item_from_json).transpose()?
+            }
+        };
         let (state, applied): (ItemState, Applied) =
             care_plan::apply(current, m).map_err(|e| merge_error(i, e))?;
         let seq = seqs
             .next()
             .ok_or_else(|| ApiError::Internal("sync clock numbers exhausted".into()))?;
+        versions.push((
+            item_id.clone(),
+            state.version,
+            m.mutation_id,
+            to_json(m)?,
+            to_json(&applied)?,
+        ));
+        audited.push((m.patient_id.to_string(), item_id.clone()));
+        touched.insert(item_id, (state, seq));
+        last = m.mutation_id;
+    }
+    for (item_id, (state, seq)) in &touched {
         sqlx::query(
             "INSERT INTO care_plan_items (id, patient_id, seq, version, state) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, state = excluded.state",
         )
-        .bind(&item_id)
+        .bind(item_id)
         .bind(state.item.patient_id.to_string())
-        .bind(seq)
+        .bind(*seq)
         .bind(state.version as i64)
-        .bind(to_json(&state)?)
+        .bind(to_json(state)?)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+    }
+    for chunk in versions.chunks(crate::db::ROWS_PER_INSERT) {
+        let sql = format!(
             "INSERT INTO care_plan_item_versions
                  (item_id, version, account_id, device_id, mutation_id, applied_at, mutation, outcome)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&item_id)
-        .bind(state.version as i64)
-        .bind(&account)
-        .bind(&device)
-        .bind(m.mutation_id as i64)
-        .bind(applied_at)
-        .bind(to_json(m)?)
-        .bind(to_json(&applied)?)
-        .execute(&mut *tx)
-        .await?;
-        audit::record(
-            tx,
-            Some(session),
-            AuditEvent::new(Action::WriteRecord)
-                .patient(&m.patient_id.to_string())
-                .record(&item_id)
-                .detail("care_plan_item"),
-        )
-        .await?;
-        last = m.mutation_id;
+             VALUES {}",
+            crate::db::values_placeholders(chunk.len(), 8)
+        );
+        let mut query = sqlx::query(&sql);
+        for (item_id, version, mutation_id, mutation, outcome) in chunk {
+            query = query
+                .bind(item_id.clone())
+                .bind(*version as i64)
+                .bind(account.clone())
+                .bind(device.clone())
+                .bind(*mutation_id as i64)
+                .bind(applied_at)
+                .bind(mutation.clone())
+                .bind(outcome.clone());
+        }
+        query.execute(&mut *tx).await?;
     }
+    let events: Vec<AuditEvent> = audited
+        .iter()
+        .map(|(patient, item)| {
+            AuditEvent::new(Action::WriteRecord)
+                .patient(patient)
+                .record(item)
+                .detail("care_plan_item")
+        })
+        .collect();
+    audit::record_many(tx, Some(session), &events).await?;
     sqlx::query(
         "INSERT INTO device_mutations (account_id, device_id, last_mutation_id) VALUES ($1, $2, $3)
          ON CONFLICT (account_id, device_id) DO UPDATE SET last_mutation_id = excluded.last_mutation_id",

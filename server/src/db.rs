@@ -96,3 +96,32 @@ impl Database {
         Ok(())
     }
 }
+
+/// Rows per multi-row INSERT: few statements, well under either database's
+/// limit on bound parameters.
+pub const ROWS_PER_INSERT: usize = 100;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` values.
+pub fn values_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_every_value_once() {
+        assert_eq!(
+            super::values_placeholders(2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(super::values_placeholders(1, 1), "($1)");
+    }
+}

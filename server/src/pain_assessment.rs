@@ -99,3 +99,109 @@ pub async fn list_for_patient(
         .collect::<ApiResult<Vec<_>>>()
         .map(Json)
 }
+
+/// Stores a push's assessments in the caller's transaction, `first_seq`
+/// onwards, with few statements; returns the ids to acknowledge. A record
+/// already stored by its author (a retry) is acknowledged again; an id
+/// already used by someone else's record is refused.
+pub async fn insert_pushed(
+    tx: &mut sqlx::AnyConnection,
+    session: &Session,
+    records: &[parcours_domain::sync::Record],
+    first_seq: i64,
+) -> ApiResult<Vec<uuid::Uuid>> {
+    use parcours_domain::sync::Record;
+    use std::collections::{HashMap, HashSet};
+    const FIELDS: usize = 14;
+    let received_at = crate::clock::now_ms();
+    let pushed: HashMap<String, String> = records
+        .iter()
+        .map(|Record::PainAssessment(a)| (a.id.to_string(), a.patient_id.to_string()))
+        .collect();
+    // A correction names a record of the same patient: stored already, or earlier in this push.
+    for (i, Record::PainAssessment(a)) in records.iter().enumerate() {
+        let Some(amended) = a.amends else { continue };
+        let amended = amended.to_string();
+        let patient = match pushed.get(&amended) {
+            Some(p) => Some(p.clone()),
+            None => {
+                sqlx::query_scalar("SELECT patient_id FROM pain_assessments WHERE id = $1")
+                    .bind(&amended)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+        };
+        if patient.as_deref() != Some(a.patient_id.to_string().as_str()) {
+            return Err(ApiError::Invalid {
+                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                field: format!("records[{i}].amends"),
+                message: "L'évaluation corrigée est inconnue pour ce patient.".into(),
+            });
+        }
+    }
+    let mut inserted = HashSet::new();
+    for (chunk_index, chunk) in records.chunks(crate::db::ROWS_PER_INSERT).enumerate() {
+        let sql = format!(
+            "INSERT INTO pain_assessments ({COLUMNS}, seq, received_at) VALUES {}
+             ON CONFLICT (id) DO NOTHING RETURNING id",
+            crate::db::values_placeholders(chunk.len(), FIELDS)
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for (k, Record::PainAssessment(a)) in chunk.iter().enumerate() {
+            let seq = first_seq + (chunk_index * crate::db::ROWS_PER_INSERT + k) as i64;
+            query = query
+                .bind(a.id.to_string())
+                .bind(a.patient_id.to_string())
+                .bind(a.author_id.to_string())
+                .bind(a.device_id.to_string())
+                .bind(a.recorded_at)
+                .bind(mode_code(a.mode))
+                .bind(i64::from(a.pain_now))
+                .bind(i64::from(a.pain_average_24h))
+                .bind(i64::from(a.pain_worst_24h))
+                .bind(a.location.clone())
+                .bind(a.note.clone())
+                .bind(a.amends.map(|x| x.to_string()))
+                .bind(seq)
+                .bind(received_at);
+        }
+        inserted.extend(query.fetch_all(&mut *tx).await?);
+    }
+    // Not inserted: a retry of the author's own record, or a collision.
+    for (i, Record::PainAssessment(a)) in records.iter().enumerate() {
+        let id = a.id.to_string();
+        if inserted.contains(&id) {
+            continue;
+        }
+        let author: Option<String> =
+            sqlx::query_scalar("SELECT author_id FROM pain_assessments WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if author.as_deref() != Some(session.account_id.to_string().as_str()) {
+            return Err(ApiError::Conflict {
+                field: format!("records[{i}].id"),
+                message: "Cet identifiant est déjà celui d'un autre enregistrement.".into(),
+            });
+        }
+    }
+    let ids: Vec<(String, String)> = records
+        .iter()
+        .map(|Record::PainAssessment(a)| (a.patient_id.to_string(), a.id.to_string()))
+        .filter(|(_, id)| inserted.contains(id))
+        .collect();
+    let events: Vec<AuditEvent> = ids
+        .iter()
+        .map(|(patient, id)| {
+            AuditEvent::new(Action::WriteRecord)
+                .patient(patient)
+                .record(id)
+                .detail("pain_assessment")
+        })
+        .collect();
+    audit::record_many(tx, Some(session), &events).await?;
+    Ok(records
+        .iter()
+        .map(|Record::PainAssessment(a)| a.id.0)
+        .collect())
+}

@@ -9,10 +9,9 @@
 use crate::audit::{self, Action, AuditEvent};
 use crate::care_plan;
 use crate::care_team;
-use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
-use crate::pain_assessment::{self, mode_code};
+use crate::pain_assessment;
 use crate::session::Session;
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -172,76 +171,9 @@ pub async fn push(
             .bind(count)
             .fetch_one(&mut *tx)
             .await?;
-    let received_at = now_ms();
-    let mut acknowledged = Vec::with_capacity(request.records.len());
-    for (i, record) in request.records.iter().enumerate() {
-        let Record::PainAssessment(a) = record;
-        let seq = top - count + 1 + i as i64;
-        let id = a.id.to_string();
-        if let Some(amended) = a.amends {
-            let amended_patient: Option<String> =
-                sqlx::query_scalar("SELECT patient_id FROM pain_assessments WHERE id = $1")
-                    .bind(amended.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if amended_patient.as_deref() != Some(a.patient_id.to_string().as_str()) {
-                return Err(ApiError::Invalid {
-                    status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    field: format!("records[{i}].amends"),
-                    message: "L'évaluation corrigée est inconnue pour ce patient.".into(),
-                });
-            }
-        }
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO pain_assessments ({}, seq, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-             ON CONFLICT (id) DO NOTHING",
-            pain_assessment::COLUMNS
-        ))
-        .bind(&id)
-        .bind(a.patient_id.to_string())
-        .bind(a.author_id.to_string())
-        .bind(a.device_id.to_string())
-        .bind(a.recorded_at)
-        .bind(mode_code(a.mode))
-        .bind(i64::from(a.pain_now))
-        .bind(i64::from(a.pain_average_24h))
-        .bind(i64::from(a.pain_worst_24h))
-        .bind(&a.location)
-        .bind(&a.note)
-        .bind(a.amends.map(|x| x.to_string()))
-        .bind(seq)
-        .bind(received_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            // A retry of a record already stored is acknowledged again; an id
-            // already used by someone else's record is not a retry.
-            let owner: Option<String> =
-                sqlx::query_scalar("SELECT author_id FROM pain_assessments WHERE id = $1")
-                    .bind(&id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if owner.as_deref() != Some(session.account_id.to_string().as_str()) {
-                return Err(ApiError::Conflict {
-                    field: format!("records[{i}].id"),
-                    message: "Cet identifiant est déjà celui d'un autre enregistrement.".into(),
-                });
-            }
-        } else {
-            audit::record(
-                &mut tx,
-                Some(&session),
-                AuditEvent::new(Action::WriteRecord)
-                    .patient(&a.patient_id.to_string())
-                    .record(&id)
-                    .detail("pain_assessment"),
-            )
+    let acknowledged =
+        pain_assessment::insert_pushed(&mut tx, &session, &request.records, top - count + 1)
             .await?;
-        }
-        acknowledged.push(a.id.0);
-    }
     let first_item_seq = top - count + 1 + request.records.len() as i64;
     let last_mutation_id =
         care_plan::apply_mutations(&mut tx, &session, &request.mutations, first_item_seq..=top)

@@ -352,6 +352,11 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
             "mutations[0].mutation_id",
         ),
     ];
+    let too_many: Vec<Value> = (2..=502)
+        .map(|id| mutation(&nurse, id, &item, &jeanne, 1, notes.clone()))
+        .collect();
+    let mut cases = cases;
+    cases.push((too_many, StatusCode::UNPROCESSABLE_ENTITY, "mutations"));
     for (mutations, status, field) in cases {
         let reply = push(&app, &nurse, mutations).await;
         assert_eq!(reply.status, status, "{field}: {}", reply.body);

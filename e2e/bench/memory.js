@@ -1,0 +1,34 @@
+// Server memory while 200 devices sync at once: each pushes 5 × 100 records
+// and pulls everything. Samples the server's RSS; prints JSON; asserts nothing.
+//   node bench/memory.js [devices]   (PARCOURS_SERVER_BIN, PARCOURS_DIST)
+import { readFileSync } from 'node:fs';
+import { Server } from '../tests/harness.js';
+import { apiSession, assessment, push, pullAll } from './common.js';
+
+const DEVICES = Number(process.argv[2] || 200);
+const server = await Server.start();
+const status = () => readFileSync(`/proc/${server.proc.pid}/status`, 'utf8');
+const kb = (key) => Number(status().match(new RegExp(`${key}:\\s+(\\d+) kB`))[1]);
+try {
+  const idle = kb('VmRSS');
+  const accounts = [['claire', 'demo-claire'], ['dr.durand', 'demo-durand'], ['lea', 'demo-lea'], ['sophie', 'demo-sophie']];
+  const sessions = [];
+  for (let i = 0; i < DEVICES; i++) sessions.push(await apiSession(server, ...accounts[i % accounts.length]));
+  let peak = 0;
+  const sampler = setInterval(() => { peak = Math.max(peak, kb('VmRSS')); }, 20);
+  const t0 = performance.now();
+  await Promise.all(sessions.map(async (s, d) => {
+    for (let b = 0; b < 5; b++) {
+      await push(server, s, Array.from({ length: 100 }, (_, k) => assessment(s, d * 1000 + b * 100 + k)));
+    }
+    await pullAll(server, s);
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  console.log(JSON.stringify({
+    bench: 'server_memory_200_devices', devices: DEVICES, records: DEVICES * 500, seconds: +seconds.toFixed(2),
+    rss_idle_mb: +(idle / 1024).toFixed(1), rss_peak_sampled_mb: +(peak / 1024).toFixed(1), vm_hwm_mb: +(kb('VmHWM') / 1024).toFixed(1),
+  }));
+} finally {
+  await server.stop();
+}
