@@ -138,7 +138,7 @@ impl DeviceStore {
         let store = tx.object_store(PATIENTS)?;
         store.clear()?.await?;
         for p in patients {
-            store.put(p).serde()?.await?;
+            drop(store.put(p).serde()?);
         }
         tx.commit().await?;
         Ok(())
@@ -219,7 +219,7 @@ impl DeviceStore {
             .build()?;
         let store = tx.object_store(OUTBOX)?;
         for id in ids {
-            store.delete(id.to_string()).primitive()?.await?;
+            drop(store.delete(id.to_string()).primitive()?);
         }
         tx.commit().await?;
         Ok(())
@@ -245,13 +245,16 @@ impl DeviceStore {
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let assessments = tx.object_store(ASSESSMENTS)?;
+        // Requests are queued on the transaction as they are made; awaiting
+        // each would cost a trip through the event loop per record. The
+        // commit below waits for all of them and fails if any failed.
         for a in records {
-            assessments.put(a).serde()?.await?;
+            drop(assessments.put(a).serde()?);
         }
         // Pages arrive in clock order, so a later state always replaces an earlier one.
         let item_store = tx.object_store(ITEMS)?;
         for state in items {
-            item_store.put(state).serde()?.await?;
+            drop(item_store.put(state).serde()?);
         }
         tx.object_store(META)?
             .put(JsValue::from_str(next_cursor))

@@ -189,13 +189,18 @@ async fn pull_all(store: &DeviceStore, state: SyncState) -> Result<(), SyncError
         if let Err(e) = written.await {
             break Err(e.into());
         }
-        state.store_changed();
+        // Views re-read the store once the pull is over, not after each of
+        // a long first sync's pages (the progress bar moves meanwhile).
+        if state.progress.get_untracked().is_none() {
+            state.store_changed();
+        }
         cursor = Some(page.next_cursor.0);
         if !page.has_more {
             break Ok(());
         }
     };
     state.progress.set(None);
+    state.store_changed();
     outcome
 }
 
