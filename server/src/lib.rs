@@ -24,6 +24,7 @@ use db::Database;
 use error::ApiError;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
@@ -35,7 +36,19 @@ pub struct AppState {
     /// A real argon2 hash checked when a username does not exist, so a failed
     /// sign-in takes as long either way.
     pub dummy_hash: Arc<str>,
+    /// Password checks at once: each takes 19 MiB and a core for ~20 ms, so a
+    /// burst of sign-ins must queue rather than exhaust memory.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
+
+/// See `AppState::password_checks`.
+pub const CONCURRENT_PASSWORD_CHECKS: usize = 2;
+/// Sync requests served at once. The rest wait before their body is read: a
+/// push's body and a pull's page are each held in memory several times
+/// (bytes, values, rows, JSON), so this bounds the server's memory whatever
+/// the number of devices. On 2 cores and one SQLite writer, more would not go
+/// faster.
+pub const CONCURRENT_SYNC_REQUESTS: usize = 8;
 
 impl AppState {
     pub fn new(db: Database, secure_cookies: bool) -> anyhow::Result<Self> {
@@ -43,6 +56,7 @@ impl AppState {
             db,
             secure_cookies,
             dummy_hash: session::hash_password("no such account")?.into(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
         })
     }
 }
@@ -63,9 +77,13 @@ pub fn api_router() -> Router<AppState> {
             "/patients/{id}/assessments",
             get(pain_assessment::list_for_patient),
         )
-        .route("/sync/push", post(sync::push))
-        .route("/sync/pull", get(sync::pull))
-        .route("/sync/checksum", get(sync::checksum))
+        .merge(
+            Router::new()
+                .route("/sync/push", post(sync::push))
+                .route("/sync/pull", get(sync::pull))
+                .route("/sync/checksum", get(sync::checksum))
+                .layer(GlobalConcurrencyLimitLayer::new(CONCURRENT_SYNC_REQUESTS)),
+        )
         .route("/items/{id}/history", get(care_plan::history))
         .fallback(|| async {
             ApiError::NotFound {

@@ -152,6 +152,11 @@ pub async fn sign_in(
         None => (state.dummy_hash.to_string(), None),
     };
     let password = req.password;
+    let _permit = state
+        .password_checks
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
