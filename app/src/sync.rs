@@ -170,6 +170,15 @@ async fn pull_all(store: &DeviceStore, state: SyncState) -> Result<(), SyncError
             })
             .collect();
         received += (records.len() + page.items.len()) as u64;
+        if let Some(me) = session::current() {
+            for hlc in page
+                .items
+                .iter()
+                .flat_map(|i| i.stamps.values().map(|s| s.hlc))
+            {
+                crate::pages::care_plan::observe_hlc(me.device_id, hlc);
+            }
+        }
         if first && page.has_more {
             // A long first sync: show how far it got.
             state

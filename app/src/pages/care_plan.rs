@@ -19,7 +19,8 @@ use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
 use std::cell::Cell;
 
 thread_local! {
-    /// This tab's hybrid logical clock: never goes backwards between edits.
+    /// This tab's hybrid logical clock: never goes backwards between edits,
+    /// and moves past every timestamp pulled from the server.
     static HLC: Cell<Option<Hlc>> = const { Cell::new(None) };
 }
 
@@ -27,6 +28,15 @@ fn next_hlc(device: parcours_domain::DeviceId) -> Hlc {
     let hlc = HLC.get().unwrap_or(Hlc::zero(device)).tick(now_ms());
     HLC.set(Some(hlc));
     hlc
+}
+
+/// Folds a timestamp seen in pulled data into this tab's clock.
+pub fn observe_hlc(device: parcours_domain::DeviceId, seen: Hlc) {
+    let hlc = HLC
+        .get()
+        .unwrap_or(Hlc::zero(device))
+        .observe(seen, now_ms());
+    HLC.set(Some(hlc));
 }
 
 fn member_name(team: &[TeamMember], id: AccountId) -> String {
@@ -272,7 +282,13 @@ fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
                                 let settled = (!e.mutation.resolves.is_empty()).then_some("conflit réglé");
                                 view! {
                                     <li>
-                                        <p>{format!("Version {} — {} — {}", e.version, format::date_time(e.applied_at), e.author_name)}</p>
+                                        <p>{format!(
+                                            "Version {} — {} — {} (appareil {})",
+                                            e.version,
+                                            format::date_time(e.applied_at),
+                                            e.author_name,
+                                            e.mutation.device_id.to_string().chars().take(8).collect::<String>()
+                                        )}</p>
                                         <p>{changes}</p>
                                         {conflicted.map(|c| view! { <p class="state">{c}</p> })}
                                         {settled.map(|s| view! { <p>{s}</p> })}
