@@ -192,8 +192,11 @@ async fn pull_all(store: &DeviceStore, state: SyncState) -> Result<(), SyncError
             store
                 .apply_pulled_page(&records, &page.items, &page.next_cursor.0)
                 .await?;
-            store.raise_next_mutation_id(page.last_mutation_id).await?;
-            store.acknowledge_mutations(page.last_mutation_id).await
+            // New mutations get ids above what the server has applied. Waiting
+            // ones are NOT acknowledged from a pull: only a push answer says the
+            // server checked that *these* mutations are the ones it applied (a
+            // device whose store was wiped reuses ids for new changes).
+            store.raise_next_mutation_id(page.last_mutation_id).await
         };
         if let Err(e) = written.await {
             break Err(e.into());
