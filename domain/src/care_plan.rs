@@ -86,6 +86,23 @@ pub struct CarePlanItem {
     pub notes: String,
 }
 
+impl CarePlanItem {
+    /// A new item before anything is filled in: proposed, every text empty.
+    pub fn blank(id: ItemId, patient_id: PatientId, owner_id: AccountId) -> Self {
+        Self {
+            id,
+            patient_id,
+            owner_id,
+            title: String::new(),
+            frequency: String::new(),
+            starts_on: None,
+            ends_on: None,
+            status: ItemStatus::Proposed,
+            notes: String::new(),
+        }
+    }
+}
+
 /// The fields of an item that a mutation can change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -400,34 +417,15 @@ fn create(m: &Mutation) -> Result<(ItemState, Applied), MergeError> {
     if m.base_version != 0 {
         return Err(MergeError::UnknownItem);
     }
-    let find = |f: ItemField| m.changes.iter().find(|c| c.field() == f);
-    let (
-        Some(FieldChange::Title(title)),
-        Some(FieldChange::Owner(owner)),
-        Some(FieldChange::Status(status)),
-    ) = (
-        find(ItemField::Title),
-        find(ItemField::Owner),
-        find(ItemField::Status),
-    )
-    else {
-        let missing = [ItemField::Title, ItemField::Owner, ItemField::Status]
-            .into_iter()
-            .find(|f| find(*f).is_none())
-            .unwrap_or(ItemField::Title);
+    // A new item needs what it is, who owns it and its status; the rest may wait.
+    let required = [ItemField::Title, ItemField::Owner, ItemField::Status];
+    if let Some(missing) = required
+        .into_iter()
+        .find(|f| !m.changes.iter().any(|c| c.field() == *f))
+    {
         return Err(MergeError::IncompleteCreate(missing));
-    };
-    let mut item = CarePlanItem {
-        id: m.item_id,
-        patient_id: m.patient_id,
-        owner_id: *owner,
-        title: title.clone(),
-        frequency: String::new(),
-        starts_on: None,
-        ends_on: None,
-        status: *status,
-        notes: String::new(),
-    };
+    }
+    let mut item = CarePlanItem::blank(m.item_id, m.patient_id, m.author_id);
     for change in &m.changes {
         change.apply_to(&mut item);
     }
@@ -555,17 +553,8 @@ fn edit(mut state: ItemState, m: &Mutation) -> Result<(ItemState, Applied), Merg
 pub fn with_pending(server: Option<&CarePlanItem>, pending: &[&Mutation]) -> Option<CarePlanItem> {
     let mut item = server.cloned();
     for m in pending {
-        let item = item.get_or_insert_with(|| CarePlanItem {
-            id: m.item_id,
-            patient_id: m.patient_id,
-            owner_id: m.author_id,
-            title: String::new(),
-            frequency: String::new(),
-            starts_on: None,
-            ends_on: None,
-            status: ItemStatus::Proposed,
-            notes: String::new(),
-        });
+        let item =
+            item.get_or_insert_with(|| CarePlanItem::blank(m.item_id, m.patient_id, m.author_id));
         for change in &m.changes {
             change.apply_to(item);
         }

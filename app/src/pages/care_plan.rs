@@ -154,18 +154,12 @@ pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
     };
     let adding = RwSignal::new(false);
     let new_item = move || {
-        let me = auth.0.get_untracked();
-        CarePlanItem {
-            id: ItemId::new(),
-            patient_id,
-            owner_id: me.map(|m| m.account_id).unwrap_or_default(),
-            title: String::new(),
-            frequency: String::new(),
-            starts_on: None,
-            ends_on: None,
-            status: ItemStatus::Proposed,
-            notes: String::new(),
-        }
+        let me = auth
+            .0
+            .get_untracked()
+            .map(|m| m.account_id)
+            .unwrap_or_default();
+        CarePlanItem::blank(ItemId::new(), patient_id, me)
     };
 
     view! {
