@@ -193,45 +193,23 @@ impl FieldChange {
     }
 
     pub fn validate(&self) -> Result<(), FieldError> {
-        let too_long = |field: &str, max: usize| {
-            FieldError::new(
-                field,
-                format!("Ce champ ne peut dépasser {max} caractères."),
-            )
-        };
+        use crate::validation::{check_text, is_calendar_date};
         match self {
             Self::Title(v) if v.trim().is_empty() => {
                 Err(FieldError::new("title", "Décrivez l'action."))
             }
-            Self::Title(v) if v.chars().count() > TITLE_MAX_CHARS => {
-                Err(too_long("title", TITLE_MAX_CHARS))
-            }
-            Self::Frequency(v) if v.chars().count() > FREQUENCY_MAX_CHARS => {
-                Err(too_long("frequency", FREQUENCY_MAX_CHARS))
-            }
-            Self::Notes(v) if v.chars().count() > NOTES_MAX_CHARS => {
-                Err(too_long("notes", NOTES_MAX_CHARS))
-            }
-            Self::StartsOn(Some(d)) if !is_iso_date(d) => {
+            Self::Title(v) => check_text("title", v, TITLE_MAX_CHARS),
+            Self::Frequency(v) => check_text("frequency", v, FREQUENCY_MAX_CHARS),
+            Self::Notes(v) => check_text("notes", v, NOTES_MAX_CHARS),
+            Self::StartsOn(Some(d)) if !is_calendar_date(d) => {
                 Err(FieldError::new("starts_on", "Date invalide (AAAA-MM-JJ)."))
             }
-            Self::EndsOn(Some(d)) if !is_iso_date(d) => {
+            Self::EndsOn(Some(d)) if !is_calendar_date(d) => {
                 Err(FieldError::new("ends_on", "Date invalide (AAAA-MM-JJ)."))
             }
             _ => Ok(()),
         }
     }
-}
-
-/// `YYYY-MM-DD` with a plausible month and day (no calendar library needed
-/// for a check this coarse; the browser's date input gives this shape).
-pub fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<u32>().ok());
-    matches!((num(0..4), num(5..7), num(8..10)), (Some(y), Some(m), Some(d)) if (1900..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
 }
 
 /// A change to one item, made on one device, sent through the outbox.
@@ -254,8 +232,18 @@ pub struct Mutation {
 }
 
 impl Mutation {
+    /// The rules of `validate`, and the mutation's clock within the window
+    /// around `now_ms` (the receiver's clock) that every peer can store.
+    pub fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
+        self.validate()?;
+        crate::validation::check_time("hlc.wall_ms", self.hlc.wall_ms, now_ms)
+    }
+
     /// Rules that need no stored state.
     pub fn validate(&self) -> Result<(), FieldError> {
+        use crate::validation::check_safe_integer;
+        check_safe_integer("mutation_id", self.mutation_id)?;
+        check_safe_integer("base_version", self.base_version)?;
         if self.mutation_id == 0 {
             return Err(FieldError::new(
                 "mutation_id",
@@ -373,6 +361,21 @@ pub struct Applied {
     /// Settlements not made because the author was no longer the owner.
     #[serde(default)]
     pub resolves_ignored: Vec<ItemField>,
+}
+
+/// One version of an item, as `GET /api/items/{id}/history` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub version: u64,
+    pub author_id: AccountId,
+    pub author_name: String,
+    pub device_id: DeviceId,
+    pub mutation_id: u64,
+    /// Server time when it was applied (ms since the Unix epoch).
+    pub applied_at: i64,
+    /// The mutation as its device sent it.
+    pub mutation: Mutation,
+    pub outcome: Applied,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -560,20 +563,6 @@ pub fn with_pending(server: Option<&CarePlanItem>, pending: &[&Mutation]) -> Opt
         }
     }
     item
-}
-
-/// An order-independent checksum of (item, version) pairs: a device and the
-/// server compare theirs to detect divergence without sending the items.
-pub fn checksum<I: IntoIterator<Item = (ItemId, u64)>>(items: I) -> u64 {
-    items.into_iter().fold(0u64, |acc, (id, version)| {
-        // FNV-1a over the id's bytes and the version; XOR makes order irrelevant.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in id.0.as_bytes().iter().chain(version.to_le_bytes().iter()) {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        acc ^ h
-    })
 }
 
 #[cfg(test)]
@@ -972,18 +961,16 @@ mod tests {
     }
 
     #[test]
-    fn checksums_ignore_order_and_see_any_version_change() {
-        let (a, b) = (ItemId::new(), ItemId::new());
-        assert_eq!(checksum([(a, 1), (b, 2)]), checksum([(b, 2), (a, 1)]));
-        assert_ne!(checksum([(a, 1), (b, 2)]), checksum([(a, 1), (b, 3)]));
-        assert_eq!(checksum([]), 0);
-    }
-
-    #[test]
-    fn dates_are_checked_for_shape() {
-        assert!(is_iso_date("2026-11-23"));
-        for bad in ["2026-13-01", "2026-1-01", "23/11/2026", "", "2026-11-32"] {
-            assert!(!is_iso_date(bad), "{bad}");
+    fn dates_must_exist_in_the_calendar() {
+        assert_eq!(
+            FieldChange::StartsOn(Some("2026-11-23".into())).validate(),
+            Ok(())
+        );
+        for bad in ["2026-02-31", "2026-13-01", "23/11/2026", ""] {
+            let err = FieldChange::EndsOn(Some(bad.into()))
+                .validate()
+                .unwrap_err();
+            assert_eq!(err.field, "ends_on", "{bad}");
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod patient;
 pub mod profession;
 pub mod session;
 pub mod sync;
+pub mod validation;
 
 pub use ids::{AccountId, AssessmentId, DeviceId, ItemId, PatientId};
 pub use pain_assessment::{AssessmentMode, PainAssessment, NRS_MAX};
@@ -44,4 +45,13 @@ impl FieldError {
             message: self.message,
         }
     }
+}
+
+/// The body of every error answer of the API: a French sentence that can be
+/// shown as is, and the field to fix (its path inside the request), if any.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }

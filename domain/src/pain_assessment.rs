@@ -4,6 +4,7 @@
 //! new assessment whose `amends` points at the one it corrects, so the history
 //! of what was recorded, by whom and when, is never lost.
 
+use crate::validation::{check_text, check_time, EARLIEST_MS};
 use crate::{AccountId, AssessmentId, DeviceId, FieldError, PatientId};
 use serde::{Deserialize, Serialize};
 
@@ -13,8 +14,6 @@ pub const NRS_MAX: u8 = 10;
 pub const LOCATION_MAX_CHARS: usize = 200;
 /// Longest note kept, in characters.
 pub const NOTE_MAX_CHARS: usize = 4000;
-/// 2020-01-01T00:00:00Z: nothing in Parcours can have been recorded before.
-const EARLIEST_RECORDED_AT_MS: i64 = 1_577_836_800_000;
 
 /// Who answered the scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -54,6 +53,13 @@ pub struct PainAssessment {
 }
 
 impl PainAssessment {
+    /// The rules of `validate`, and `recorded_at` no later than the
+    /// receiver's clock (`now_ms`) allows.
+    pub fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
+        self.validate()?;
+        check_time("recorded_at", self.recorded_at, now_ms)
+    }
+
     /// Checks every rule that does not need the database. The first broken
     /// rule is returned, named by its field.
     pub fn validate(&self) -> Result<(), FieldError> {
@@ -64,19 +70,9 @@ impl PainAssessment {
         ] {
             validate_nrs(field, value)?;
         }
-        if self.location.chars().count() > LOCATION_MAX_CHARS {
-            return Err(FieldError::new(
-                "location",
-                format!("La localisation ne peut dépasser {LOCATION_MAX_CHARS} caractères."),
-            ));
-        }
-        if self.note.chars().count() > NOTE_MAX_CHARS {
-            return Err(FieldError::new(
-                "note",
-                format!("La note ne peut dépasser {NOTE_MAX_CHARS} caractères."),
-            ));
-        }
-        if self.recorded_at < EARLIEST_RECORDED_AT_MS {
+        check_text("location", &self.location, LOCATION_MAX_CHARS)?;
+        check_text("note", &self.note, NOTE_MAX_CHARS)?;
+        if self.recorded_at < EARLIEST_MS {
             return Err(FieldError::new(
                 "recorded_at",
                 "La date d'enregistrement est invalide.",
@@ -193,6 +189,21 @@ mod tests {
         let mut a = assessment();
         a.recorded_at = 0;
         assert_eq!(a.validate().unwrap_err().field, "recorded_at");
+        let mut a = assessment();
+        a.recorded_at = 1_790_000_000_000 + 2 * 24 * 3600 * 1000;
+        assert_eq!(a.validate(), Ok(()), "no clock: no upper bound");
+        assert_eq!(
+            a.validate_at(1_790_000_000_000).unwrap_err().field,
+            "recorded_at"
+        );
+        a.recorded_at = i64::MAX;
+        assert_eq!(
+            a.validate_at(1_790_000_000_000).unwrap_err().field,
+            "recorded_at"
+        );
+        let mut a = assessment();
+        a.note = "collé\u{0}depuis un PDF".into();
+        assert_eq!(a.validate().unwrap_err().field, "note");
         let mut a = assessment();
         a.amends = Some(a.id);
         assert_eq!(a.validate().unwrap_err().field, "amends");

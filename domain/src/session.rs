@@ -1,7 +1,13 @@
 //! Signing in: what the app sends and what it keeps about who is signed in.
 
-use crate::{AccountId, DeviceId};
+use crate::{AccountId, DeviceId, Profession};
 use serde::{Deserialize, Serialize};
+
+/// The longest username that can exist; longer ones are refused before any
+/// database lookup (and never written to the audit).
+pub const USERNAME_MAX_CHARS: usize = 64;
+/// The longest password checked (argon2 would take any length; nobody types more).
+pub const PASSWORD_MAX_CHARS: usize = 1024;
 
 /// `POST /api/session`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,8 +26,8 @@ pub struct Me {
     pub account_id: AccountId,
     pub device_id: DeviceId,
     pub display_name: String,
-    pub profession: String,
-    pub profession_label: String,
+    /// What they are; on screen as `profession.label_fr()`.
+    pub profession: Profession,
     /// When the server will stop accepting this session (ms since epoch).
     pub session_expires_at: i64,
     /// How long the device may go on showing patient data without reaching

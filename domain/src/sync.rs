@@ -3,14 +3,19 @@
 //! Append lane: immutable records made on a device, pushed idempotently.
 //! Mutation lane (version 2): changes to care-plan items, applied once each,
 //! in order per device. Both come back through the same cursor-paged pull.
+//!
+//! A new kind of record is one type implementing [`RecordBody`] and one line
+//! in `record_kinds!` below: the server stores, pulls, audits and checks it
+//! without knowing more.
 
 use crate::care_plan::{ItemState, Mutation};
-use crate::{FieldError, PainAssessment};
+use crate::{AccountId, DeviceId, FieldError, PainAssessment, PatientId};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Bumped when a message changes in a way an older peer cannot read.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 /// The oldest version the server still accepts (an app cached by an old
 /// service worker may still push its waiting records with it).
 pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
@@ -20,26 +25,160 @@ pub const MAX_PUSH_RECORDS: usize = 500;
 pub const MAX_PUSH_MUTATIONS: usize = 500;
 /// Records in a pull page when the client does not ask for fewer.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
-/// Most records one pull page may hold.
+/// Most records and items (counted together) one pull page may hold.
 pub const MAX_PULL_LIMIT: u32 = 1000;
 
-/// An immutable record of the append lane, tagged by its kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Record {
-    PainAssessment(PainAssessment),
+/// What every record of the append lane says about itself, whatever its kind:
+/// enough for the server to check, store, route and audit it.
+pub trait RecordBody {
+    fn id(&self) -> Uuid;
+    fn patient_id(&self) -> PatientId;
+    fn author_id(&self) -> AccountId;
+    fn device_id(&self) -> DeviceId;
+    /// The record of the same patient this one corrects, if any.
+    fn amends(&self) -> Option<Uuid>;
+    /// Every rule of the kind, with times checked against the receiver's
+    /// clock (`now_ms`).
+    fn validate_at(&self, now_ms: i64) -> Result<(), FieldError>;
+}
+
+impl RecordBody for PainAssessment {
+    fn id(&self) -> Uuid {
+        self.id.0
+    }
+    fn patient_id(&self) -> PatientId {
+        self.patient_id
+    }
+    fn author_id(&self) -> AccountId {
+        self.author_id
+    }
+    fn device_id(&self) -> DeviceId {
+        self.device_id
+    }
+    fn amends(&self) -> Option<Uuid> {
+        self.amends.map(|a| a.0)
+    }
+    fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
+        PainAssessment::validate_at(self, now_ms)
+    }
+}
+
+/// Declares the record kinds: the `Record` enum tagged by `kind`, and the
+/// decoding of one record by its kind with errors that name the field.
+macro_rules! record_kinds {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty) = $kind:literal),* $(,)?) => {
+        /// An immutable record of the append lane, tagged by its kind.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        pub enum Record {
+            $($(#[$doc])* #[serde(rename = $kind)] $variant($ty)),*
+        }
+
+        impl Record {
+            /// Every kind this build knows, as written in `kind`.
+            pub const KINDS: &'static [&'static str] = &[$($kind),*];
+
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Record::$variant(_) => $kind),*
+                }
+            }
+
+            fn body(&self) -> &dyn RecordBody {
+                match self {
+                    $(Record::$variant(r) => r),*
+                }
+            }
+
+            /// Reads one record from its JSON. Errors are 400-kind (shape,
+            /// type, unknown kind, a field given twice) and name the field,
+            /// relative to the record (`pain_now`, `kind`).
+            pub fn from_json(json: &str) -> Result<Self, FieldError> {
+                #[derive(Deserialize)]
+                struct Tag {
+                    kind: Option<String>,
+                    id: Option<serde_json::Value>,
+                }
+                let tag: Tag = serde_json::from_str(json)
+                    .map_err(|e| FieldError::new("", format!("JSON invalide : {e}")))?;
+                let record = match tag.kind.as_deref() {
+                    $(Some($kind) => decode_json::<$ty>(json).map(Record::$variant),)*
+                    Some(other) => Err(FieldError::new(
+                        "kind",
+                        format!("Type d'enregistrement inconnu : {other}"),
+                    )),
+                    None => Err(FieldError::new("kind", "Type d'enregistrement manquant.")),
+                }?;
+                // Acknowledgements carry ids in canonical form; a client
+                // matching them as strings must find the ones it sent.
+                if tag.id.as_ref().and_then(|v| v.as_str()) != Some(record.id().to_string().as_str()) {
+                    return Err(FieldError::new(
+                        "id",
+                        "Identifiant à écrire en minuscules avec tirets (forme canonique d'un UUID).",
+                    ));
+                }
+                Ok(record)
+            }
+        }
+    };
+}
+
+record_kinds! {
+    /// A pain assessment on the numeric rating scale.
+    PainAssessment(PainAssessment) = "pain_assessment",
 }
 
 impl Record {
     pub fn id(&self) -> Uuid {
-        match self {
-            Record::PainAssessment(a) => a.id.0,
-        }
+        self.body().id()
     }
+    pub fn patient_id(&self) -> PatientId {
+        self.body().patient_id()
+    }
+    pub fn author_id(&self) -> AccountId {
+        self.body().author_id()
+    }
+    pub fn device_id(&self) -> DeviceId {
+        self.body().device_id()
+    }
+    pub fn amends(&self) -> Option<Uuid> {
+        self.body().amends()
+    }
+    pub fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
+        self.body().validate_at(now_ms)
+    }
+}
 
-    pub fn validate(&self) -> Result<(), FieldError> {
+/// Reads a value from JSON with serde's own rules (a field given twice is
+/// refused), the error naming the path of the field that broke (`changes[0].value`,
+/// or empty when the whole value is wrong).
+pub fn decode_json<T: DeserializeOwned>(json: &str) -> Result<T, FieldError> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path == "?" {
+            String::new()
+        } else {
+            path
+        };
+        FieldError::new(field, format!("JSON invalide : {}", e.inner()))
+    })
+}
+
+/// Why a pushed value was refused, and so the HTTP status it gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushError {
+    /// The message breaks a rule (422).
+    Invalid(FieldError),
+    /// The mutations are not in consecutive order (409: send the outbox again
+    /// from its start).
+    OutOfOrder(FieldError),
+}
+
+impl PushError {
+    pub fn field_error(&self) -> &FieldError {
         match self {
-            Record::PainAssessment(a) => a.validate(),
+            PushError::Invalid(e) | PushError::OutOfOrder(e) => e,
         }
     }
 }
@@ -56,53 +195,61 @@ pub struct PushRequest {
 }
 
 impl PushRequest {
-    /// Rules on the whole message that need no database. Record errors are
-    /// located in the list (`records[2].pain_now`).
-    pub fn validate(&self) -> Result<(), FieldError> {
+    /// Rules on the whole message that need no database, with times checked
+    /// against the receiver's clock. Record errors are located in the list
+    /// (`records[2].pain_now`).
+    pub fn validate_at(&self, now_ms: i64) -> Result<(), PushError> {
+        use PushError::{Invalid, OutOfOrder};
         if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&self.protocol) {
-            return Err(FieldError::new(
+            return Err(Invalid(FieldError::new(
                 "protocol",
                 format!("Version de protocole non prise en charge : {} (attendue : {PROTOCOL_VERSION}).", self.protocol),
-            ));
+            )));
+        }
+        if self.protocol < 2 && !self.mutations.is_empty() {
+            return Err(Invalid(FieldError::new(
+                "mutations",
+                "Les mutations demandent la version 2 du protocole ou plus.",
+            )));
         }
         if self.records.len() > MAX_PUSH_RECORDS {
-            return Err(FieldError::new(
+            return Err(Invalid(FieldError::new(
                 "records",
                 format!("Au plus {MAX_PUSH_RECORDS} enregistrements par envoi."),
-            ));
+            )));
         }
         if self.mutations.len() > MAX_PUSH_MUTATIONS {
-            return Err(FieldError::new(
+            return Err(Invalid(FieldError::new(
                 "mutations",
                 format!("Au plus {MAX_PUSH_MUTATIONS} mutations par envoi."),
-            ));
+            )));
         }
         for (i, m) in self.mutations.iter().enumerate() {
-            m.validate()
-                .map_err(|e| e.within(&format!("mutations[{i}]")))?;
+            m.validate_at(now_ms)
+                .map_err(|e| Invalid(e.within(&format!("mutations[{i}]"))))?;
             if i > 0 && m.mutation_id != self.mutations[i - 1].mutation_id + 1 {
-                return Err(FieldError::new(
+                return Err(OutOfOrder(FieldError::new(
                     format!("mutations[{i}].mutation_id"),
                     "Les mutations d'un envoi se suivent sans trou, dans l'ordre.",
-                ));
+                )));
             }
             if m.device_id != self.mutations[0].device_id {
-                return Err(FieldError::new(
+                return Err(Invalid(FieldError::new(
                     format!("mutations[{i}].device_id"),
                     "Un envoi vient d'un seul appareil.",
-                ));
+                )));
             }
         }
         let mut seen = std::collections::HashSet::new();
         for (i, record) in self.records.iter().enumerate() {
             record
-                .validate()
-                .map_err(|e| e.within(&format!("records[{i}]")))?;
+                .validate_at(now_ms)
+                .map_err(|e| Invalid(e.within(&format!("records[{i}]"))))?;
             if !seen.insert(record.id()) {
-                return Err(FieldError::new(
+                return Err(Invalid(FieldError::new(
                     format!("records[{i}].id"),
                     "Cet enregistrement figure deux fois dans l'envoi.",
-                ));
+                )));
             }
         }
         Ok(())
@@ -121,18 +268,35 @@ pub struct PushResponse {
 }
 
 /// An opaque position in the server's history. Devices store it and send it
-/// back; they never compare or compute with it.
+/// back; they never compare or compute with it. The server refuses (400,
+/// field `cursor`) one it never issued; the device then pulls from the start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct Cursor(pub String);
 
-/// `GET /api/sync/pull?cursor=…&limit=…`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PullResponse {
-    pub records: Vec<Record>,
-    /// Care-plan items changed since the cursor, each in its latest state.
+/// `GET /api/sync/pull?cursor=…&limit=…&estimate=…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PullQuery {
+    /// The `next_cursor` of the previous page; absent or empty the first time.
     #[serde(default)]
-    pub items: Vec<ItemState>,
+    pub cursor: Option<Cursor>,
+    /// 1 to `MAX_PULL_LIMIT` records and items together.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Ask for `remaining` (costs two counts: the first page of a sync only).
+    #[serde(default)]
+    pub estimate: bool,
+}
+
+/// The answer to a pull. Generic over how records and items are carried: the
+/// server sends them as stored (raw JSON), a client may read each one on its
+/// own so that one it cannot read does not cost it the whole page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse<R = Record, I = ItemState> {
+    pub records: Vec<R>,
+    /// Care-plan items changed since the cursor, each in its latest state.
+    #[serde(default = "Vec::new")]
+    pub items: Vec<I>,
     /// The last mutation of this (account, device) the server has applied.
     #[serde(default)]
     pub last_mutation_id: u64,
@@ -146,10 +310,44 @@ pub struct PullResponse {
     pub remaining: Option<u64>,
 }
 
+/// `GET /api/sync/checksum`: what the server holds for this person, to compare
+/// with the device's copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecksumResponse {
+    /// Care-plan items the person may see.
+    pub items: u64,
+    /// Append-lane records the person may see.
+    #[serde(default)]
+    pub records: u64,
+    /// [`checksum`] over every (item id, version) and (record id, 0), as a
+    /// decimal string (JSON numbers lose precision above 2^53).
+    pub checksum: String,
+}
+
+/// An order-independent checksum of (id, version) pairs (records are
+/// immutable: version 0). A device and the server compare theirs to detect
+/// divergence without sending the data.
+///
+/// Exactly: for each pair, FNV-1a 64 over the id's 16 bytes (big-endian, as
+/// written in the UUID) followed by the version's 8 bytes little-endian; the
+/// checksum is the XOR of those hashes (0 for nothing).
+pub fn checksum<I: IntoIterator<Item = (Uuid, u64)>>(entries: I) -> u64 {
+    entries.into_iter().fold(0u64, |acc, (id, version)| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in id.as_bytes().iter().chain(version.to_le_bytes().iter()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        acc ^ h
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{AccountId, AssessmentId, AssessmentMode, DeviceId, PatientId};
+
+    const NOW: i64 = 1_790_000_000_000;
 
     fn record(pain_now: u8) -> Record {
         Record::PainAssessment(PainAssessment {
@@ -183,7 +381,10 @@ mod tests {
             records: vec![record(1), record(2), record(12)],
             mutations: vec![],
         };
-        assert_eq!(push.validate().unwrap_err().field, "records[2].pain_now");
+        assert_eq!(
+            push.validate_at(NOW).unwrap_err().field_error().field,
+            "records[2].pain_now"
+        );
     }
 
     #[test]
@@ -194,34 +395,112 @@ mod tests {
             records: vec![r.clone(), r],
             mutations: vec![],
         };
-        assert_eq!(push.validate().unwrap_err().field, "records[1].id");
+        assert_eq!(
+            push.validate_at(NOW).unwrap_err().field_error().field,
+            "records[1].id"
+        );
         let push = PushRequest {
             protocol: 99,
             records: vec![],
             mutations: vec![],
         };
-        assert_eq!(push.validate().unwrap_err().field, "protocol");
+        assert_eq!(
+            push.validate_at(NOW).unwrap_err().field_error().field,
+            "protocol"
+        );
         let push = PushRequest {
             protocol: PROTOCOL_VERSION,
             records: (0..=MAX_PUSH_RECORDS).map(|_| record(1)).collect(),
             mutations: vec![],
         };
-        assert_eq!(push.validate().unwrap_err().field, "records");
+        assert_eq!(
+            push.validate_at(NOW).unwrap_err().field_error().field,
+            "records"
+        );
         let push = PushRequest {
             protocol: PROTOCOL_VERSION,
             records: (0..MAX_PUSH_RECORDS).map(|_| record(1)).collect(),
             mutations: vec![],
         };
-        assert_eq!(push.validate(), Ok(()));
+        assert_eq!(push.validate_at(NOW), Ok(()));
     }
-}
 
-/// `GET /api/sync/checksum`: what the server holds for this person, to compare
-/// with the device's copy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChecksumResponse {
-    pub items: u64,
-    /// `care_plan::checksum` of (item, version), as a decimal string (JSON
-    /// numbers lose precision above 2^53).
-    pub checksum: String,
+    #[test]
+    fn each_kind_is_tagged_as_declared_and_decoded_by_its_tag() {
+        let r = record(2);
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(Record::KINDS.contains(&r.kind()));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json).unwrap()["kind"],
+            r.kind()
+        );
+        assert_eq!(Record::from_json(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn undecodable_records_name_what_is_wrong() {
+        let json = serde_json::to_value(record(2)).unwrap();
+        let mut unknown = json.clone();
+        unknown["kind"] = "telepathy".into();
+        assert_eq!(
+            Record::from_json(&unknown.to_string()).unwrap_err().field,
+            "kind"
+        );
+        let mut missing = json.clone();
+        missing.as_object_mut().unwrap().remove("kind");
+        assert_eq!(
+            Record::from_json(&missing.to_string()).unwrap_err().field,
+            "kind"
+        );
+        let mut wrong_type = json.clone();
+        wrong_type["pain_now"] = "sept".into();
+        assert_eq!(
+            Record::from_json(&wrong_type.to_string())
+                .unwrap_err()
+                .field,
+            "pain_now"
+        );
+        // The same field twice: the last would silently win in a map.
+        let twice = json
+            .to_string()
+            .replacen("\"pain_now\":2", "\"pain_now\":3,\"pain_now\":9", 1);
+        assert!(twice.contains("\"pain_now\":9"));
+        let err = Record::from_json(&twice).unwrap_err();
+        assert!(err.message.contains("duplicate field"), "{err:?}");
+    }
+
+    #[test]
+    fn times_beyond_the_receivers_clock_and_mutations_on_protocol_1_are_refused() {
+        let Record::PainAssessment(mut a) = record(2);
+        a.recorded_at = i64::MAX;
+        let push = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            records: vec![Record::PainAssessment(a)],
+            mutations: vec![],
+        };
+        assert_eq!(
+            push.validate_at(NOW).unwrap_err(),
+            PushError::Invalid(FieldError::new(
+                "records[0].recorded_at",
+                "Date dans le futur : vérifiez l'heure de l'appareil."
+            ))
+        );
+    }
+
+    #[test]
+    fn checksums_ignore_order_and_see_any_version_change() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(checksum([(a, 1), (b, 0)]), checksum([(b, 0), (a, 1)]));
+        assert_ne!(checksum([(a, 1), (b, 0)]), checksum([(a, 1), (b, 3)]));
+        assert_ne!(
+            checksum([(a, 1), (b, 0)]),
+            checksum([(a, 1)]),
+            "a missing record shows"
+        );
+        assert_eq!(checksum([]), 0);
+        // Pinned, so a second client can check its implementation byte for byte.
+        let id = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0001);
+        // (computed independently with a few lines of Python)
+        assert_eq!(checksum([(id, 7)]), 0x2368_9407_ea76_18c5);
+    }
 }

@@ -7,15 +7,20 @@ use crate::audit::{self, Action, AuditEvent};
 use crate::care_team;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
+use crate::journal;
 use crate::session::Session;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::Json;
-use parcours_domain::care_plan::{self, Applied, ItemState, MergeError, Mutation};
-use serde::{Deserialize, Serialize};
+use parcours_domain::care_plan::{self, Applied, HistoryEntry, ItemState, MergeError, Mutation};
+use parcours_domain::ItemId;
+use serde::Serialize;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
+
+/// The same answer for an unknown item and an item of a patient outside the
+/// person's care teams: the existence of an item id does not leak.
+pub const ITEM_NOT_FOUND: &str = "Action du plan inconnue.";
 
 pub async fn last_mutation_id(
     conn: &mut AnyConnection,
@@ -33,48 +38,30 @@ pub async fn last_mutation_id(
 
 fn merge_error(index: usize, e: MergeError) -> ApiError {
     let field = format!("mutations[{index}].{}", e.field());
-    let (status, message) = match &e {
-        MergeError::UnknownItem => (
-            StatusCode::NOT_FOUND,
-            "Action du plan inconnue.".to_string(),
-        ),
-        MergeError::AlreadyExists => (
-            StatusCode::CONFLICT,
-            "Cette action du plan existe déjà.".to_string(),
-        ),
-        MergeError::FutureBase { .. } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "La version de base est plus récente que l'action elle-même.".to_string(),
-        ),
-        MergeError::WrongPatient => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Cette action appartient au plan d'un autre patient.".to_string(),
-        ),
-        MergeError::IncompleteCreate(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Une nouvelle action demande un intitulé, un responsable et un statut.".to_string(),
-        ),
-        MergeError::Invalid(f) => (StatusCode::UNPROCESSABLE_ENTITY, f.message.clone()),
-    };
-    match status {
-        StatusCode::FORBIDDEN => ApiError::Forbidden { field, message },
-        StatusCode::NOT_FOUND => ApiError::NotFound { field, message },
-        StatusCode::CONFLICT => ApiError::Conflict { field, message },
-        _ => ApiError::Invalid {
-            status,
-            field,
-            message,
+    match e {
+        // An item of another patient answers like an unknown item.
+        MergeError::UnknownItem | MergeError::WrongPatient => ApiError::NotFound {
+            field: format!("mutations[{index}].item_id"),
+            message: ITEM_NOT_FOUND.into(),
         },
+        MergeError::AlreadyExists => ApiError::Conflict {
+            field,
+            message: "Cette action du plan existe déjà.".into(),
+        },
+        MergeError::FutureBase { .. } => ApiError::unprocessable(
+            field,
+            "La version de base est plus récente que l'action elle-même.",
+        ),
+        MergeError::IncompleteCreate(_) => ApiError::unprocessable(
+            field,
+            "Une nouvelle action demande un intitulé, un responsable et un statut.",
+        ),
+        MergeError::Invalid(f) => ApiError::unprocessable(field, f.message),
     }
 }
 
 fn to_json<T: Serialize>(value: &T) -> ApiResult<String> {
     serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-fn item_from_json(json: &str) -> ApiResult<ItemState> {
-    serde_json::from_str(json)
-        .map_err(|e| ApiError::Internal(format!("unreadable item state: {e}")))
 }
 
 /// Applies a push's mutations inside the caller's transaction, which already
@@ -92,7 +79,7 @@ pub async fn apply_mutations(
     let applied_at = now_ms();
     let account = session.account_id.to_string();
     let device = session.device_id.to_string();
-    let mut touched: HashMap<String, (ItemState, i64)> = HashMap::new();
+    let mut touched: HashMap<ItemId, (ItemState, i64)> = HashMap::new();
     let mut versions = Vec::with_capacity(mutations.len());
     let mut audited = Vec::with_capacity(mutations.len());
     for (i, m) in mutations.iter().enumerate() {
@@ -128,18 +115,10 @@ pub async fn apply_mutations(
                 ),
             });
         }
-        let item_id = m.item_id.to_string();
         // Items touched by this push are read once and written once, at the end.
-        let current = match touched.remove(&item_id) {
+        let current = match touched.remove(&m.item_id) {
             Some((state, _)) => Some(state),
-            None => {
-                let stored: Option<String> =
-                    sqlx::query_scalar("SELECT state FROM care_plan_items WHERE id = $1")
-                        .bind(&item_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                stored.as_deref().map(item_from_json).transpose()?
-            }
+            None => journal::item(tx, m.item_id.0).await?,
         };
         let (state, applied): (ItemState, Applied) =
             care_plan::apply(current, m).map_err(|e| merge_error(i, e))?;
@@ -147,28 +126,18 @@ pub async fn apply_mutations(
             .next()
             .ok_or_else(|| ApiError::Internal("sync clock numbers exhausted".into()))?;
         versions.push((
-            item_id.clone(),
+            m.item_id.to_string(),
             state.version,
             m.mutation_id,
             to_json(m)?,
             to_json(&applied)?,
         ));
-        audited.push((m.patient_id.to_string(), item_id.clone()));
-        touched.insert(item_id, (state, seq));
+        audited.push((m.patient_id, m.item_id));
+        touched.insert(m.item_id, (state, seq));
         last = m.mutation_id;
     }
-    for (item_id, (state, seq)) in &touched {
-        sqlx::query(
-            "INSERT INTO care_plan_items (id, patient_id, seq, version, state) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, state = excluded.state",
-        )
-        .bind(item_id)
-        .bind(state.item.patient_id.to_string())
-        .bind(*seq)
-        .bind(state.version as i64)
-        .bind(to_json(state)?)
-        .execute(&mut *tx)
-        .await?;
+    for (state, seq) in touched.values() {
+        journal::put_item(tx, state, *seq).await?;
     }
     for chunk in versions.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
@@ -195,12 +164,12 @@ pub async fn apply_mutations(
         .iter()
         .map(|(patient, item)| {
             AuditEvent::new(Action::WriteRecord)
-                .patient(patient)
+                .patient(*patient)
                 .record(item)
                 .detail("care_plan_item")
         })
         .collect();
-    audit::record_many(tx, Some(session), &events).await?;
+    audit::record_many(tx, &session.into(), &events).await?;
     sqlx::query(
         "INSERT INTO device_mutations (account_id, device_id, last_mutation_id) VALUES ($1, $2, $3)
          ON CONFLICT (account_id, device_id) DO UPDATE SET last_mutation_id = excluded.last_mutation_id",
@@ -211,52 +180,6 @@ pub async fn apply_mutations(
     .execute(&mut *tx)
     .await?;
     Ok(last)
-}
-
-#[derive(sqlx::FromRow)]
-pub struct ItemRow {
-    pub seq: i64,
-    pub patient_id: String,
-    pub state: String,
-}
-
-impl ItemRow {
-    pub fn into_state(self) -> ApiResult<ItemState> {
-        item_from_json(&self.state)
-    }
-}
-
-/// Items of the person's patients changed after `after`, in clock order.
-pub async fn items_after(
-    state: &AppState,
-    session: &Session,
-    after: i64,
-    limit: i64,
-) -> ApiResult<Vec<ItemRow>> {
-    Ok(sqlx::query_as(
-        "SELECT i.seq, i.patient_id, i.state FROM care_plan_items i
-         JOIN care_team_members m ON m.patient_id = i.patient_id
-         WHERE m.account_id = $1 AND m.ended_at IS NULL AND i.seq > $2
-         ORDER BY i.seq LIMIT $3",
-    )
-    .bind(session.account_id.to_string())
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&state.db.pool)
-    .await?)
-}
-
-/// One version of an item, as the history shows it.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct HistoryEntry {
-    pub version: u64,
-    pub author_id: String,
-    pub author_name: String,
-    pub device_id: String,
-    pub mutation_id: u64,
-    pub applied_at: i64,
-    pub mutation: Mutation,
-    pub outcome: Applied,
 }
 
 #[derive(sqlx::FromRow)]
@@ -277,43 +200,45 @@ pub async fn history(
     session: Session,
     Path(item_id): Path<String>,
 ) -> ApiResult<Json<Vec<HistoryEntry>>> {
-    let patient: Option<String> =
-        sqlx::query_scalar("SELECT patient_id FROM care_plan_items WHERE id = $1")
-            .bind(&item_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
-    let Some(patient) = patient else {
-        return Err(ApiError::NotFound {
-            field: "item_id".into(),
-            message: "Action du plan inconnue.".into(),
-        });
+    let not_found = || ApiError::NotFound {
+        field: "item_id".into(),
+        message: ITEM_NOT_FOUND.into(),
     };
-    care_team::require_member(&state, &session, &patient, "item_id").await?;
+    let item_id: ItemId = item_id.parse().map_err(|_| not_found())?;
+    let item = {
+        let mut conn = state.db.pool.acquire().await?;
+        journal::item(&mut conn, item_id.0).await?
+    };
+    let Some(item) = item else {
+        return Err(not_found());
+    };
+    let patient = item.item.patient_id;
+    care_team::require_member_or(&state, &session, patient, "item_id", ITEM_NOT_FOUND).await?;
     let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT v.version, v.account_id, a.display_name, v.device_id, v.mutation_id, v.applied_at, v.mutation, v.outcome
          FROM care_plan_item_versions v JOIN accounts a ON a.id = v.account_id
          WHERE v.item_id = $1 ORDER BY v.version",
     )
-    .bind(&item_id)
+    .bind(item_id.to_string())
     .fetch_all(&state.db.pool)
     .await?;
     let event = AuditEvent::new(Action::ReadRecords)
-        .patient(&patient)
-        .record(&item_id)
+        .patient(patient)
+        .record(item_id)
         .detail("care_plan_item_history");
     audit::record_reads(&state.db.pool, &session, vec![event]).await?;
-    let unreadable = |e: serde_json::Error| ApiError::Internal(format!("unreadable history: {e}"));
+    let unreadable = |what: &str| ApiError::Internal(format!("unreadable {what} in the history"));
     rows.into_iter()
         .map(|r| {
             Ok(HistoryEntry {
-                version: r.version as u64,
-                author_id: r.account_id,
+                version: r.version.max(0) as u64,
+                author_id: r.account_id.parse().map_err(|_| unreadable("account"))?,
                 author_name: r.display_name,
-                device_id: r.device_id,
-                mutation_id: r.mutation_id as u64,
+                device_id: r.device_id.parse().map_err(|_| unreadable("device"))?,
+                mutation_id: r.mutation_id.max(0) as u64,
                 applied_at: r.applied_at,
-                mutation: serde_json::from_str(&r.mutation).map_err(unreadable)?,
-                outcome: serde_json::from_str(&r.outcome).map_err(unreadable)?,
+                mutation: serde_json::from_str(&r.mutation).map_err(|_| unreadable("mutation"))?,
+                outcome: serde_json::from_str(&r.outcome).map_err(|_| unreadable("outcome"))?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()

@@ -1,15 +1,15 @@
 //! The care team: who may see and act for a patient. Access is decided here
 //! and nowhere else; every handler that touches a patient asks this module.
 
-use crate::audit::{self, Action, AuditEvent};
+use crate::audit::{self, Action, Actor, AuditEvent};
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, PATIENT_NOT_FOUND};
 use crate::session::Session;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use parcours_domain::patient::TeamMember;
-use parcours_domain::{AccountId, Patient, Profession};
+use parcours_domain::{AccountId, Patient, PatientId, Profession};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
@@ -17,42 +17,55 @@ use std::collections::HashMap;
 pub async fn is_member(
     conn: &mut AnyConnection,
     account: AccountId,
-    patient_id: &str,
+    patient: PatientId,
 ) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM care_team_members
          WHERE patient_id = $1 AND account_id = $2 AND ended_at IS NULL",
     )
-    .bind(patient_id)
+    .bind(patient.to_string())
     .bind(account.to_string())
     .fetch_optional(conn)
     .await?;
     Ok(found.is_some())
 }
 
-/// Fails with 404 (unknown and not-yours look the same) unless the session's
-/// account is in the patient's care team. A refusal is audited on its own
-/// connection, so it is kept even when the caller's transaction rolls back.
+/// Fails with 404 (unknown and not-yours look the same, with `message`)
+/// unless the session's account is in the patient's care team. A refusal is
+/// audited on its own connection, so it is kept even when the caller's
+/// transaction rolls back.
+pub async fn require_member_or(
+    state: &AppState,
+    session: &Session,
+    patient: PatientId,
+    field: &str,
+    message: &str,
+) -> ApiResult<()> {
+    let mut conn = state.db.pool.acquire().await?;
+    if is_member(&mut conn, session.account_id, patient).await? {
+        return Ok(());
+    }
+    tracing::warn!(account = %session.account_id, %patient, "access outside the care team refused");
+    audit::record(
+        &mut conn,
+        &session.into(),
+        AuditEvent::new(Action::Denied).patient(patient).detail(field),
+    )
+    .await?;
+    Err(ApiError::OutsideCareTeam {
+        field: field.to_string(),
+        message: message.to_string(),
+    })
+}
+
+/// `require_member_or` with the patient's message.
 pub async fn require_member(
     state: &AppState,
     session: &Session,
-    patient_id: &str,
+    patient: PatientId,
     field: &str,
 ) -> ApiResult<()> {
-    let mut conn = state.db.pool.acquire().await?;
-    if is_member(&mut conn, session.account_id, patient_id).await? {
-        return Ok(());
-    }
-    tracing::warn!(account = %session.account_id, patient = patient_id, "access outside the care team refused");
-    audit::record(
-        &mut conn,
-        Some(session),
-        AuditEvent::new(Action::Denied)
-            .patient(patient_id)
-            .detail(field),
-    )
-    .await?;
-    Err(ApiError::patient_not_found(field))
+    require_member_or(state, session, patient, field, PATIENT_NOT_FOUND).await
 }
 
 /// `GET /api/caseload`: the patients whose care team the person is in.
@@ -69,9 +82,21 @@ pub async fn caseload(
     .bind(session.account_id.to_string())
     .fetch_all(&state.db.pool)
     .await?;
-    let events = rows
+    let unreadable = |what: &str| ApiError::Internal(format!("unreadable {what} in the database"));
+    let mut patients = Vec::with_capacity(rows.len());
+    for (id, family_name, given_name, birth_date, town) in rows {
+        patients.push(Patient {
+            id: id.parse().map_err(|_| unreadable("patient id"))?,
+            family_name,
+            given_name,
+            birth_date,
+            town,
+            care_team: vec![],
+        });
+    }
+    let events = patients
         .iter()
-        .map(|r| AuditEvent::new(Action::ReadCaseload).patient(&r.0))
+        .map(|p| AuditEvent::new(Action::ReadCaseload).patient(p.id))
         .collect();
     audit::record_reads(&state.db.pool, &session, events).await?;
     let members: Vec<(String, String, String, String)> = sqlx::query_as(
@@ -86,48 +111,78 @@ pub async fn caseload(
     .await?;
     let mut teams: HashMap<String, Vec<TeamMember>> = HashMap::new();
     for (patient_id, account_id, display_name, profession) in members {
+        let profession: Profession = profession.parse().map_err(|_| unreadable("profession"))?;
         teams.entry(patient_id).or_default().push(TeamMember {
-            account_id: account_id
-                .parse()
-                .map_err(|_| ApiError::Internal(format!("bad account id {account_id}")))?,
+            account_id: account_id.parse().map_err(|_| unreadable("account id"))?,
             display_name,
-            profession_label: profession
-                .parse::<Profession>()
-                .map(|p| p.label_fr().to_string())
-                .unwrap_or(profession),
+            profession_label: profession.label_fr().to_string(),
         });
     }
-    let mut patients = Vec::with_capacity(rows.len());
-    for (id, family_name, given_name, birth_date, town) in rows {
-        let care_team = teams.remove(&id).unwrap_or_default();
-        patients.push(Patient {
-            id: id
-                .parse()
-                .map_err(|_| ApiError::Internal(format!("bad patient id {id}")))?,
-            family_name,
-            given_name,
-            birth_date,
-            town,
-            care_team,
-        });
+    for p in &mut patients {
+        p.care_team = teams.remove(&p.id.to_string()).unwrap_or_default();
     }
     Ok(Json(patients))
 }
 
-/// Adds an account to a patient's care team (operator command and demo data).
+/// Puts an account in a patient's care team, or back in it. The membership
+/// begins at a new number of the sync clock: the patient's whole history
+/// reaches the member's devices at their next sync, whatever their cursor
+/// (see `journal`). Adding a current member changes nothing.
 pub async fn add_member(
     conn: &mut AnyConnection,
-    patient_id: &str,
-    account_id: &str,
+    who: &Actor,
+    patient: PatientId,
+    account: AccountId,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let seq = crate::journal::reserve(&mut tx, 1).await?;
     sqlx::query(
-        "INSERT INTO care_team_members (patient_id, account_id, added_at) VALUES ($1, $2, $3)
-         ON CONFLICT (patient_id, account_id) DO UPDATE SET ended_at = NULL",
+        "INSERT INTO care_team_members (patient_id, account_id, added_at, added_seq) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (patient_id, account_id) DO UPDATE SET
+             added_seq = CASE WHEN care_team_members.ended_at IS NULL
+                              THEN care_team_members.added_seq ELSE excluded.added_seq END,
+             added_at = CASE WHEN care_team_members.ended_at IS NULL
+                             THEN care_team_members.added_at ELSE excluded.added_at END,
+             ended_at = NULL",
     )
-    .bind(patient_id)
-    .bind(account_id)
+    .bind(patient.to_string())
+    .bind(account.to_string())
     .bind(now_ms())
-    .execute(conn)
+    .bind(seq)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    let event = AuditEvent::new(Action::Operator)
+        .patient(patient)
+        .record(account)
+        .detail("care_team_add");
+    audit::record(&mut tx, who, event).await?;
+    tx.commit().await
+}
+
+/// Ends an account's membership of a patient's care team (the row stays:
+/// who could see what, and when, remains known). Returns false when the
+/// account was not a current member.
+pub async fn end_member(
+    conn: &mut AnyConnection,
+    who: &Actor,
+    patient: PatientId,
+    account: AccountId,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let done = sqlx::query(
+        "UPDATE care_team_members SET ended_at = $1
+         WHERE patient_id = $2 AND account_id = $3 AND ended_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(patient.to_string())
+    .bind(account.to_string())
+    .execute(&mut *tx)
+    .await?;
+    let event = AuditEvent::new(Action::Operator)
+        .patient(patient)
+        .record(account)
+        .detail("care_team_remove");
+    audit::record(&mut tx, who, event).await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() > 0)
 }

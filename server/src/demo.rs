@@ -2,6 +2,7 @@
 //! Never used without `--demo`; the only place with known passwords.
 
 use crate::admin::{self, NewAccount, NewPatient};
+use crate::audit::Actor;
 use crate::db::Database;
 use parcours_domain::Profession;
 
@@ -71,14 +72,31 @@ const PATIENTS: [(&str, &str, &str, &str, &[&str]); 4] = [
     ),
 ];
 
-/// Creates the demo accounts and patients unless they exist already.
+/// Creates the demo accounts and patients unless they exist already. Refuses
+/// a database that holds any other account: demo passwords are public, and
+/// must never open a real database.
 pub async fn seed(db: &Database) -> anyhow::Result<()> {
-    if admin::account_id(db, ACCOUNTS[0].username).await?.is_some() {
+    let usernames: Vec<String> = sqlx::query_scalar("SELECT username FROM accounts")
+        .fetch_all(&db.pool)
+        .await?;
+    let foreign: Vec<&String> = usernames
+        .iter()
+        .filter(|u| !ACCOUNTS.iter().any(|a| a.username == u.as_str()))
+        .collect();
+    anyhow::ensure!(
+        foreign.is_empty(),
+        "--demo refused: this database holds {} account(s) that are not demo accounts; \
+         demo data (with public passwords) goes only into a database of its own",
+        foreign.len()
+    );
+    if !usernames.is_empty() {
         return Ok(());
     }
+    let who = Actor::operator("demo");
     for a in &ACCOUNTS {
         admin::create_account(
             db,
+            &who,
             NewAccount {
                 username: a.username,
                 display_name: a.display_name,
@@ -91,6 +109,7 @@ pub async fn seed(db: &Database) -> anyhow::Result<()> {
     for (family_name, given_name, birth_date, town, team) in PATIENTS {
         let id = admin::create_patient(
             db,
+            &who,
             NewPatient {
                 family_name,
                 given_name,
@@ -100,7 +119,7 @@ pub async fn seed(db: &Database) -> anyhow::Result<()> {
         )
         .await?;
         for username in team {
-            admin::add_to_care_team(db, &id.to_string(), username).await?;
+            admin::add_to_care_team(db, &who, &id.to_string(), username).await?;
         }
     }
     Ok(())

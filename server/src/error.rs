@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use parcours_domain::FieldError;
-use serde::Serialize;
+use parcours_domain::ErrorBody;
+
+pub const PATIENT_NOT_FOUND: &str = "Patient inconnu ou hors de vos équipes de soins.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -28,20 +30,28 @@ pub enum ApiError {
     /// existence of a patient does not leak to someone outside their team.
     #[error("not found {field}")]
     NotFound { field: String, message: String },
+    /// A patient (or something of theirs) outside the person's care teams:
+    /// the same answer as `NotFound`, and the refusal is already audited.
+    #[error("outside the care team {field}")]
+    OutsideCareTeam { field: String, message: String },
     #[error("conflict {field}: {message}")]
     Conflict { field: String, message: String },
+    /// Too many requests of this kind at once from this account: retry soon.
+    #[error("busy")]
+    Busy,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("{0}")]
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
+/// Put on an error answer whose refusal has its audit row already.
+#[derive(Clone, Copy)]
+pub struct AlreadyAudited;
+
+/// Put on every error answer that names a field, for the refusal's audit row.
+#[derive(Clone)]
+pub struct RefusedField(pub String);
 
 impl ApiError {
     pub fn invalid(field: FieldError) -> Self {
@@ -60,12 +70,23 @@ impl ApiError {
         }
     }
 
+    /// Unknown and outside the care team give this same answer (see
+    /// `OutsideCareTeam`).
     pub fn patient_not_found(field: impl Into<String>) -> Self {
         Self::NotFound {
             field: field.into(),
-            message: "Patient inconnu ou hors de vos équipes de soins.".into(),
+            message: PATIENT_NOT_FOUND.into(),
         }
     }
+
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
 }
 
 impl IntoResponse for ApiError {
@@ -92,9 +113,19 @@ impl IntoResponse for ApiError {
                 message.as_str(),
                 Some(field.as_str()),
             ),
+            ApiError::OutsideCareTeam { field, message } => (
+                StatusCode::NOT_FOUND,
+                message.as_str(),
+                Some(field.as_str()),
+            ),
             ApiError::Conflict { field, message } => {
                 (StatusCode::CONFLICT, message.as_str(), Some(field.as_str()))
             }
+            ApiError::Busy => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Trop de synchronisations en cours pour ce compte : nouvel essai dans un instant.",
+                None,
+            ),
             ApiError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 (
@@ -112,14 +143,29 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (
+        let mut response = (
             status,
-            Json(Body {
-                error: message,
-                field,
+            Json(ErrorBody {
+                error: message.to_string(),
+                field: field.map(str::to_string),
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(field) = field {
+            response
+                .extensions_mut()
+                .insert(RefusedField(field.to_string()));
+        }
+        if matches!(self, ApiError::OutsideCareTeam { .. }) {
+            response.extensions_mut().insert(AlreadyAudited);
+        }
+        if matches!(self, ApiError::Busy) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+        }
+        response
     }
 }
 

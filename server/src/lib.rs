@@ -9,69 +9,49 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod journal;
 pub mod json;
 pub mod pain_assessment;
 pub mod session;
+pub mod state;
 pub mod sync;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, Request};
+pub use state::AppState;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
 use axum::Router;
-use db::Database;
 use error::ApiError;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::trace::TraceLayer;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Database,
-    /// Mark the session cookie `Secure` (set it when served over HTTPS).
-    pub secure_cookies: bool,
-    /// A real argon2 hash checked when a username does not exist, so a failed
-    /// sign-in takes as long either way.
-    pub dummy_hash: Arc<str>,
-    /// Password checks at once: each takes 19 MiB and a core for ~20 ms, so a
-    /// burst of sign-ins must queue rather than exhaust memory.
-    pub password_checks: Arc<tokio::sync::Semaphore>,
-}
-
-/// See `AppState::password_checks`.
-pub const CONCURRENT_PASSWORD_CHECKS: usize = 2;
-/// Sync requests served at once. The rest wait before their body is read: a
-/// push's body and a pull's page are each held in memory several times
-/// (bytes, values, rows, JSON), so this bounds the server's memory whatever
-/// the number of devices. On 2 cores and one SQLite writer, more would not go
-/// faster.
-pub const CONCURRENT_SYNC_REQUESTS: usize = 8;
-
-impl AppState {
-    pub fn new(db: Database, secure_cookies: bool) -> anyhow::Result<Self> {
-        Ok(Self {
-            db,
-            secure_cookies,
-            dummy_hash: session::hash_password("no such account")?.into(),
-            password_checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
-        })
-    }
-}
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 /// Largest request body: a full push of 500 records with long notes fits.
 const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+/// Sign-in carries a username, a password and a device id: a few hundred bytes.
+const SIGN_IN_BODY_LIMIT_BYTES: usize = 4 * 1024;
+/// A body must arrive within this time: eight slow uploads must not hold the
+/// sync places for ever (a 4 MiB push at 1 Mbit/s takes ~35 s).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+/// No request is served for longer than this (the answer is 408).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub fn api_router() -> Router<AppState> {
+pub fn api_router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/session",
             post(session::sign_in)
                 .get(session::me)
-                .delete(session::sign_out),
+                .delete(session::sign_out)
+                .layer(DefaultBodyLimit::max(SIGN_IN_BODY_LIMIT_BYTES)),
         )
+        .route("/sessions", delete(session::sign_out_everywhere))
         .route("/caseload", get(care_team::caseload))
         .route(
             "/patients/{id}/assessments",
@@ -82,7 +62,15 @@ pub fn api_router() -> Router<AppState> {
                 .route("/sync/push", post(sync::push))
                 .route("/sync/pull", get(sync::pull))
                 .route("/sync/checksum", get(sync::checksum))
-                .layer(GlobalConcurrencyLimitLayer::new(CONCURRENT_SYNC_REQUESTS)),
+                .layer(GlobalConcurrencyLimitLayer::new(
+                    state::CONCURRENT_SYNC_REQUESTS,
+                ))
+                // Outside the global limit: an account over its own share is
+                // turned away before it takes a shared place.
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    sync::admission,
+                )),
         )
         .route("/items/{id}/history", get(care_plan::history))
         .fallback(|| async {
@@ -91,57 +79,130 @@ pub fn api_router() -> Router<AppState> {
                 message: "Adresse d'API inconnue.".into(),
             }
         })
-        .layer(middleware::from_fn(never_cache))
+        .layer(middleware::from_fn(same_origin_writes))
+        .layer(middleware::from_fn_with_state(state, audit::trail))
+        // Patient data must not linger in any HTTP cache.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 /// The whole application: API, health check, and the built app from `dist`.
 pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
+    let secure = state.secure_cookies;
     let mut app = Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api", api_router())
+        .nest("/api", api_router(state.clone()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
     if let Some(dist) = dist {
-        // Deep links (/patients/…) get index.html; the app's router takes over.
+        // Files under /pkg/ carry a content hash in their name, so they never
+        // change: cached for a year. Everything else (the page, the service
+        // worker, the manifest) is revalidated every time so a new build
+        // reaches phones. Deep links (/patients/…) get index.html; the app's
+        // router takes over.
+        let pkg = Router::new()
+            .fallback_service(
+                ServeDir::new(dist.join("pkg"))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            )
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ));
         let files = ServeDir::new(&dist)
             .precompressed_br()
             .precompressed_gzip()
             .fallback(ServeFile::new(dist.join("index.html")));
-        app = app
-            .fallback_service(files)
-            .layer(middleware::from_fn(cache_static));
+        app = app.nest("/pkg", pkg).fallback_service(
+            Router::new()
+                .fallback_service(files)
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache"),
+                )),
+        );
     }
-    app.layer(TraceLayer::new_for_http()).with_state(state)
-}
-
-async fn healthz(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<&'static str, ApiError> {
-    sqlx::query("SELECT 1").execute(&state.db.pool).await?;
-    Ok("ok")
-}
-
-/// Patient data must not linger in any HTTP cache.
-async fn never_cache(req: Request<axum::body::Body>, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
-/// Files under /pkg/ carry a content hash in their name, so they never change:
-/// cache them for a year. Everything else (the page, the service worker,
-/// the manifest) is revalidated every time so a new build reaches phones.
-async fn cache_static(req: Request<axum::body::Body>, next: Next) -> Response {
-    let immutable = req.uri().path().starts_with("/pkg/");
-    let mut res = next.run(req).await;
-    if !res.headers().contains_key(header::CACHE_CONTROL) {
-        let value = if immutable {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
-        };
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    let mut app = app
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ));
+    if secure {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
     }
-    res
+    app.with_state(state)
+}
+
+/// Ready means the database takes writes: a heartbeat row is written, so a
+/// full disk or a locked database answers 503 rather than "ok".
+async fn healthz(State(state): State<AppState>) -> Response {
+    let written = sqlx::query("UPDATE heartbeat SET at = $1 WHERE id = 1")
+        .bind(clock::now_ms())
+        .execute(&state.db.pool)
+        .await;
+    match written {
+        Ok(_) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the database refuses writes");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "la base de données refuse les écritures",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A browser sends `Origin` (and `Sec-Fetch-Site`) with every write; one from
+/// another site is refused, whatever the cookie says. Clients that send
+/// neither (scripts, tools) are not browsers and carry no ambient cookie.
+async fn same_origin_writes(request: Request, next: Next) -> Response {
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if writes && !is_same_origin(&request) {
+        return ApiError::Forbidden {
+            field: "origin".into(),
+            message: "Requête venue d'un autre site : refusée.".into(),
+        }
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_same_origin(request: &Request) -> bool {
+    let headers = request.headers();
+    let fetch_site = headers
+        .get(HeaderName::from_static("sec-fetch-site"))
+        .and_then(|v| v.to_str().ok());
+    if matches!(fetch_site, Some("cross-site") | Some("same-site")) {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }

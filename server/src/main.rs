@@ -1,22 +1,33 @@
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use parcours_domain::Profession;
-use parcours_server::admin::{self, NewAccount, NewPatient, MIN_PASSWORD_CHARS};
+use parcours_server::admin::{self, NewAccount, NewPatient};
+use parcours_server::audit::Actor;
 use parcours_server::db::{Database, DEFAULT_DATABASE_URL};
 use parcours_server::{demo, router, AppState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 /// Parcours: care coordination for CPTS teams, offline first.
+///
+/// Without a command, serves the API and the app (the options of `serve`
+/// apply, and so do their PARCOURS_* variables).
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    /// Database: `sqlite://PATH` (default, embedded) or `postgres://…`.
+    /// Database: `sqlite://PATH` (default, embedded) or `postgres://…`
+    /// (`?sslmode=require` or `verify-full` for TLS).
     #[arg(long, global = true, env = "PARCOURS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+    /// Who runs an operator command, for the audit trail (default: the OS user).
+    #[arg(long, global = true, env = "PARCOURS_OPERATOR")]
+    operator: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Subcommand)]
@@ -34,19 +45,25 @@ enum Command {
     CareTeam(CareTeamCommand),
 }
 
-#[derive(clap::Args, Default)]
+/// The options of `serve`, each default written once, here.
+#[derive(Args, Clone)]
 struct ServeArgs {
     #[arg(long, env = "PARCOURS_ADDR", default_value = "127.0.0.1:8080")]
-    addr: Option<SocketAddr>,
-    /// Create the demo accounts and patients (known passwords: never in production).
+    addr: SocketAddr,
+    /// Create the demo accounts and patients (known passwords: never in
+    /// production; refused on a database that holds other accounts).
     #[arg(long)]
     demo: bool,
     /// The built app (index.html, pkg/, sw.js…); without it only the API is served.
     #[arg(long, env = "PARCOURS_DIST", default_value = "dist")]
-    dist: Option<PathBuf>,
-    /// Mark the session cookie Secure; set it when Parcours is served over HTTPS.
+    dist: PathBuf,
+    /// Served over HTTPS (required in production): the session cookie becomes
+    /// `__Host-parcours_session`, Secure, and answers carry HSTS.
     #[arg(long, env = "PARCOURS_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Behind a reverse proxy: take the client's address from X-Forwarded-For.
+    #[arg(long, env = "PARCOURS_TRUST_PROXY")]
+    trust_proxy: bool,
 }
 
 #[derive(Subcommand)]
@@ -62,6 +79,26 @@ enum AccountCommand {
         /// psychologist, adapted_activity_coach, pharmacist, social_worker, support_coordinator.
         #[arg(long)]
         profession: Profession,
+    },
+    /// Disable an account: it can no longer sign in and its sessions end at once.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password (read from standard input); every session ends.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// End every session of an account (a lost phone).
+    EndSessions {
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -83,8 +120,16 @@ enum PatientCommand {
 
 #[derive(Subcommand)]
 enum CareTeamCommand {
-    /// Put an account in a patient's care team.
+    /// Put an account in a patient's care team; their devices receive the
+    /// patient's whole history at their next sync.
     Add {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// End an account's membership; their devices drop the patient's data.
+    Remove {
         #[arg(long)]
         patient: String,
         #[arg(long)]
@@ -101,54 +146,83 @@ fn main() -> anyhow::Result<()> {
         .block_on(run())
 }
 
+async fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    tokio::io::stdin()
+        .read_to_string(&mut password)
+        .await
+        .context("reading the password from stdin")?;
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    admin::check_password(&password)?;
+    Ok(password)
+}
+
 async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     let cli = Cli::parse();
     let db = Database::connect(&cli.database_url).await?;
     db.migrate().await?;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(args) => serve(db, args).await,
-        Command::Account(AccountCommand::Create {
-            username,
-            name,
-            profession,
-        }) => {
-            let mut password = String::new();
-            tokio::io::stdin()
-                .read_to_string(&mut password)
-                .await
-                .context("reading the password from stdin")?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            anyhow::ensure!(
-                password.chars().count() >= MIN_PASSWORD_CHARS,
-                "the password must have at least {MIN_PASSWORD_CHARS} characters"
-            );
-            let id = admin::create_account(
-                &db,
-                NewAccount {
-                    username: &username,
-                    display_name: &name,
-                    profession,
-                    password,
-                },
-            )
-            .await?;
-            println!("{id}");
-            Ok(())
-        }
-        Command::Patient(PatientCommand::Create {
+    let operator = cli
+        .operator
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_else(|| "inconnu".into());
+    let who = Actor::operator(&operator);
+    match cli.command {
+        None => serve(db, cli.serve).await,
+        Some(Command::Serve(args)) => serve(db, args).await,
+        Some(Command::Account(command)) => match command {
+            AccountCommand::Create {
+                username,
+                name,
+                profession,
+            } => {
+                let password = read_password().await?;
+                let id = admin::create_account(
+                    &db,
+                    &who,
+                    NewAccount {
+                        username: &username,
+                        display_name: &name,
+                        profession,
+                        password: &password,
+                    },
+                )
+                .await?;
+                println!("{id}");
+                Ok(())
+            }
+            AccountCommand::Disable { username } => {
+                admin::set_disabled(&db, &who, &username, true).await
+            }
+            AccountCommand::Enable { username } => {
+                admin::set_disabled(&db, &who, &username, false).await
+            }
+            AccountCommand::SetPassword { username } => {
+                let password = read_password().await?;
+                admin::set_password(&db, &who, &username, &password).await
+            }
+            AccountCommand::EndSessions { username } => {
+                let ended = admin::end_account_sessions(&db, &who, &username).await?;
+                println!("{ended}");
+                Ok(())
+            }
+        },
+        Some(Command::Patient(PatientCommand::Create {
             family_name,
             given_name,
             birth_date,
             town,
-        }) => {
+        })) => {
             let id = admin::create_patient(
                 &db,
+                &who,
                 NewPatient {
                     family_name: &family_name,
                     given_name: &given_name,
@@ -160,25 +234,34 @@ async fn run() -> anyhow::Result<()> {
             println!("{id}");
             Ok(())
         }
-        Command::CareTeam(CareTeamCommand::Add { patient, username }) => {
-            admin::add_to_care_team(&db, &patient, &username).await
+        Some(Command::CareTeam(CareTeamCommand::Add { patient, username })) => {
+            admin::add_to_care_team(&db, &who, &patient, &username).await
+        }
+        Some(Command::CareTeam(CareTeamCommand::Remove { patient, username })) => {
+            admin::remove_from_care_team(&db, &who, &patient, &username).await
         }
     }
 }
 
+/// After SIGTERM, requests in flight get this long to finish; then the
+/// server exits anyway. Nothing acknowledged is lost: an answer leaves only
+/// after its commit, and an interrupted push is sent again by its device.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
+
 async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
-    let addr = args
-        .addr
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let addr = args.addr;
     if args.demo {
         demo::seed(&db).await?;
     }
-    let dist = args.dist.unwrap_or_else(|| PathBuf::from("dist"));
-    let dist = dist.join("index.html").is_file().then_some(dist);
+    let dist = args.dist.join("index.html").is_file().then_some(args.dist);
     if dist.is_none() {
         tracing::warn!("no built app found (dist/index.html): serving the API only");
     }
-    let app = router(AppState::new(db, args.secure_cookies)?, dist);
+    if !args.secure_cookies {
+        tracing::warn!("--secure-cookies is off: only for development over plain HTTP");
+    }
+    let state = AppState::new(db, args.secure_cookies)?.trusting_proxy(args.trust_proxy);
+    let app = router(state, dist);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -200,13 +283,28 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
         );
         println!("Sophie est dans une autre équipe.\n");
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let graceful = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let deadline = async move {
+        let mut stop_rx = stop_rx;
+        let _ = stop_rx.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_DEADLINE).await;
+    };
+    tokio::select! {
+        served = graceful => served?,
+        _ = deadline => tracing::warn!("requests still open after {SHUTDOWN_DEADLINE:?}: exiting anyway"),
+    }
     Ok(())
 }
 
-async fn shutdown() {
+async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

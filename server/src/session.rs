@@ -1,14 +1,17 @@
-//! Sign-in and the session cookie.
+//! Sign-in, the session cookie, and sign-out (here or everywhere).
 //!
 //! Passwords are stored as argon2id hashes. A session is a random 256-bit
-//! token in an HttpOnly, SameSite=Strict cookie; the database keeps only its
-//! SHA-256, bound to the account and to the device that signed in.
+//! token in an HttpOnly, SameSite=Strict cookie (`Secure` and `__Host-` when
+//! served over HTTPS); the database keeps only its SHA-256, bound to the
+//! account and to the device that signed in. A session ends at sign-out, at
+//! the next sign-in of the same device, after `SESSION_IDLE_MS` without use,
+//! or `SESSION_LIFETIME_MS` after sign-in, whichever comes first.
 
-use crate::audit::{self, Action, AuditEvent};
+use crate::audit::{self, Action, Actor, AuditEvent, ClientAddr, SessionSlot};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
-use crate::AppState;
+use crate::state::AppState;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -18,17 +21,35 @@ use axum::http::request::Parts;
 use axum::Json;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
-use parcours_domain::session::{Me, SignInRequest};
+use parcours_domain::session::{Me, SignInRequest, PASSWORD_MAX_CHARS, USERNAME_MAX_CHARS};
 use parcours_domain::{AccountId, DeviceId, Profession};
 use rand::RngCore;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+/// The cookie over plain HTTP (development on localhost).
 pub const COOKIE_NAME: &str = "parcours_session";
-/// A session lasts 14 days from sign-in; then the person signs in again.
+/// The cookie over HTTPS: the `__Host-` prefix makes the browser refuse it
+/// unless it is Secure, host-only and for path `/`.
+pub const SECURE_COOKIE_NAME: &str = "__Host-parcours_session";
+/// A session lasts at most 14 days from sign-in.
 pub const SESSION_LIFETIME_MS: i64 = 14 * 24 * 3600 * 1000;
+/// …and ends after 12 hours without any request (OWASP ASVS 3.3.2, level 2).
+/// A phone that syncs keeps it alive; one left in a drawer does not.
+pub const SESSION_IDLE_MS: i64 = 12 * 3600 * 1000;
+/// `last_seen_at` is written at most this often, not at every request.
+const LAST_SEEN_RESOLUTION_MS: i64 = 60 * 1000;
 /// How long the device may keep showing patient data without reaching the
 /// server (told to the app at sign-in; see README, "Offline").
 pub const OFFLINE_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// Who is asking, proven by the session cookie.
 #[derive(Debug, Clone)]
@@ -36,7 +57,11 @@ pub struct Session {
     pub account_id: AccountId,
     pub device_id: DeviceId,
     pub display_name: String,
-    pub profession: String,
+    pub profession: Profession,
+    /// Where the request came from (see `audit::trail`).
+    pub client_addr: Option<String>,
+    token_hash: String,
+    expires_at: i64,
 }
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -60,6 +85,16 @@ fn token_hash(token: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
+fn parse_profession(code: &str) -> ApiResult<Profession> {
+    code.parse()
+        .map_err(|e: String| ApiError::Internal(format!("accounts.profession: {e}")))
+}
+
+fn parse_id<T: std::str::FromStr>(what: &str, s: &str) -> ApiResult<T> {
+    s.parse()
+        .map_err(|_| ApiError::Internal(format!("unreadable {what} in the database")))
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
@@ -67,47 +102,74 @@ impl FromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already checked by a middleware of this request (sync admission).
+        if let Some(session) = parts.extensions.get::<Session>() {
+            return Ok(session.clone());
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar
-            .get(COOKIE_NAME)
+            .get(cookie_name(state.secure_cookies))
             .ok_or(ApiError::Unauthenticated)?
             .value();
-        let row: Option<(String, String, String, String)> = sqlx::query_as(
-            "SELECT a.id, s.device_id, a.display_name, a.profession
+        let hash = token_hash(token);
+        let now = now_ms();
+        let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT a.id, s.device_id, a.display_name, a.profession, s.expires_at, s.last_seen_at
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2
-               AND a.disabled_at IS NULL",
+               AND s.last_seen_at > $3 AND a.disabled_at IS NULL",
         )
-        .bind(token_hash(token))
-        .bind(now_ms())
+        .bind(&hash)
+        .bind(now)
+        .bind(now - SESSION_IDLE_MS)
         .fetch_optional(&state.db.pool)
         .await?;
-        let (account_id, device_id, display_name, profession) =
+        let (account_id, device_id, display_name, profession, expires_at, last_seen_at) =
             row.ok_or(ApiError::Unauthenticated)?;
-        Ok(Session {
-            account_id: account_id
-                .parse()
-                .map_err(|_| ApiError::Internal("bad account id in database".into()))?,
-            device_id: device_id
-                .parse()
-                .map_err(|_| ApiError::Internal("bad device id in database".into()))?,
+        if now - last_seen_at > LAST_SEEN_RESOLUTION_MS {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(&hash)
+                .execute(&state.db.pool)
+                .await?;
+        }
+        let session = Session {
+            account_id: parse_id("account id", &account_id)?,
+            device_id: parse_id("device id", &device_id)?,
             display_name,
-            profession,
-        })
+            profession: parse_profession(&profession)?,
+            client_addr: parts
+                .extensions
+                .get::<ClientAddr>()
+                .and_then(|a| a.0.clone()),
+            token_hash: hash,
+            expires_at,
+        };
+        if let Some(slot) = parts.extensions.get::<SessionSlot>() {
+            let _ = slot.0.set(session.clone());
+        }
+        Ok(session)
     }
 }
 
-fn profession_label(code: &str) -> String {
-    code.parse::<Profession>()
-        .map(|p| p.label_fr().to_string())
-        .unwrap_or_else(|_| code.to_string())
+impl Session {
+    fn me(&self) -> Me {
+        Me {
+            account_id: self.account_id,
+            device_id: self.device_id,
+            display_name: self.display_name.clone(),
+            profession: self.profession,
+            session_expires_at: self.expires_at,
+            offline_grace_ms: OFFLINE_GRACE_MS,
+        }
+    }
 }
 
 /// Opens a session for an account on a device; returns the cookie's token
 /// and when it expires. Only the token's hash is stored.
 pub async fn open_session(
     conn: &mut sqlx::AnyConnection,
-    account_id: &str,
+    account_id: AccountId,
     device_id: DeviceId,
 ) -> Result<(String, i64), sqlx::Error> {
     let mut raw = [0u8; 32];
@@ -116,11 +178,11 @@ pub async fn open_session(
     let now = now_ms();
     let expires_at = now + SESSION_LIFETIME_MS;
     sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, device_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (token_hash, account_id, device_id, created_at, expires_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $4)",
     )
     .bind(token_hash(&token))
-    .bind(account_id)
+    .bind(account_id.to_string())
     .bind(device_id.to_string())
     .bind(now)
     .bind(expires_at)
@@ -129,27 +191,72 @@ pub async fn open_session(
     Ok((token, expires_at))
 }
 
+/// Ends every open session of an account (on every device, or on one);
+/// returns how many were open.
+pub async fn end_sessions(
+    conn: &mut sqlx::AnyConnection,
+    account_id: AccountId,
+    device_id: Option<DeviceId>,
+) -> Result<u64, sqlx::Error> {
+    let done = match device_id {
+        Some(device) => {
+            sqlx::query(
+                "UPDATE sessions SET ended_at = $1
+                 WHERE account_id = $2 AND device_id = $3 AND ended_at IS NULL",
+            )
+            .bind(now_ms())
+            .bind(account_id.to_string())
+            .bind(device.to_string())
+            .execute(conn)
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "UPDATE sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL",
+            )
+            .bind(now_ms())
+            .bind(account_id.to_string())
+            .execute(conn)
+            .await?
+        }
+    };
+    Ok(done.rows_affected())
+}
+
+/// A username that cannot exist, whatever the database holds.
+fn impossible_username(username: &str) -> bool {
+    username.is_empty()
+        || username.chars().count() > USERNAME_MAX_CHARS
+        || username.chars().any(char::is_control)
+}
+
 pub async fn sign_in(
     State(state): State<AppState>,
     jar: CookieJar,
+    client: axum::Extension<ClientAddr>,
     JsonBody(req): JsonBody<SignInRequest>,
 ) -> ApiResult<(CookieJar, Json<Me>)> {
+    let actor = Actor::anonymous(client.0 .0.clone());
+    let username = req.username.trim();
+    if impossible_username(username) || req.password.chars().count() > PASSWORD_MAX_CHARS {
+        let mut conn = state.db.pool.acquire().await?;
+        let event = AuditEvent::new(Action::SignInFailed).detail("identifiant ou mot de passe hors limites");
+        audit::record(&mut conn, &actor, event).await?;
+        return Err(ApiError::BadCredentials);
+    }
     let row: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT id, display_name, profession, password_hash FROM accounts
          WHERE username = $1 AND disabled_at IS NULL",
     )
-    .bind(req.username.trim())
+    .bind(username)
     .fetch_optional(&state.db.pool)
     .await?;
 
     // Verify even when the account does not exist, against a fixed hash, so the
     // answer's timing does not tell which usernames exist.
-    let (hash, account) = match &row {
-        Some((id, name, profession, hash)) => (
-            hash.clone(),
-            Some((id.clone(), name.clone(), profession.clone())),
-        ),
-        None => (state.dummy_hash.to_string(), None),
+    let hash = match &row {
+        Some((_, _, _, hash)) => hash.clone(),
+        None => state.dummy_hash.to_string(),
     };
     let password = req.password;
     let _permit = state
@@ -161,94 +268,115 @@ pub async fn sign_in(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
 
-    let mut conn = state.db.pool.acquire().await?;
-    let Some((account_id, display_name, profession)) = account.filter(|_| ok) else {
-        audit::record(
-            &mut conn,
-            None,
-            AuditEvent::new(Action::SignInFailed).detail(req.username.trim()),
-        )
-        .await?;
+    let mut tx = state.db.pool.begin().await?;
+    let Some((account_id, display_name, profession, _)) = row.clone().filter(|_| ok) else {
+        // The account when it exists; never what was typed (a password typed
+        // in the wrong field would end up in the audit).
+        let failed = match &row {
+            Some((id, ..)) => Actor {
+                account_id: Some(parse_id("account id", id)?),
+                ..actor
+            },
+            None => actor,
+        };
+        let detail = if row.is_some() {
+            "mot de passe incorrect".to_string()
+        } else {
+            format!("identifiant inconnu ({} caractères)", username.chars().count())
+        };
+        audit::record(&mut tx, &failed, AuditEvent::new(Action::SignInFailed).detail(detail))
+            .await?;
+        tx.commit().await?;
         return Err(ApiError::BadCredentials);
     };
+    let account_id: AccountId = parse_id("account id", &account_id)?;
 
-    let (token, expires_at) = open_session(&mut conn, &account_id, req.device_id).await?;
-
+    // One session per device and account: signing in again ends the previous
+    // one, and so does the session whose cookie came with this request
+    // (someone else's, on a shared phone).
+    end_sessions(&mut tx, account_id, Some(req.device_id)).await?;
+    let name = cookie_name(state.secure_cookies);
+    if let Some(previous) = jar.get(name) {
+        sqlx::query("UPDATE sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL")
+            .bind(now_ms())
+            .bind(token_hash(previous.value()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    let (token, expires_at) = open_session(&mut tx, account_id, req.device_id).await?;
     let session = Session {
-        account_id: account_id
-            .parse()
-            .map_err(|_| ApiError::Internal("bad account id".into()))?,
+        account_id,
         device_id: req.device_id,
-        display_name: display_name.clone(),
-        profession: profession.clone(),
+        display_name,
+        profession: parse_profession(&profession)?,
+        client_addr: client.0 .0.clone(),
+        token_hash: token_hash(&token),
+        expires_at,
     };
-    audit::record(&mut conn, Some(&session), AuditEvent::new(Action::SignIn)).await?;
+    audit::record(&mut tx, &(&session).into(), AuditEvent::new(Action::SignIn)).await?;
+    tx.commit().await?;
 
-    let cookie = Cookie::build((COOKIE_NAME, token))
+    let cookie = Cookie::build((name, token))
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.secure_cookies)
         .path("/")
         .max_age(cookie::time::Duration::milliseconds(SESSION_LIFETIME_MS))
         .build();
-    Ok((
-        jar.add(cookie),
-        Json(Me {
-            account_id: session.account_id,
-            device_id: session.device_id,
-            profession_label: profession_label(&profession),
-            display_name,
-            profession,
-            session_expires_at: expires_at,
-            offline_grace_ms: OFFLINE_GRACE_MS,
-        }),
-    ))
+    Ok((jar.add(cookie), Json(session.me())))
 }
 
-pub async fn me(
-    State(state): State<AppState>,
-    session: Session,
-    jar: CookieJar,
-) -> ApiResult<Json<Me>> {
-    let token = jar
-        .get(COOKIE_NAME)
-        .ok_or(ApiError::Unauthenticated)?
-        .value();
-    let expires_at: i64 =
-        sqlx::query_scalar("SELECT expires_at FROM sessions WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .fetch_one(&state.db.pool)
-            .await?;
-    Ok(Json(Me {
-        account_id: session.account_id,
-        device_id: session.device_id,
-        profession_label: profession_label(&session.profession),
-        display_name: session.display_name,
-        profession: session.profession,
-        session_expires_at: expires_at,
-        offline_grace_ms: OFFLINE_GRACE_MS,
-    }))
+pub async fn me(session: Session) -> ApiResult<Json<Me>> {
+    Ok(Json(session.me()))
 }
 
+fn removal(state: &AppState) -> Cookie<'static> {
+    Cookie::build(cookie_name(state.secure_cookies))
+        .path("/")
+        .secure(state.secure_cookies)
+        .build()
+}
+
+/// `DELETE /api/session`: ends this session.
 pub async fn sign_out(
     State(state): State<AppState>,
     session: Session,
     jar: CookieJar,
 ) -> ApiResult<CookieJar> {
-    let token = jar
-        .get(COOKIE_NAME)
-        .ok_or(ApiError::Unauthenticated)?
-        .value()
-        .to_string();
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE sessions SET ended_at = $1 WHERE token_hash = $2")
         .bind(now_ms())
-        .bind(token_hash(&token))
+        .bind(&session.token_hash)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, Some(&session), AuditEvent::new(Action::SignOut)).await?;
+    audit::record(&mut tx, &(&session).into(), AuditEvent::new(Action::SignOut)).await?;
     tx.commit().await?;
-    Ok(jar.remove(Cookie::build(COOKIE_NAME).path("/")))
+    Ok(jar.remove(removal(&state)))
+}
+
+#[derive(Serialize)]
+pub struct SignedOut {
+    /// How many sessions were ended, this one included.
+    pub ended: u64,
+}
+
+/// `DELETE /api/sessions`: ends every session of the account, on every device
+/// (a lost phone, a shared computer left signed in).
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    session: Session,
+    jar: CookieJar,
+) -> ApiResult<(CookieJar, Json<SignedOut>)> {
+    let mut tx = state.db.pool.begin().await?;
+    let ended = end_sessions(&mut tx, session.account_id, None).await?;
+    audit::record(
+        &mut tx,
+        &(&session).into(),
+        AuditEvent::new(Action::SignOut).detail(format!("partout ({ended} sessions)")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((jar.remove(removal(&state)), Json(SignedOut { ended })))
 }
 
 #[cfg(test)]
@@ -262,5 +390,13 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("correct hors", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn usernames_that_cannot_exist_are_recognised_without_the_database() {
+        assert!(!impossible_username("dr.durand"));
+        assert!(impossible_username(""));
+        assert!(impossible_username(&"a".repeat(USERNAME_MAX_CHARS + 1)));
+        assert!(impossible_username("cla\u{0}ire"));
     }
 }

@@ -1,80 +1,113 @@
-//! The sync protocol's endpoints (docs/sync-protocol.md, version 2).
+//! The sync protocol's endpoints (docs/sync-protocol.md, version 3).
 //!
-//! Push: append-lane records are inserted once, whatever the number of
-//! retries (`ON CONFLICT (id) DO NOTHING`); mutation-lane changes are applied
-//! once each, in order per device (`care_plan`). Both in one transaction.
-//! Pull: records and items come back in the order of the sync clock (see the
-//! first migration), in pages, from a cursor.
+//! Push: append-lane records are stored once, whatever the number of
+//! retries; mutation-lane changes are applied once each, in order per device
+//! (`care_plan`). Both in one transaction. Pull: the journal in position
+//! order, in pages, from a cursor (see `journal` for why nothing is skipped).
 
 use crate::audit::{self, Action, AuditEvent};
 use crate::care_plan;
 use crate::care_team;
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
+use crate::journal::{self, Position};
 use crate::json::JsonBody;
-use crate::pain_assessment;
 use crate::session::Session;
-use crate::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, RawQuery, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use parcours_domain::care_plan::{FieldChange, Mutation};
 use parcours_domain::sync::{
-    ChecksumResponse, Cursor, PullResponse, PushRequest, PushResponse, Record, DEFAULT_PULL_LIMIT,
-    MAX_PULL_LIMIT,
+    decode_json, ChecksumResponse, Cursor, PullQuery, PullResponse, PushError, PushRequest,
+    PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
 };
+use parcours_domain::{AccountId, DeviceId, PatientId};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use std::collections::BTreeSet;
 
-/// A push as it arrives: records are decoded one by one (below) so that an
-/// error inside one is reported with its full path; serde cannot see into an
-/// internally tagged enum.
+/// Middleware of the sync routes: the session is checked and the account
+/// takes one of its places (429 when it already holds them all) before the
+/// request queues for a shared place or its body is read.
+pub async fn admission(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let session = match Session::from_request_parts(&mut parts, &state).await {
+        Ok(session) => session,
+        Err(e) => return e.into_response(),
+    };
+    let Some(_place) = state.enter_sync(session.account_id) else {
+        return ApiError::Busy.into_response();
+    };
+    parts.extensions.insert(session);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// A push as it arrives: records and mutations are decoded one by one
+/// (below) so that an error inside one is reported with its full path.
 #[derive(Deserialize)]
 pub struct PushEnvelope {
     protocol: u32,
     #[serde(default)]
-    records: Vec<serde_json::Value>,
+    records: Vec<Box<RawValue>>,
     #[serde(default)]
-    mutations: Vec<serde_json::Value>,
+    mutations: Vec<Box<RawValue>>,
 }
 
-fn decode_mutation(
-    index: usize,
-    value: serde_json::Value,
-) -> ApiResult<parcours_domain::care_plan::Mutation> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            format!("mutations[{index}]")
-        } else {
-            format!("mutations[{index}].{path}")
-        };
-        ApiError::bad_request(field, format!("JSON invalide : {}", e.inner()))
-    })
+fn located(prefix: &str, e: parcours_domain::FieldError) -> ApiError {
+    let field = if e.field.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}.{}", e.field)
+    };
+    ApiError::bad_request(field, e.message)
 }
 
-fn decode_record(index: usize, value: serde_json::Value) -> ApiResult<Record> {
-    let at = |field: &str| format!("records[{index}]{field}");
-    let kind = value
-        .get("kind")
-        .and_then(|k| k.as_str())
-        .ok_or_else(|| ApiError::bad_request(at(".kind"), "Type d'enregistrement manquant."))?
-        .to_string();
-    match kind.as_str() {
-        "pain_assessment" => serde_path_to_error::deserialize(value)
-            .map(Record::PainAssessment)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let field = if path == "." {
-                    at("")
-                } else {
-                    at(&format!(".{path}"))
-                };
-                ApiError::bad_request(field, format!("JSON invalide : {}", e.inner()))
-            }),
-        other => Err(ApiError::bad_request(
-            at(".kind"),
-            format!("Type d'enregistrement inconnu : {other}"),
-        )),
+impl PushEnvelope {
+    fn decode(self) -> ApiResult<PushRequest> {
+        Ok(PushRequest {
+            protocol: self.protocol,
+            records: self
+                .records
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| {
+                    Record::from_json(raw.get()).map_err(|e| located(&format!("records[{i}]"), e))
+                })
+                .collect::<ApiResult<_>>()?,
+            mutations: self
+                .mutations
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| {
+                    decode_json::<Mutation>(raw.get())
+                        .map_err(|e| located(&format!("mutations[{i}]"), e))
+                })
+                .collect::<ApiResult<_>>()?,
+        })
     }
+}
+
+/// What a push claims about who and where, element by element.
+fn claims(request: &PushRequest) -> impl Iterator<Item = (String, AccountId, DeviceId, PatientId)> + '_ {
+    let records = request.records.iter().enumerate().map(|(i, r)| {
+        (
+            format!("records[{i}]"),
+            r.author_id(),
+            r.device_id(),
+            r.patient_id(),
+        )
+    });
+    let mutations = request.mutations.iter().enumerate().map(|(i, m)| {
+        (
+            format!("mutations[{i}]"),
+            m.author_id,
+            m.device_id,
+            m.patient_id,
+        )
+    });
+    records.chain(mutations)
 }
 
 /// `POST /api/sync/push`.
@@ -83,49 +116,26 @@ pub async fn push(
     session: Session,
     JsonBody(envelope): JsonBody<PushEnvelope>,
 ) -> ApiResult<Json<PushResponse>> {
-    let request = PushRequest {
-        protocol: envelope.protocol,
-        records: envelope
-            .records
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| decode_record(i, v))
-            .collect::<ApiResult<_>>()?,
-        mutations: envelope
-            .mutations
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| decode_mutation(i, v))
-            .collect::<ApiResult<_>>()?,
-    };
-    request.validate().map_err(ApiError::invalid)?;
+    let request = envelope.decode()?;
+    request.validate_at(now_ms()).map_err(|e| match e {
+        PushError::Invalid(e) => ApiError::invalid(e),
+        PushError::OutOfOrder(e) => ApiError::Conflict {
+            field: e.field,
+            message: e.message,
+        },
+    })?;
 
     // A device speaks only for the account and the device of its session.
-    for (i, record) in request.records.iter().enumerate() {
-        let Record::PainAssessment(a) = record;
-        if a.author_id != session.account_id {
+    for (at, author, device, _) in claims(&request) {
+        if author != session.account_id {
             return Err(ApiError::Forbidden {
-                field: format!("records[{i}].author_id"),
+                field: format!("{at}.author_id"),
                 message: "L'auteur doit être la personne connectée.".into(),
             });
         }
-        if a.device_id != session.device_id {
+        if device != session.device_id {
             return Err(ApiError::Forbidden {
-                field: format!("records[{i}].device_id"),
-                message: "L'appareil doit être celui de la session.".into(),
-            });
-        }
-    }
-    for (i, m) in request.mutations.iter().enumerate() {
-        if m.author_id != session.account_id {
-            return Err(ApiError::Forbidden {
-                field: format!("mutations[{i}].author_id"),
-                message: "L'auteur doit être la personne connectée.".into(),
-            });
-        }
-        if m.device_id != session.device_id {
-            return Err(ApiError::Forbidden {
-                field: format!("mutations[{i}].device_id"),
+                field: format!("{at}.device_id"),
                 message: "L'appareil doit être celui de la session.".into(),
             });
         }
@@ -134,22 +144,26 @@ pub async fn push(
     // but its audit row. (An item's own patient is checked against the
     // mutation's by the merge rules.)
     let mut checked = BTreeSet::new();
-    let patients = request
-        .records
-        .iter()
-        .enumerate()
-        .map(|(i, Record::PainAssessment(a))| (a.patient_id, format!("records[{i}].patient_id")))
-        .chain(
-            request
-                .mutations
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.patient_id, format!("mutations[{i}].patient_id"))),
-        );
-    for (patient, field) in patients {
-        let patient = patient.to_string();
-        if checked.insert(patient.clone()) {
-            care_team::require_member(&state, &session, &patient, &field).await?;
+    for (at, _, _, patient) in claims(&request) {
+        if checked.insert(patient) {
+            care_team::require_member(&state, &session, patient, &format!("{at}.patient_id"))
+                .await?;
+        }
+    }
+    // An item's owner answers for it to the team: it must be one of them.
+    {
+        let mut conn = state.db.pool.acquire().await?;
+        for (i, m) in request.mutations.iter().enumerate() {
+            for (j, change) in m.changes.iter().enumerate() {
+                if let FieldChange::Owner(owner) = change {
+                    if !care_team::is_member(&mut conn, *owner, m.patient_id).await? {
+                        return Err(ApiError::unprocessable(
+                            format!("mutations[{i}].changes[{j}].value"),
+                            "Le responsable doit faire partie de l'équipe de soins du patient.",
+                        ));
+                    }
+                }
+            }
         }
     }
     if request.records.is_empty() && request.mutations.is_empty() {
@@ -161,107 +175,157 @@ pub async fn push(
     }
 
     let mut tx = state.db.pool.begin().await?;
-    // Take the clock's row lock first: it orders this transaction after every
-    // other writer (see the migration), and on SQLite it makes this a write
-    // transaction from its first statement, so it never has to upgrade.
+    // The clock first: it orders this transaction after every other writer.
     let count = i64::try_from(request.records.len() + request.mutations.len())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let top: i64 =
-        sqlx::query_scalar("UPDATE sync_clock SET value = value + $1 WHERE id = 1 RETURNING value")
-            .bind(count)
-            .fetch_one(&mut *tx)
-            .await?;
-    let acknowledged =
-        pain_assessment::insert_pushed(&mut tx, &session, &request.records, top - count + 1)
-            .await?;
-    let first_item_seq = top - count + 1 + request.records.len() as i64;
-    let last_mutation_id =
-        care_plan::apply_mutations(&mut tx, &session, &request.mutations, first_item_seq..=top)
-            .await?;
+    let first = journal::reserve(&mut tx, count).await?;
+    store_records(&mut tx, &session, &request.records, first).await?;
+    let first_item_seq = first + request.records.len() as i64;
+    let last_mutation_id = care_plan::apply_mutations(
+        &mut tx,
+        &session,
+        &request.mutations,
+        first_item_seq..first + count,
+    )
+    .await?;
     // Only a committed push is acknowledged: the answer leaves after this line.
     tx.commit().await?;
     Ok(Json(PushResponse {
-        acknowledged,
+        acknowledged: request.records.iter().map(Record::id).collect(),
         last_mutation_id,
     }))
 }
 
-#[derive(Deserialize)]
-pub struct PullQuery {
-    #[serde(default)]
-    cursor: Option<String>,
-    #[serde(default)]
-    limit: Option<u32>,
-    /// Ask for `remaining` (costs two counts: the first page of a sync only).
-    #[serde(default)]
-    estimate: bool,
-}
-
-fn parse_cursor(cursor: Option<&str>) -> ApiResult<i64> {
-    match cursor.filter(|c| !c.is_empty()) {
-        None => Ok(0),
-        Some(c) => c.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
-            ApiError::bad_request(
-                "cursor",
-                "Curseur invalide : renvoyez celui que le serveur a donné.",
-            )
-        }),
+/// Stores a push's records in the caller's transaction. A record stored
+/// before (a retry) is acknowledged again if it is the very same record; an
+/// id already used by another record, or the same id with other content, is
+/// refused (409): acknowledging it would make the device drop what it holds.
+async fn store_records(
+    tx: &mut sqlx::AnyConnection,
+    session: &Session,
+    records: &[Record],
+    first_seq: i64,
+) -> ApiResult<()> {
+    // A correction names a record of the same patient: stored already, or
+    // earlier in this push.
+    for (i, record) in records.iter().enumerate() {
+        let Some(amended) = record.amends() else {
+            continue;
+        };
+        let in_push = records[..i]
+            .iter()
+            .find(|r| r.id() == amended)
+            .map(|r| r.patient_id().to_string());
+        let patient = match in_push {
+            Some(p) => Some(p),
+            None => journal::stored(tx, amended)
+                .await?
+                .filter(|s| s.kind != journal::ITEM_KIND)
+                .map(|s| s.patient_id),
+        };
+        if patient != Some(record.patient_id().to_string()) {
+            return Err(ApiError::unprocessable(
+                format!("records[{i}].amends"),
+                "L'évaluation corrigée est inconnue pour ce patient.",
+            ));
+        }
     }
+    let all: Vec<&Record> = records.iter().collect();
+    let inserted: BTreeSet<uuid::Uuid> = journal::insert_records(tx, &all, first_seq)
+        .await?
+        .into_iter()
+        .collect();
+    for (i, record) in records.iter().enumerate() {
+        if inserted.contains(&record.id()) {
+            continue;
+        }
+        let stored = journal::stored(tx, record.id()).await?;
+        let retry = stored.as_ref().is_some_and(|s| {
+            s.author_id.as_deref() == Some(session.account_id.to_string().as_str())
+                && journal::same_record(&s.body, record)
+        });
+        if !retry {
+            return Err(ApiError::Conflict {
+                field: format!("records[{i}].id"),
+                message: "Cet identifiant est déjà celui d'un autre enregistrement.".into(),
+            });
+        }
+    }
+    let events: Vec<AuditEvent> = records
+        .iter()
+        .filter(|r| inserted.contains(&r.id()))
+        .map(|r| {
+            AuditEvent::new(Action::WriteRecord)
+                .patient(r.patient_id())
+                .record(r.id())
+                .detail(r.kind())
+        })
+        .collect();
+    audit::record_many(tx, &session.into(), &events).await?;
+    Ok(())
 }
 
-/// `GET /api/sync/pull?cursor=…&limit=…`.
+fn query_error(field: &str) -> ApiError {
+    let message = match field {
+        "cursor" => "Curseur invalide : renvoyez celui que le serveur a donné.".to_string(),
+        "limit" => format!("La taille de page va de 1 à {MAX_PULL_LIMIT}."),
+        "estimate" => "« estimate » vaut true ou false.".to_string(),
+        _ => "Paramètre de requête invalide.".to_string(),
+    };
+    ApiError::bad_request(field, message)
+}
+
+fn parse_query(raw: Option<&str>) -> ApiResult<PullQuery> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+        raw.unwrap_or("").as_bytes(),
+    ));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        query_error(if path == "." { "query" } else { &path })
+    })
+}
+
+/// `GET /api/sync/pull?cursor=…&limit=…&estimate=…`.
 pub async fn pull(
     State(state): State<AppState>,
     session: Session,
-    query: Result<Query<PullQuery>, QueryRejection>,
-) -> ApiResult<Json<PullResponse>> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
-    let after = parse_cursor(query.cursor.as_deref())?;
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<PullResponse<Box<RawValue>, Box<RawValue>>>> {
+    let query = parse_query(raw.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if limit == 0 || limit > MAX_PULL_LIMIT {
-        return Err(ApiError::bad_request(
-            "limit",
-            format!("La taille de page va de 1 à {MAX_PULL_LIMIT}."),
-        ));
+        return Err(query_error("limit"));
     }
+    // Nothing above this committed clock value is read (see `journal`).
+    let upto = journal::clock(&state.db.pool).await?;
+    let after = match query.cursor.as_ref().map(|c| c.0.as_str()) {
+        None | Some("") => Position::default(),
+        Some(c) => c
+            .parse::<Position>()
+            .ok()
+            // A position the clock has not reached was never issued (a typo,
+            // a device restored against another server): refused, so the
+            // device starts again from the beginning rather than wait there.
+            .filter(|p| p.pos <= upto)
+            .ok_or_else(|| query_error("cursor"))?,
+    };
 
-    // One more row than asked tells whether another page is waiting.
-    let rows: Vec<(i64, pain_assessment::Row)> = sqlx::query_as::<_, SeqRow>(&format!(
-        "SELECT a.seq, {} FROM pain_assessments a
-         JOIN care_team_members m ON m.patient_id = a.patient_id
-         WHERE m.account_id = $1 AND m.ended_at IS NULL AND a.seq > $2
-         ORDER BY a.seq LIMIT $3",
-        pain_assessment::COLUMNS
-            .split(", ")
-            .map(|c| format!("a.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-    .bind(session.account_id.to_string())
-    .bind(after)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&state.db.pool)
-    .await?
-    .into_iter()
-    .map(|r| (r.seq, r.row))
-    .collect();
+    // One more than asked tells whether another page is waiting.
+    let mut entries =
+        journal::page(&state.db.pool, session.account_id, after, upto, i64::from(limit) + 1)
+            .await?;
+    let has_more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    // A page that is not full has seen everything up to the clock value.
+    let next = match entries.last() {
+        Some(last) if has_more => last.position(),
+        _ => Position::at(upto).max(after),
+    };
 
-    let items = care_plan::items_after(&state, &session, after, i64::from(limit) + 1).await?;
-
-    // Merge the two streams by clock number and keep the first `limit`.
-    let mut changes: Vec<Change> = rows
-        .into_iter()
-        .map(|(seq, row)| Change::Record(seq, row))
-        .chain(items.into_iter().map(Change::Item))
-        .collect();
-    changes.sort_by_key(Change::seq);
-    let has_more = changes.len() > limit as usize;
-    changes.truncate(limit as usize);
-    let next = changes.last().map(Change::seq).unwrap_or(after);
-
-    let patients: BTreeSet<String> = changes.iter().map(|c| c.patient_id().to_string()).collect();
+    let patients: BTreeSet<&str> = entries.iter().map(|e| e.patient_id.as_str()).collect();
     let events = patients
         .iter()
+        .filter_map(|p| p.parse().ok())
         .map(|p| {
             AuditEvent::new(Action::ReadRecords)
                 .patient(p)
@@ -271,15 +335,18 @@ pub async fn pull(
     audit::record_reads(&state.db.pool, &session, events).await?;
 
     let mut records = Vec::new();
-    let mut item_states = Vec::new();
-    for change in changes {
-        match change {
-            Change::Record(_, row) => records.push(Record::PainAssessment(row.into_domain()?)),
-            Change::Item(row) => item_states.push(row.into_state()?),
+    let mut items = Vec::new();
+    for entry in entries {
+        let body = RawValue::from_string(entry.body)
+            .map_err(|e| ApiError::Internal(format!("unreadable journal entry: {e}")))?;
+        if entry.kind == journal::ITEM_KIND {
+            items.push(body);
+        } else {
+            records.push(body);
         }
     }
     let remaining = if query.estimate {
-        Some(remaining_after(&state, &session, next).await?)
+        Some(journal::remaining(&state.db.pool, session.account_id, next, upto).await?)
     } else {
         None
     };
@@ -287,101 +354,39 @@ pub async fn pull(
     Ok(Json(PullResponse {
         remaining,
         records,
-        items: item_states,
+        items,
         last_mutation_id: care_plan::last_mutation_id(&mut conn, &session).await?,
         next_cursor: Cursor(next.to_string()),
         has_more,
     }))
 }
 
-/// How many records and items this person would still pull after `after`.
-async fn remaining_after(state: &AppState, session: &Session, after: i64) -> ApiResult<u64> {
-    let mut total = 0;
-    for table in ["pain_assessments", "care_plan_items"] {
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM {table} t
-             JOIN care_team_members m ON m.patient_id = t.patient_id
-             WHERE m.account_id = $1 AND m.ended_at IS NULL AND t.seq > $2"
-        ))
-        .bind(session.account_id.to_string())
-        .bind(after)
-        .fetch_one(&state.db.pool)
-        .await?;
-        total += n.max(0) as u64;
-    }
-    Ok(total)
+#[derive(Deserialize)]
+pub struct ChecksumQuery {
+    /// 3 and above: records and items. Absent (protocol 2 clients): items only.
+    #[serde(default)]
+    protocol: Option<u32>,
 }
 
-/// One entry of a pull page, from either lane.
-enum Change {
-    Record(i64, pain_assessment::Row),
-    Item(care_plan::ItemRow),
-}
-
-impl Change {
-    fn seq(&self) -> i64 {
-        match self {
-            Change::Record(seq, _) => *seq,
-            Change::Item(row) => row.seq,
-        }
-    }
-
-    fn patient_id(&self) -> &str {
-        match self {
-            Change::Record(_, row) => row.patient_id(),
-            Change::Item(row) => &row.patient_id,
-        }
-    }
-}
-
-/// `GET /api/sync/checksum`: the checksum of the care-plan items this person
-/// may see, to compare with the device's copy after a pull.
+/// `GET /api/sync/checksum`: the checksum of what this person may see, to
+/// compare with the device's copy after a pull. Audited like a read: it says
+/// which records and items exist.
 pub async fn checksum(
     State(state): State<AppState>,
     session: Session,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ChecksumResponse>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT i.id, i.version FROM care_plan_items i
-         JOIN care_team_members m ON m.patient_id = i.patient_id
-         WHERE m.account_id = $1 AND m.ended_at IS NULL",
-    )
-    .bind(session.account_id.to_string())
-    .fetch_all(&state.db.pool)
-    .await?;
-    let pairs = rows
-        .iter()
-        .map(|(id, version)| {
-            Ok((
-                id.parse()
-                    .map_err(|_| ApiError::Internal(format!("bad item id {id}")))?,
-                *version as u64,
-            ))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let query: ChecksumQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|_| query_error("protocol"))?;
+    let items_only = query.protocol.unwrap_or(2) < 3;
+    let (pairs, records) =
+        journal::versions(&state.db.pool, session.account_id, items_only).await?;
+    let event = AuditEvent::new(Action::ReadRecords).detail("sync_checksum");
+    audit::record_reads(&state.db.pool, &session, vec![event]).await?;
+    let items = pairs.len() as u64 - if items_only { 0 } else { records };
     Ok(Json(ChecksumResponse {
-        items: pairs.len() as u64,
-        checksum: parcours_domain::care_plan::checksum(pairs).to_string(),
+        items,
+        records: if items_only { 0 } else { records },
+        checksum: parcours_domain::sync::checksum(pairs).to_string(),
     }))
-}
-
-#[derive(sqlx::FromRow)]
-struct SeqRow {
-    seq: i64,
-    #[sqlx(flatten)]
-    row: pain_assessment::Row,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_are_non_negative_numbers_or_absent() {
-        assert_eq!(parse_cursor(None).unwrap(), 0);
-        assert_eq!(parse_cursor(Some("")).unwrap(), 0);
-        assert_eq!(parse_cursor(Some("42")).unwrap(), 42);
-        for bad in ["-1", "abc", "1.5", "99999999999999999999"] {
-            assert!(parse_cursor(Some(bad)).is_err(), "{bad}");
-        }
-    }
 }

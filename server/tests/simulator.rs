@@ -19,6 +19,7 @@ use parcours_domain::care_plan::{self, FieldChange, ItemField, ItemState, ItemSt
 use parcours_domain::hlc::Hlc;
 use parcours_domain::{AccountId, DeviceId, ItemId, PatientId, Profession};
 use parcours_server::admin::{self, NewAccount};
+use parcours_server::audit::Actor;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -123,6 +124,7 @@ impl Sim {
         for (username, profession) in EXTRA_ACCOUNTS {
             admin::create_account(
                 &app.db,
+                &Actor::operator("simulator"),
                 NewAccount {
                     username,
                     display_name: username,
@@ -137,7 +139,7 @@ impl Sim {
         for family in ["Lefèvre", "Moreau"] {
             let id = app.patient_id(family).await;
             for (username, _) in EXTRA_ACCOUNTS {
-                admin::add_to_care_team(&app.db, &id, username)
+                admin::add_to_care_team(&app.db, &Actor::operator("simulator"), &id, username)
                     .await
                     .expect("care team");
             }
@@ -353,7 +355,8 @@ impl Sim {
                 assert!(newer, "a pull went back in time for an item");
                 dev.server.insert(state.item.id, state);
             }
-            dev.acknowledge(reply.body["last_mutation_id"].as_u64().unwrap());
+            // A pull never acknowledges waiting mutations (only a push answer
+            // does): the protocol, and the shipped client, forbid it.
             dev.cursor = reply.body["next_cursor"].as_str().unwrap().to_string();
             if !reply.body["has_more"].as_bool().unwrap() {
                 break;
@@ -392,7 +395,7 @@ impl Sim {
     }
 
     async fn check(&self) {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, state FROM care_plan_items")
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, body FROM journal WHERE kind = 'care_plan_item'")
             .fetch_all(&self.app.db.pool)
             .await
             .unwrap();
@@ -414,7 +417,7 @@ impl Sim {
             assert_eq!(dev.server, server, "device {i} diverged from the server");
             // The checksum a device would compare after its pull.
             let reply = self.app.get("/api/sync/checksum", &dev.client.cookie).await;
-            let local = care_plan::checksum(dev.server.values().map(|s| (s.item.id, s.version)));
+            let local = parcours_domain::sync::checksum(dev.server.values().map(|s| (s.item.id.0, s.version)));
             assert_eq!(reply.body["checksum"], local.to_string());
 
             // Exactly once: ids 1..n, each applied once (the unique index) and none missing.

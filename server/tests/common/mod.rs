@@ -106,7 +106,8 @@ impl TestApp {
             .expect("account");
         let device_id = parcours_domain::DeviceId::new();
         let mut conn = self.db.pool.acquire().await.expect("connection");
-        let (token, _) = parcours_server::session::open_session(&mut conn, &account_id, device_id)
+        let account: parcours_domain::AccountId = account_id.parse().expect("account id");
+        let (token, _) = parcours_server::session::open_session(&mut conn, account, device_id)
             .await
             .expect("session");
         Client {
@@ -167,6 +168,29 @@ impl TestApp {
             Some(("application/json", body.to_string().into_bytes())),
         )
         .await
+    }
+
+    /// `post` as a sync client does it: a 429 (this account already has its
+    /// share of sync requests in flight) is tried again a moment later.
+    pub async fn post_sync(&self, path: &str, cookie: &str, body: &Value) -> Reply {
+        loop {
+            let reply = self.post(path, cookie, body).await;
+            if reply.status != StatusCode::TOO_MANY_REQUESTS {
+                return reply;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// `get` as a sync client does it (see `post_sync`).
+    pub async fn get_sync(&self, path: &str, cookie: &str) -> Reply {
+        loop {
+            let reply = self.get(path, cookie).await;
+            if reply.status != StatusCode::TOO_MANY_REQUESTS {
+                return reply;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// Signs in as a demo account from a new device; returns the cookie and who it is.

@@ -1,0 +1,347 @@
+//! The journal: every append-lane record, of every kind, and the latest state
+//! of every care-plan item, each at a number of the sync clock (`seq`). All
+//! the SQL of the sync lanes' data lives here; the handlers speak domain types.
+//!
+//! Why a pull never skips anything: every write transaction of the lanes
+//! starts by moving the one-row `sync_clock` and holds its row lock until it
+//! commits, so clock numbers become visible in order. A pull reads the
+//! clock's committed value V first and reads nothing above V: every entry at
+//! or below V was committed before V was, so the page is one consistent view
+//! on both databases, whatever commits meanwhile.
+//!
+//! Why a new care-team member receives the patient's history: a membership
+//! records the clock number at which it began (`added_seq`). For a member,
+//! an entry's position is its own `seq`, or `added_seq` for entries older
+//! than the membership. A pull goes through positions in order, so older
+//! entries arrive at the position of the membership, whatever the device's
+//! cursor was.
+
+use crate::clock::now_ms;
+use parcours_domain::care_plan::ItemState;
+use parcours_domain::sync::Record;
+use parcours_domain::{AccountId, PatientId};
+use sqlx::{AnyConnection, AnyPool};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The journal's kind for care-plan item states (records use their own kind).
+pub const ITEM_KIND: &str = "care_plan_item";
+
+/// Where a device is in its pull: entries before (`pos`, `seq`) it has.
+/// Written `pos` when both are equal, else `pos.seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    pub pos: i64,
+    pub seq: i64,
+}
+
+impl Position {
+    pub fn at(pos: i64) -> Self {
+        Self { pos, seq: pos }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.seq == self.pos {
+            write!(f, "{}", self.pos)
+        } else {
+            write!(f, "{}.{}", self.pos, self.seq)
+        }
+    }
+}
+
+impl FromStr for Position {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let number = |t: &str| {
+            (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse::<i64>().ok())
+                .flatten()
+        };
+        match s.split_once('.') {
+            None => number(s).map(Position::at).ok_or(()),
+            Some((pos, seq)) => match (number(pos), number(seq)) {
+                (Some(pos), Some(seq)) if seq < pos => Ok(Position { pos, seq }),
+                _ => Err(()),
+            },
+        }
+    }
+}
+
+/// The clock's committed value: nothing above it may be read in this pull.
+pub async fn clock(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM sync_clock WHERE id = 1")
+        .fetch_one(pool)
+        .await
+}
+
+/// Takes `count` clock numbers for the caller's transaction and returns the
+/// first. Must be the transaction's first write (see the module doc): on
+/// SQLite it also makes the transaction a writer from the start, so it never
+/// has to upgrade a read lock.
+pub async fn reserve(tx: &mut AnyConnection, count: i64) -> Result<i64, sqlx::Error> {
+    let top: i64 =
+        sqlx::query_scalar("UPDATE sync_clock SET value = value + $1 WHERE id = 1 RETURNING value")
+            .bind(count)
+            .fetch_one(tx)
+            .await?;
+    Ok(top - count + 1)
+}
+
+/// Who wrote the stored record with this id, its patient and what it says;
+/// None if no entry has this id.
+pub struct StoredRecord {
+    pub kind: String,
+    pub patient_id: String,
+    pub author_id: Option<String>,
+    pub body: String,
+}
+
+pub async fn stored(
+    conn: &mut AnyConnection,
+    id: Uuid,
+) -> Result<Option<StoredRecord>, sqlx::Error> {
+    let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT kind, patient_id, author_id, body FROM journal WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(kind, patient_id, author_id, body)| StoredRecord {
+        kind,
+        patient_id,
+        author_id,
+        body,
+    }))
+}
+
+use crate::db::ROWS_PER_INSERT;
+
+/// Inserts records at `first_seq`, `first_seq + 1`… unless an entry with the
+/// same id exists; returns the ids actually inserted.
+pub async fn insert_records(
+    tx: &mut AnyConnection,
+    records: &[&Record],
+    first_seq: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let received_at = now_ms();
+    let mut inserted = Vec::with_capacity(records.len());
+    for (chunk_index, chunk) in records.chunks(ROWS_PER_INSERT).enumerate() {
+        let sql = format!(
+            "INSERT INTO journal (id, kind, patient_id, author_id, seq, version, received_at, body)
+             VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            crate::db::values_placeholders(chunk.len(), 8)
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for (k, record) in chunk.iter().enumerate() {
+            let seq = first_seq + (chunk_index * ROWS_PER_INSERT + k) as i64;
+            let body = serde_json::to_string(record).map_err(|e| sqlx::Error::Encode(e.into()))?;
+            query = query
+                .bind(record.id().to_string())
+                .bind(record.kind())
+                .bind(record.patient_id().to_string())
+                .bind(record.author_id().to_string())
+                .bind(seq)
+                .bind(0i64)
+                .bind(received_at)
+                .bind(body);
+        }
+        for id in query.fetch_all(&mut *tx).await? {
+            inserted.push(
+                id.parse()
+                    .map_err(|e: uuid::Error| sqlx::Error::Decode(e.into()))?,
+            );
+        }
+    }
+    Ok(inserted)
+}
+
+/// An item's current state, if it exists.
+pub async fn item(conn: &mut AnyConnection, id: Uuid) -> Result<Option<ItemState>, sqlx::Error> {
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM journal WHERE id = $1 AND kind = $2")
+            .bind(id.to_string())
+            .bind(ITEM_KIND)
+            .fetch_optional(conn)
+            .await?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| sqlx::Error::Decode(e.into())))
+        .transpose()
+}
+
+/// Stores an item's new state at a new clock number.
+pub async fn put_item(
+    tx: &mut AnyConnection,
+    state: &ItemState,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    let body = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let version =
+        i64::try_from(state.version).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO journal (id, kind, patient_id, author_id, seq, version, received_at, body)
+         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+             received_at = excluded.received_at, body = excluded.body",
+    )
+    .bind(state.item.id.to_string())
+    .bind(ITEM_KIND)
+    .bind(state.item.patient_id.to_string())
+    .bind(seq)
+    .bind(version)
+    .bind(now_ms())
+    .bind(body)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// One entry of a pull page, as stored.
+#[derive(sqlx::FromRow)]
+pub struct Entry {
+    pub pos: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub patient_id: String,
+    pub body: String,
+}
+
+impl Entry {
+    pub fn position(&self) -> Position {
+        Position {
+            pos: self.pos,
+            seq: self.seq,
+        }
+    }
+}
+
+/// Up to `limit` entries the account may see after `after` and at or below
+/// `upto` (the clock value read first), in position order.
+pub async fn page(
+    pool: &AnyPool,
+    account: AccountId,
+    after: Position,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<Entry>, sqlx::Error> {
+    // Entries newer than the membership: their position is their own number.
+    let mut entries: Vec<Entry> = sqlx::query_as(
+        "SELECT j.seq AS pos, j.seq, j.kind, j.patient_id, j.body FROM journal j
+         JOIN care_team_members m ON m.patient_id = j.patient_id
+         WHERE m.account_id = $1 AND m.ended_at IS NULL
+           AND j.seq > $2 AND j.seq > m.added_seq AND j.seq <= $3
+         ORDER BY j.seq LIMIT $4",
+    )
+    .bind(account.to_string())
+    .bind(after.pos)
+    .bind(upto)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    // Entries older than a membership that began after the cursor: they come
+    // at the membership's position. Usually no row.
+    let backfill: Vec<Entry> = sqlx::query_as(
+        "SELECT m.added_seq AS pos, j.seq, j.kind, j.patient_id, j.body FROM care_team_members m
+         JOIN journal j ON j.patient_id = m.patient_id AND j.seq < m.added_seq
+         WHERE m.account_id = $1 AND m.ended_at IS NULL AND m.added_seq <= $4
+           AND (m.added_seq > $2 OR (m.added_seq = $2 AND j.seq > $3))
+         ORDER BY m.added_seq, j.seq LIMIT $5",
+    )
+    .bind(account.to_string())
+    .bind(after.pos)
+    .bind(after.seq)
+    .bind(upto)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    if !backfill.is_empty() {
+        entries.extend(backfill);
+        entries.sort_by_key(Entry::position);
+        entries.truncate(limit.max(0) as usize);
+    }
+    Ok(entries)
+}
+
+/// How many entries the account would still pull after `after`, up to `upto`.
+pub async fn remaining(
+    pool: &AnyPool,
+    account: AccountId,
+    after: Position,
+    upto: i64,
+) -> Result<u64, sqlx::Error> {
+    let newer: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM journal j
+         JOIN care_team_members m ON m.patient_id = j.patient_id
+         WHERE m.account_id = $1 AND m.ended_at IS NULL
+           AND j.seq > $2 AND j.seq > m.added_seq AND j.seq <= $3",
+    )
+    .bind(account.to_string())
+    .bind(after.pos)
+    .bind(upto)
+    .fetch_one(pool)
+    .await?;
+    let older: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM care_team_members m
+         JOIN journal j ON j.patient_id = m.patient_id AND j.seq < m.added_seq
+         WHERE m.account_id = $1 AND m.ended_at IS NULL AND m.added_seq <= $4
+           AND (m.added_seq > $2 OR (m.added_seq = $2 AND j.seq > $3))",
+    )
+    .bind(account.to_string())
+    .bind(after.pos)
+    .bind(after.seq)
+    .bind(upto)
+    .fetch_one(pool)
+    .await?;
+    Ok((newer.max(0) + older.max(0)) as u64)
+}
+
+/// (id, version) of every entry the account may see, for the checksum;
+/// with `items_only`, care-plan items only (what protocol 2 compared).
+pub async fn versions(
+    pool: &AnyPool,
+    account: AccountId,
+    items_only: bool,
+) -> Result<(Vec<(Uuid, u64)>, u64), sqlx::Error> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT j.id, j.kind, j.version FROM journal j
+         JOIN care_team_members m ON m.patient_id = j.patient_id
+         WHERE m.account_id = $1 AND m.ended_at IS NULL",
+    )
+    .bind(account.to_string())
+    .fetch_all(pool)
+    .await?;
+    let mut records = 0;
+    let mut pairs = Vec::with_capacity(rows.len());
+    for (id, kind, version) in rows {
+        if kind != ITEM_KIND {
+            records += 1;
+            if items_only {
+                continue;
+            }
+        }
+        let id = id
+            .parse()
+            .map_err(|e: uuid::Error| sqlx::Error::Decode(e.into()))?;
+        pairs.push((id, version.max(0) as u64));
+    }
+    Ok((pairs, records))
+}
+
+/// One patient's records of one kind, as stored, oldest first.
+pub async fn records_of(
+    pool: &AnyPool,
+    patient: PatientId,
+    kind: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT body FROM journal WHERE patient_id = $1 AND kind = $2 ORDER BY seq")
+        .bind(patient.to_string())
+        .bind(kind)
+        .fetch_all(pool)
+        .await
+}
+
+/// Checks a record read back from the journal is the one pushed (a retry).
+pub fn same_record(stored_body: &str, pushed: &Record) -> bool {
+    Record::from_json(stored_body).is_ok_and(|stored| stored == *pushed)
+}

@@ -1,0 +1,90 @@
+//! What every handler shares: the database, the settings the server was
+//! started with, and the limits that keep one client from starving the rest.
+
+use crate::db::Database;
+use parcours_domain::AccountId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    /// Served over HTTPS: the session cookie is `Secure` with the `__Host-`
+    /// prefix, and answers carry HSTS.
+    pub secure_cookies: bool,
+    /// Behind a reverse proxy the operator trusts: the client's address is
+    /// the first of `X-Forwarded-For`, not the peer's.
+    pub trust_proxy: bool,
+    /// A real argon2 hash checked when a username does not exist, so a failed
+    /// sign-in takes as long either way.
+    pub dummy_hash: Arc<str>,
+    /// Password checks at once: each takes 19 MiB and a core for ~20 ms, so a
+    /// burst of sign-ins must queue rather than exhaust memory.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// Sync requests in flight per account (see `SYNC_REQUESTS_PER_ACCOUNT`).
+    pub sync_in_flight: Arc<Mutex<HashMap<AccountId, usize>>>,
+}
+
+/// See `AppState::password_checks`.
+pub const CONCURRENT_PASSWORD_CHECKS: usize = 2;
+/// Sync requests served at once. The rest wait before their body is read: a
+/// push's body and a pull's page are each held in memory several times
+/// (bytes, values, rows, JSON), so this bounds the server's memory whatever
+/// the number of devices. On 2 cores and one SQLite writer, more would not go
+/// faster.
+pub const CONCURRENT_SYNC_REQUESTS: usize = 8;
+/// One account may hold at most this many of those places at once (a phone
+/// and a computer syncing together); more get 429 at once, so that one
+/// account, by accident or not, never holds every place.
+pub const SYNC_REQUESTS_PER_ACCOUNT: usize = 2;
+
+impl AppState {
+    pub fn new(db: Database, secure_cookies: bool) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            secure_cookies,
+            trust_proxy: false,
+            dummy_hash: crate::session::hash_password("no such account")?.into(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
+            sync_in_flight: Arc::default(),
+        })
+    }
+
+    pub fn trusting_proxy(mut self, trust: bool) -> Self {
+        self.trust_proxy = trust;
+        self
+    }
+
+    /// Takes one of the account's sync places, or None when it has them all.
+    pub fn enter_sync(&self, account: AccountId) -> Option<SyncPlace> {
+        let mut map = self.sync_in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(account).or_default();
+        if *n >= SYNC_REQUESTS_PER_ACCOUNT {
+            return None;
+        }
+        *n += 1;
+        Some(SyncPlace {
+            account,
+            map: self.sync_in_flight.clone(),
+        })
+    }
+}
+
+/// An account's place among the sync requests in flight; freed when dropped
+/// (whether the request ended, failed or its client went away).
+pub struct SyncPlace {
+    account: AccountId,
+    map: Arc<Mutex<HashMap<AccountId, usize>>>,
+}
+
+impl Drop for SyncPlace {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.account);
+            }
+        }
+    }
+}
