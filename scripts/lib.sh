@@ -127,12 +127,21 @@ start_postgres() {
     port=$((20000 + RANDOM % 30000))
     (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
   done
-  log "starting PostgreSQL ($("$bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
+  log "starting PostgreSQL ($("$bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port, TLS only"
   as_root runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+  # The tests reach PostgreSQL over TLS, as a server on another host must
+  # (sslmode=require): a throw-away self-signed certificate, and plain TCP
+  # connections refused by pg_hba.
+  openssl req -new -x509 -days 2 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$PG_DIR/server.key" -out "$PG_DIR/server.crt" >/dev/null 2>&1
+  chown postgres "$PG_DIR/server.key" "$PG_DIR/server.crt"
+  chmod 600 "$PG_DIR/server.key"
+  printf 'local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 0.0.0.0/0 reject\n' \
+    > "$PG_DIR/data/pg_hba.conf"
   as_root runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=on" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=on -c ssl=on -c ssl_cert_file=$PG_DIR/server.crt -c ssl_key_file=$PG_DIR/server.key" start >/dev/null
   PG_BIN="$bin"
-  export PARCOURS_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  export PARCOURS_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=require"
 }
 
 stop_postgres() {

@@ -32,11 +32,7 @@ pub fn check_password(password: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn audit_operator(
-    db: &Database,
-    who: &Actor,
-    event: AuditEvent,
-) -> anyhow::Result<()> {
+async fn audit_operator(db: &Database, who: &Actor, event: AuditEvent) -> anyhow::Result<()> {
     let mut conn = db.pool.acquire().await?;
     audit::record(&mut conn, who, event).await?;
     Ok(())
@@ -186,11 +182,17 @@ pub async fn set_disabled(
     if disabled {
         end_sessions(&mut tx, account, None).await?;
     }
-    let what = if disabled { "account_disable" } else { "account_enable" };
+    let what = if disabled {
+        "account_disable"
+    } else {
+        "account_enable"
+    };
     audit::record(
         &mut tx,
         who,
-        AuditEvent::new(Action::Operator).record(account).detail(what),
+        AuditEvent::new(Action::Operator)
+            .record(account)
+            .detail(what),
     )
     .await?;
     tx.commit().await?;

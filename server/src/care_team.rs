@@ -49,7 +49,9 @@ pub async fn require_member_or(
     audit::record(
         &mut conn,
         &session.into(),
-        AuditEvent::new(Action::Denied).patient(patient).detail(field),
+        AuditEvent::new(Action::Denied)
+            .patient(patient)
+            .detail(field),
     )
     .await?;
     Err(ApiError::OutsideCareTeam {

@@ -5,8 +5,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_domain::FieldError;
 use parcours_domain::ErrorBody;
+use parcours_domain::FieldError;
 
 pub const PATIENT_NOT_FOUND: &str = "Patient inconnu ou hors de vos équipes de soins.";
 
@@ -86,7 +86,6 @@ impl ApiError {
             message: message.into(),
         }
     }
-
 }
 
 impl IntoResponse for ApiError {

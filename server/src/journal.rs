@@ -103,12 +103,11 @@ pub async fn stored(
     conn: &mut AnyConnection,
     id: Uuid,
 ) -> Result<Option<StoredRecord>, sqlx::Error> {
-    let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT kind, patient_id, author_id, body FROM journal WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<(String, String, Option<String>, String)> =
+        sqlx::query_as("SELECT kind, patient_id, author_id, body FROM journal WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(conn)
+            .await?;
     Ok(row.map(|(kind, patient_id, author_id, body)| StoredRecord {
         kind,
         patient_id,
@@ -177,8 +176,7 @@ pub async fn put_item(
     seq: i64,
 ) -> Result<(), sqlx::Error> {
     let body = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let version =
-        i64::try_from(state.version).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let version = i64::try_from(state.version).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "INSERT INTO journal (id, kind, patient_id, author_id, seq, version, received_at, body)
          VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)

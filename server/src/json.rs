@@ -68,10 +68,19 @@ fn is_json_media_type(value: &str) -> bool {
 mod tests {
     #[test]
     fn only_json_itself_is_json() {
-        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON"] {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+        ] {
             assert!(super::is_json_media_type(ok), "{ok}");
         }
-        for bad in ["application/jsonfoo", "text/plain", "application/json-patch+json", ""] {
+        for bad in [
+            "application/jsonfoo",
+            "text/plain",
+            "application/json-patch+json",
+            "",
+        ] {
             assert!(!super::is_json_media_type(bad), "{bad}");
         }
     }

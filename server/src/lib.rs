@@ -115,14 +115,14 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             .precompressed_br()
             .precompressed_gzip()
             .fallback(ServeFile::new(dist.join("index.html")));
-        app = app.nest("/pkg", pkg).fallback_service(
-            Router::new()
-                .fallback_service(files)
-                .layer(SetResponseHeaderLayer::if_not_present(
+        app = app
+            .nest("/pkg", pkg)
+            .fallback_service(Router::new().fallback_service(files).layer(
+                SetResponseHeaderLayer::if_not_present(
                     header::CACHE_CONTROL,
                     HeaderValue::from_static("no-cache"),
-                )),
-        );
+                ),
+            ));
     }
     let mut app = app
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))

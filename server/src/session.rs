@@ -240,7 +240,8 @@ pub async fn sign_in(
     let username = req.username.trim();
     if impossible_username(username) || req.password.chars().count() > PASSWORD_MAX_CHARS {
         let mut conn = state.db.pool.acquire().await?;
-        let event = AuditEvent::new(Action::SignInFailed).detail("identifiant ou mot de passe hors limites");
+        let event = AuditEvent::new(Action::SignInFailed)
+            .detail("identifiant ou mot de passe hors limites");
         audit::record(&mut conn, &actor, event).await?;
         return Err(ApiError::BadCredentials);
     }
@@ -282,10 +283,17 @@ pub async fn sign_in(
         let detail = if row.is_some() {
             "mot de passe incorrect".to_string()
         } else {
-            format!("identifiant inconnu ({} caractères)", username.chars().count())
+            format!(
+                "identifiant inconnu ({} caractères)",
+                username.chars().count()
+            )
         };
-        audit::record(&mut tx, &failed, AuditEvent::new(Action::SignInFailed).detail(detail))
-            .await?;
+        audit::record(
+            &mut tx,
+            &failed,
+            AuditEvent::new(Action::SignInFailed).detail(detail),
+        )
+        .await?;
         tx.commit().await?;
         return Err(ApiError::BadCredentials);
     };
@@ -349,7 +357,12 @@ pub async fn sign_out(
         .bind(&session.token_hash)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, &(&session).into(), AuditEvent::new(Action::SignOut)).await?;
+    audit::record(
+        &mut tx,
+        &(&session).into(),
+        AuditEvent::new(Action::SignOut),
+    )
+    .await?;
     tx.commit().await?;
     Ok(jar.remove(removal(&state)))
 }

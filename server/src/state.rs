@@ -57,7 +57,10 @@ impl AppState {
 
     /// Takes one of the account's sync places, or None when it has them all.
     pub fn enter_sync(&self, account: AccountId) -> Option<SyncPlace> {
-        let mut map = self.sync_in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .sync_in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let n = map.entry(account).or_default();
         if *n >= SYNC_REQUESTS_PER_ACCOUNT {
             return None;

@@ -90,7 +90,9 @@ impl PushEnvelope {
 }
 
 /// What a push claims about who and where, element by element.
-fn claims(request: &PushRequest) -> impl Iterator<Item = (String, AccountId, DeviceId, PatientId)> + '_ {
+fn claims(
+    request: &PushRequest,
+) -> impl Iterator<Item = (String, AccountId, DeviceId, PatientId)> + '_ {
     let records = request.records.iter().enumerate().map(|(i, r)| {
         (
             format!("records[{i}]"),
@@ -276,9 +278,8 @@ fn query_error(field: &str) -> ApiError {
 }
 
 fn parse_query(raw: Option<&str>) -> ApiResult<PullQuery> {
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-        raw.unwrap_or("").as_bytes(),
-    ));
+    let de =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.unwrap_or("").as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         query_error(if path == "." { "query" } else { &path })
@@ -311,9 +312,14 @@ pub async fn pull(
     };
 
     // One more than asked tells whether another page is waiting.
-    let mut entries =
-        journal::page(&state.db.pool, session.account_id, after, upto, i64::from(limit) + 1)
-            .await?;
+    let mut entries = journal::page(
+        &state.db.pool,
+        session.account_id,
+        after,
+        upto,
+        i64::from(limit) + 1,
+    )
+    .await?;
     let has_more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
     // A page that is not full has seen everything up to the clock value.

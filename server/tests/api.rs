@@ -81,7 +81,11 @@ async fn pushed_assessments_reach_the_care_team_once_however_often_they_are_retr
             ]
         );
     }
-    assert_eq!(app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'").await, 2);
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'")
+            .await,
+        2
+    );
 
     let (pulled, _) = pull_all(&app, &gp.cookie, 500).await;
     assert_eq!(pulled.len(), 2);
@@ -334,7 +338,8 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing(backend: Backen
     assert_eq!(oversized.body["field"], "body");
 
     assert_eq!(
-        app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'").await,
+        app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'")
+            .await,
         0,
         "no bad push wrote anything"
     );
@@ -344,10 +349,11 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing(backend: Backen
         audit_before
     );
     // The same field twice inside a record: the last would silently win.
-    let twice = nurse
-        .assessment(&jeanne, 3)
-        .to_string()
-        .replacen("\"pain_now\":3", "\"pain_now\":3,\"pain_now\":9", 1);
+    let twice = nurse.assessment(&jeanne, 3).to_string().replacen(
+        "\"pain_now\":3",
+        "\"pain_now\":3,\"pain_now\":9",
+        1,
+    );
     let reply = app
         .request(
             "POST",
@@ -443,7 +449,11 @@ async fn forged_authors_devices_and_reused_ids_are_refused(backend: Backend) {
         .unwrap();
     let kept: Value = serde_json::from_str(&kept).unwrap();
     assert_eq!(kept["pain_now"], 3, "the original record is untouched");
-    assert_eq!(app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'")
+            .await,
+        1
+    );
 }
 
 async fn a_professional_outside_the_care_team_gets_404_and_the_attempt_is_audited(
@@ -499,7 +509,11 @@ async fn a_professional_outside_the_care_team_gets_404_and_the_attempt_is_audite
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.body["field"], "records[0].patient_id");
-    assert_eq!(app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'")
+            .await,
+        1
+    );
     assert_eq!(
         app.count("SELECT count(*) FROM audit_events WHERE action = 'denied'")
             .await,
@@ -653,9 +667,7 @@ async fn concurrent_writers_never_make_a_reader_skip_a_record(backend: Backend) 
         let jeanne = jeanne.clone();
         writers.push(tokio::spawn(async move {
             // Two accounts: one account may hold only two sync places at once.
-            let writer = app
-                .sign_in(if w % 2 == 0 { "claire" } else { "lea" })
-                .await;
+            let writer = app.sign_in(if w % 2 == 0 { "claire" } else { "lea" }).await;
             for _ in 0..BATCHES {
                 let records = (0..PER_BATCH)
                     .map(|i| writer.assessment(&jeanne, (i % 11) as u8))

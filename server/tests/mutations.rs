@@ -206,7 +206,8 @@ async fn replayed_pushes_apply_nothing_twice_and_gaps_are_refused(backend: Backe
         2
     );
     assert_eq!(
-        app.count("SELECT max(version) FROM journal WHERE kind = 'care_plan_item'").await,
+        app.count("SELECT max(version) FROM journal WHERE kind = 'care_plan_item'")
+            .await,
         2
     );
 }

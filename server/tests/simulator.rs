@@ -395,10 +395,11 @@ impl Sim {
     }
 
     async fn check(&self) {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, body FROM journal WHERE kind = 'care_plan_item'")
-            .fetch_all(&self.app.db.pool)
-            .await
-            .unwrap();
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, body FROM journal WHERE kind = 'care_plan_item'")
+                .fetch_all(&self.app.db.pool)
+                .await
+                .unwrap();
         let server: BTreeMap<ItemId, ItemState> = rows
             .into_iter()
             .map(|(id, s)| (id.parse().unwrap(), serde_json::from_str(&s).unwrap()))
@@ -417,7 +418,9 @@ impl Sim {
             assert_eq!(dev.server, server, "device {i} diverged from the server");
             // The checksum a device would compare after its pull.
             let reply = self.app.get("/api/sync/checksum", &dev.client.cookie).await;
-            let local = parcours_domain::sync::checksum(dev.server.values().map(|s| (s.item.id.0, s.version)));
+            let local = parcours_domain::sync::checksum(
+                dev.server.values().map(|s| (s.item.id.0, s.version)),
+            );
             assert_eq!(reply.body["checksum"], local.to_string());
 
             // Exactly once: ids 1..n, each applied once (the unique index) and none missing.

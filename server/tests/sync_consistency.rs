@@ -54,7 +54,8 @@ async fn pull_page(app: &TestApp, who: &Client, cursor: &str, limit: u32) -> Val
 fn take_page(into: &mut Pulled, page: &Value) {
     for r in page["records"].as_array().expect("records") {
         assert!(
-            into.records.insert(r["id"].as_str().expect("id").to_string()),
+            into.records
+                .insert(r["id"].as_str().expect("id").to_string()),
             "a record came twice"
         );
     }

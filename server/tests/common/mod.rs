@@ -57,11 +57,17 @@ async fn database(backend: Backend) -> Option<(Database, String)> {
                 .await
                 .expect("create test database");
             admin.pool.close().await;
-            let base = admin_url
+            // Same server and options (sslmode=…), another database.
+            let (address, options) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+            let base = address
                 .rsplit_once('/')
                 .map(|(b, _)| b)
                 .expect("URL with a database");
-            format!("{base}/{name}")
+            if options.is_empty() {
+                format!("{base}/{name}")
+            } else {
+                format!("{base}/{name}?{options}")
+            }
         }
     };
     let db = Database::connect(&url).await.expect("connect");
