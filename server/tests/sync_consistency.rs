@@ -14,6 +14,7 @@ use std::sync::Arc;
 on_both_backends!(
     records_and_items_pushed_together_all_reach_a_concurrent_reader,
     a_cursor_the_server_never_issued_is_refused,
+    a_new_care_team_member_receives_the_patients_whole_history_and_a_leaver_stops,
 );
 
 fn create_item(client: &Client, mutation_id: u64, item: &str, patient: &str) -> Value {
@@ -167,4 +168,166 @@ async fn a_cursor_the_server_never_issued_is_refused(backend: Backend) {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "cursor {bad}");
         assert_eq!(reply.body["field"], "cursor");
     }
+}
+
+/// Pulls from `cursor` until `has_more` is false, `limit` at a time.
+async fn pull_to_end(app: &TestApp, who: &Client, into: &mut Pulled, limit: u32) {
+    loop {
+        let page = pull_page(app, who, &into.cursor.clone(), limit).await;
+        take_page(into, &page);
+        if !page["has_more"].as_bool().unwrap() {
+            return;
+        }
+    }
+}
+
+async fn checksum_of(app: &TestApp, who: &Client) -> Value {
+    let reply = app
+        .get_sync("/api/sync/checksum?protocol=3", &who.cookie)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body
+}
+
+/// What a device holding exactly these records and items computes.
+fn local_checksum(app_items: &[(String, u64)], records: &HashSet<String>) -> String {
+    parcours_domain::sync::checksum(
+        records
+            .iter()
+            .map(|r| (r.parse().unwrap(), 0))
+            .chain(app_items.iter().map(|(i, v)| (i.parse().unwrap(), *v))),
+    )
+    .to_string()
+}
+
+/// Léa (physiotherapist) follows Jeanne Lefèvre and has synced. She joins
+/// Henri Moreau's care team: her next pull, from her cursor, brings Moreau's
+/// whole history (records and plan), each once; her checksum then matches.
+/// She leaves: nothing of Moreau comes any more, and the checksum no longer
+/// counts him. She comes back: the whole history again.
+async fn a_new_care_team_member_receives_the_patients_whole_history_and_a_leaver_stops(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let claire = app.session_for("claire").await;
+    let lea = app.session_for("lea").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let henri = app.patient_id("Moreau").await;
+    let push = |records: Vec<Value>, mutations: Vec<Value>| json!({ "protocol": 3, "records": records, "mutations": mutations });
+    let moreau_records = vec![claire.assessment(&henri, 6), claire.assessment(&henri, 4)];
+    let moreau_item = uuid::Uuid::now_v7().to_string();
+    let body = push(
+        vec![
+            moreau_records[0].clone(),
+            claire.assessment(&jeanne, 2),
+            moreau_records[1].clone(),
+        ],
+        vec![create_item(&claire, 1, &moreau_item, &henri)],
+    );
+    assert_eq!(
+        app.post("/api/sync/push", &claire.cookie, &body)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let mut device = Pulled {
+        records: HashSet::new(),
+        items: HashSet::new(),
+        cursor: String::new(),
+    };
+    pull_to_end(&app, &lea, &mut device, 2).await;
+    assert_eq!(device.records.len(), 1, "Léa sees Lefèvre's record only");
+    assert!(device.items.is_empty());
+    let before = checksum_of(&app, &lea).await;
+    assert_eq!(before["records"], 1);
+    assert_eq!(before["checksum"], local_checksum(&[], &device.records));
+
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let operator = parcours_server::audit::Actor::operator("test");
+    let (henri_id, lea_id) = (henri.parse().unwrap(), lea.account_id.parse().unwrap());
+    parcours_server::care_team::add_member(&mut conn, &operator, henri_id, lea_id)
+        .await
+        .unwrap();
+    // Written after she joined: comes at its own place, once.
+    let later = claire.assessment(&henri, 8);
+    let body = push(vec![later.clone()], vec![]);
+    assert_eq!(
+        app.post("/api/sync/push", &claire.cookie, &body)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    pull_to_end(&app, &lea, &mut device, 2).await;
+    for r in moreau_records.iter().chain([&later]) {
+        assert!(
+            device.records.contains(r["id"].as_str().unwrap()),
+            "a record of Moreau's history is missing"
+        );
+    }
+    assert_eq!(device.records.len(), 4);
+    assert!(device.items.contains(&moreau_item), "the plan came too");
+    let after = checksum_of(&app, &lea).await;
+    assert_eq!(
+        (after["records"].clone(), after["items"].clone()),
+        (json!(4), json!(1))
+    );
+    assert_eq!(
+        after["checksum"],
+        local_checksum(&[(moreau_item.clone(), 1)], &device.records),
+        "the device's copy matches the server's"
+    );
+    // Adding a current member again changes nothing: no second backfill.
+    parcours_server::care_team::add_member(&mut conn, &operator, henri_id, lea_id)
+        .await
+        .unwrap();
+    let page = pull_page(&app, &lea, &device.cursor.clone(), 10).await;
+    assert_eq!(page["records"].as_array().unwrap().len(), 0);
+
+    // She leaves the team: nothing of Moreau reaches her any more.
+    assert!(
+        parcours_server::care_team::end_member(&mut conn, &operator, henri_id, lea_id)
+            .await
+            .unwrap()
+    );
+    let body = push(vec![claire.assessment(&henri, 3)], vec![]);
+    assert_eq!(
+        app.post("/api/sync/push", &claire.cookie, &body)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let mut after_leaving = Pulled {
+        records: HashSet::new(),
+        items: HashSet::new(),
+        cursor: device.cursor.clone(),
+    };
+    pull_to_end(&app, &lea, &mut after_leaving, 2).await;
+    assert!(after_leaving.records.is_empty() && after_leaving.items.is_empty());
+    let gone = checksum_of(&app, &lea).await;
+    assert_eq!(
+        (gone["records"].clone(), gone["items"].clone()),
+        (json!(1), json!(0))
+    );
+    let reply = app
+        .get(&format!("/api/patients/{henri}/assessments"), &lea.cookie)
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    // Back in the team (her device dropped Moreau's data when she left):
+    // Moreau's whole history again, the record written meanwhile included.
+    parcours_server::care_team::add_member(&mut conn, &operator, henri_id, lea_id)
+        .await
+        .unwrap();
+    let mut rejoined = Pulled {
+        records: HashSet::new(),
+        items: HashSet::new(),
+        cursor: after_leaving.cursor.clone(),
+    };
+    pull_to_end(&app, &lea, &mut rejoined, 3).await;
+    assert_eq!(rejoined.records.len(), 4);
+    assert_eq!(rejoined.items.len(), 1);
 }
