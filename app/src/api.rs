@@ -1,35 +1,18 @@
 //! The server's HTTP API as the app calls it. The session cookie travels by
-//! itself (same origin); this module only turns answers into typed results.
+//! itself (same origin); this module only turns answers into typed results,
+//! with the one error type of the sync client (`RemoteError`).
 
 use gloo_net::http::{Request, Response};
+use parcours_domain::care_plan::HistoryEntry;
 use parcours_domain::session::{Me, SignInRequest};
-use parcours_domain::sync::{ChecksumResponse, PullResponse, PushRequest, PushResponse};
-use parcours_domain::Patient;
+use parcours_domain::sync::client::{RawPage, Remote, RemoteError};
+use parcours_domain::sync::{
+    ChecksumResponse, Cursor, PushRequest, PushResponse, MAX_PULL_LIMIT, PROTOCOL_VERSION,
+};
+use parcours_domain::{ErrorBody, Patient};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ApiError {
-    /// No answer at all: offline, server stopped, or the request timed out.
-    #[error("serveur injoignable")]
-    Unreachable,
-    /// The session is over (expired or signed out elsewhere).
-    #[error("session expirée")]
-    Unauthenticated,
-    /// The server refused the request and said why.
-    #[error("{message}")]
-    Refused {
-        status: u16,
-        field: Option<String>,
-        message: String,
-    },
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    field: Option<String>,
-}
+pub type ApiError = RemoteError;
 
 async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     match res.status() {
@@ -39,6 +22,9 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
             message: format!("réponse illisible du serveur : {e}"),
         }),
         401 => Err(ApiError::Unauthenticated),
+        429 => Err(ApiError::Busy),
+        // A proxy or the server stopping: as if there were no answer.
+        502..=504 => Err(ApiError::Unreachable),
         status => {
             let body = res.json::<ErrorBody>().await.ok();
             Err(ApiError::Refused {
@@ -52,92 +38,61 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     }
 }
 
-fn unreachable(_: gloo_net::Error) -> ApiError {
-    ApiError::Unreachable
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
+    request
+        .map_err(|_| ApiError::Unreachable)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Unreachable)
 }
 
 pub async fn sign_in(request: &SignInRequest) -> Result<Me, ApiError> {
-    let res = Request::post("/api/session")
-        .json(request)
-        .map_err(unreachable)?
-        .send()
-        .await
-        .map_err(unreachable)?;
-    read(res).await
+    read(send(Request::post("/api/session").json(request)).await?).await
 }
 
+/// Ends this session on the server. Already over (401) counts as done.
 pub async fn sign_out() -> Result<(), ApiError> {
-    let res = Request::delete("/api/session")
-        .send()
-        .await
-        .map_err(unreachable)?;
+    let res = send(Request::delete("/api/session").build()).await?;
     match res.status() {
         200..=299 | 401 => Ok(()),
         _ => read::<serde_json::Value>(res).await.map(|_| ()),
     }
 }
 
-pub async fn caseload() -> Result<Vec<Patient>, ApiError> {
-    read(
-        Request::get("/api/caseload")
-            .send()
-            .await
-            .map_err(unreachable)?,
-    )
-    .await
-}
-
-pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
-    let res = Request::post("/api/sync/push")
-        .json(request)
-        .map_err(unreachable)?
-        .send()
-        .await
-        .map_err(unreachable)?;
-    read(res).await
-}
-
-/// One page from `cursor`; `estimate` asks how many wait after it.
-pub async fn pull(cursor: Option<&str>, estimate: bool) -> Result<PullResponse, ApiError> {
-    let res = Request::get("/api/sync/pull")
-        .query([
-            ("cursor", cursor.unwrap_or("")),
-            ("estimate", if estimate { "true" } else { "false" }),
-            // The largest page the server gives: fewer round trips and IndexedDB transactions.
-            ("limit", "1000"),
-        ])
-        .send()
-        .await
-        .map_err(unreachable)?;
-    read(res).await
-}
-
-pub async fn checksum() -> Result<ChecksumResponse, ApiError> {
-    read(
-        Request::get("/api/sync/checksum")
-            .send()
-            .await
-            .map_err(unreachable)?,
-    )
-    .await
-}
-
-/// One version of a care-plan item (the server's history entry).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct HistoryEntry {
-    pub version: u64,
-    pub author_name: String,
-    pub applied_at: i64,
-    pub mutation: parcours_domain::care_plan::Mutation,
-    pub outcome: parcours_domain::care_plan::Applied,
-}
-
 pub async fn item_history(item: parcours_domain::ItemId) -> Result<Vec<HistoryEntry>, ApiError> {
-    read(
-        Request::get(&format!("/api/items/{item}/history"))
-            .send()
-            .await
-            .map_err(unreachable)?,
-    )
-    .await
+    read(send(Request::get(&format!("/api/items/{item}/history")).build()).await?).await
+}
+
+/// The server, for the sync client.
+pub struct Server;
+
+impl Remote for Server {
+    async fn push(&self, request: &PushRequest) -> Result<PushResponse, RemoteError> {
+        read(send(Request::post("/api/sync/push").json(request)).await?).await
+    }
+
+    async fn caseload(&self) -> Result<Vec<Patient>, RemoteError> {
+        read(send(Request::get("/api/caseload").build()).await?).await
+    }
+
+    async fn pull(&self, cursor: Option<&Cursor>, estimate: bool) -> Result<RawPage, RemoteError> {
+        let limit = MAX_PULL_LIMIT.to_string();
+        let request = Request::get("/api/sync/pull")
+            .query([
+                ("cursor", cursor.map(|c| c.0.as_str()).unwrap_or("")),
+                ("estimate", if estimate { "true" } else { "false" }),
+                // The largest page the server gives: fewer round trips and IndexedDB transactions.
+                ("limit", limit.as_str()),
+            ])
+            .build();
+        read(send(request).await?).await
+    }
+
+    async fn checksum(&self) -> Result<ChecksumResponse, RemoteError> {
+        let protocol = PROTOCOL_VERSION.to_string();
+        let request = Request::get("/api/sync/checksum")
+            .query([("protocol", protocol.as_str())])
+            .build();
+        read(send(request).await?).await
+    }
 }

@@ -15,10 +15,11 @@ use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
 use parcours_domain::care_plan::{ItemState, Mutation};
 use parcours_domain::{AccountId, PainAssessment, Patient, PatientId};
+use parcours_domain::sync::client::SetAside;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 const PATIENTS: &str = "patients";
 const ASSESSMENTS: &str = "assessments";
 const ASSESSMENTS_BY_PATIENT: &str = "by_patient";
@@ -33,6 +34,10 @@ const ITEMS_BY_PATIENT: &str = "by_patient";
 /// Care-plan mutations not yet applied by the server, keyed by mutation id.
 const MUTATIONS: &str = "mutations";
 const NEXT_MUTATION_KEY: &str = "next_mutation_id";
+/// What a pull brought that this device cannot read or store (an unknown
+/// kind from a newer server, a number beyond what JavaScript holds): kept
+/// aside, raw, so one bad entry never stops the sync, and shown.
+const QUARANTINE: &str = "quarantine";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -93,6 +98,11 @@ impl DeviceStore {
                         .build()?;
                     db.create_object_store(META).build()?;
                 }
+                if event.old_version() < 3.0 {
+                    db.create_object_store(QUARANTINE)
+                        .with_key_path(KeyPath::One("key"))
+                        .build()?;
+                }
                 if event.old_version() < 2.0 {
                     let items = db
                         .create_object_store(ITEMS)
@@ -128,14 +138,66 @@ impl DeviceStore {
     }
 
     /// The caseload as the server last gave it, replacing the previous one in
-    /// one transaction (a patient who left the care team disappears).
+    /// one transaction. A patient who left the person's caseload disappears
+    /// with everything the device received about them; what this device
+    /// made and has not sent yet stays until it leaves.
     pub async fn replace_patients(&self, patients: &[Patient]) -> StoreResult<()> {
         let tx = self
             .db
-            .transaction(PATIENTS)
+            .transaction([PATIENTS, ASSESSMENTS, ITEMS, OUTBOX, QUARANTINE])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let store = tx.object_store(PATIENTS)?;
+        let before: Vec<String> = store
+            .get_all_keys::<String>()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let now: HashSet<String> = patients.iter().map(|p| p.id.to_string()).collect();
+        let departed: Vec<&String> = before.iter().filter(|p| !now.contains(*p)).collect();
+        if !departed.is_empty() {
+            let waiting: HashSet<String> = tx
+                .object_store(OUTBOX)?
+                .get_all_keys::<String>()
+                .primitive()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            let assessments = tx.object_store(ASSESSMENTS)?;
+            let items = tx.object_store(ITEMS)?;
+            for patient in &departed {
+                let ids: Vec<String> = assessments
+                    .index(ASSESSMENTS_BY_PATIENT)?
+                    .get_all_keys::<String>()
+                    .with_query(patient.to_string())
+                    .primitive()?
+                    .await?
+                    .collect::<Result<_, _>>()?;
+                for id in ids.iter().filter(|id| !waiting.contains(*id)) {
+                    drop(assessments.delete(id.clone()).primitive()?);
+                }
+                let item_ids: Vec<String> = items
+                    .index(ITEMS_BY_PATIENT)?
+                    .get_all_keys::<String>()
+                    .with_query(patient.to_string())
+                    .primitive()?
+                    .await?
+                    .collect::<Result<_, _>>()?;
+                for id in item_ids {
+                    drop(items.delete(id).primitive()?);
+                }
+            }
+            let quarantine = tx.object_store(QUARANTINE)?;
+            let set_aside: Vec<SetAside> = quarantine
+                .get_all()
+                .serde()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            for q in set_aside {
+                if q.patient_id.as_ref().is_some_and(|p| departed.contains(&p)) {
+                    drop(quarantine.delete(q.key).primitive()?);
+                }
+            }
+        }
         store.clear()?.await?;
         for p in patients {
             drop(store.put(p).serde()?);
@@ -232,29 +294,57 @@ impl DeviceStore {
     }
 
     /// Writes a pulled page and the cursor after it in one transaction, so a
-    /// crash between the two can never skip or half-apply a page.
+    /// crash between the two can never skip or half-apply a page. An entry
+    /// IndexedDB cannot take (a number beyond 2^53) is set aside with the
+    /// ones that could not be read, so the rest is stored and the cursor
+    /// moves. Returns how many were set aside.
     pub async fn apply_pulled_page(
         &self,
-        records: &[PainAssessment],
-        items: &[ItemState],
+        records: &[(PainAssessment, &str)],
+        items: &[(ItemState, &str)],
+        mut unreadable: Vec<SetAside>,
         next_cursor: &str,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<usize> {
         let tx = self
             .db
-            .transaction([ASSESSMENTS, ITEMS, META])
+            .transaction([ASSESSMENTS, ITEMS, META, QUARANTINE])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
+        let quarantine = tx.object_store(QUARANTINE)?;
+        // An entry set aside earlier and now received in a readable state
+        // leaves the quarantine (checked only when there is one, which is rare).
+        let clear_quarantine = quarantine.count().primitive()?.await? > 0u32;
+        if clear_quarantine {
+            for key in records
+                .iter()
+                .map(|(a, _)| a.id.to_string())
+                .chain(items.iter().map(|(i, _)| i.item.id.to_string()))
+            {
+                drop(quarantine.delete(key).primitive()?);
+            }
+        }
         let assessments = tx.object_store(ASSESSMENTS)?;
         // Requests are queued on the transaction as they are made; awaiting
         // each would cost a trip through the event loop per record. The
-        // commit below waits for all of them and fails if any failed.
-        for a in records {
-            drop(assessments.put(a).serde()?);
+        // commit below waits for all of them and fails if any failed. A
+        // value that cannot become a JavaScript value fails here, before
+        // its request is made.
+        for (a, raw) in records {
+            match assessments.put(a).serde() {
+                Ok(request) => drop(request),
+                Err(e) => unreadable.push(SetAside::new(raw, format!("non enregistrable : {e}"))),
+            }
         }
-        // Pages arrive in clock order, so a later state always replaces an earlier one.
+        // Pages arrive in position order, so a later state always replaces an earlier one.
         let item_store = tx.object_store(ITEMS)?;
-        for state in items {
-            drop(item_store.put(state).serde()?);
+        for (state, raw) in items {
+            match item_store.put(state).serde() {
+                Ok(request) => drop(request),
+                Err(e) => unreadable.push(SetAside::new(raw, format!("non enregistrable : {e}"))),
+            }
+        }
+        for q in &unreadable {
+            drop(quarantine.put(q).serde()?);
         }
         tx.object_store(META)?
             .put(JsValue::from_str(next_cursor))
@@ -262,7 +352,66 @@ impl DeviceStore {
             .primitive()?
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(unreadable.len())
+    }
+
+    /// Entries set aside because this device could not read or store them.
+    pub async fn quarantined(&self) -> StoreResult<Vec<SetAside>> {
+        let tx = self.db.transaction(QUARANTINE).build()?;
+        Ok(tx
+            .object_store(QUARANTINE)?
+            .get_all()
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// (id, version) of everything received from the server, for the sync
+    /// checksum: stored records (version 0) not waiting to leave, items, and
+    /// the entries set aside (the server counts them too).
+    pub async fn checksum_entries(&self) -> StoreResult<Vec<(uuid::Uuid, u64)>> {
+        let tx = self
+            .db
+            .transaction([ASSESSMENTS, OUTBOX, ITEMS, QUARANTINE])
+            .build()?;
+        let waiting: HashSet<String> = tx
+            .object_store(OUTBOX)?
+            .get_all_keys::<String>()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let mut entries: Vec<(uuid::Uuid, u64)> = tx
+            .object_store(ASSESSMENTS)?
+            .get_all_keys::<String>()
+            .primitive()?
+            .await?
+            .filter_map(|k| k.ok())
+            .filter(|k| !waiting.contains(k))
+            .filter_map(|k| k.parse().ok())
+            .map(|id| (id, 0))
+            .collect();
+        let states: Vec<ItemState> = tx
+            .object_store(ITEMS)?
+            .get_all()
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let set_aside: Vec<SetAside> = tx
+            .object_store(QUARANTINE)?
+            .get_all()
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        // A newer state set aside stands for the item (the server counts that one).
+        let aside: HashSet<uuid::Uuid> = set_aside.iter().filter_map(|q| q.id).collect();
+        entries.extend(
+            states
+                .into_iter()
+                .filter(|s| !aside.contains(&s.item.id.0))
+                .map(|s| (s.item.id.0, s.version)),
+        );
+        entries.extend(set_aside.into_iter().filter_map(|q| q.id.map(|id| (id, q.version))));
+        Ok(entries)
     }
 }
 
@@ -365,18 +514,6 @@ impl DeviceStore {
             .filter(|m| m.patient_id == patient)
             .collect();
         Ok((states, pending))
-    }
-
-    /// (item, version) of every item on the device, for the checksum.
-    pub async fn item_versions(&self) -> StoreResult<Vec<(parcours_domain::ItemId, u64)>> {
-        let tx = self.db.transaction(ITEMS).build()?;
-        let states: Vec<ItemState> = tx
-            .object_store(ITEMS)?
-            .get_all()
-            .serde()?
-            .await?
-            .collect::<Result<_, _>>()?;
-        Ok(states.into_iter().map(|s| (s.item.id, s.version)).collect())
     }
 
     /// Forgets the pull cursor so the next sync pulls everything again

@@ -2,7 +2,9 @@
 //! device store, with the sync client beside it.
 
 mod api;
+mod clock;
 mod components;
+mod device;
 mod device_store;
 mod format;
 mod pages;

@@ -12,9 +12,7 @@ const DEVICE_ID_KEY: &str = "parcours.device_id";
 const ME_KEY: &str = "parcours.me";
 const LAST_CONTACT_KEY: &str = "parcours.last_server_contact";
 
-pub fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
-}
+use crate::clock::now_ms;
 
 /// This browser's id, made once and kept.
 pub fn device_id() -> DeviceId {

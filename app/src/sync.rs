@@ -1,20 +1,22 @@
 //! The sync client: sends the outbox, refreshes the caseload, pulls what the
 //! care team recorded, and says honestly where things stand.
 //!
+//! The protocol itself is `parcours_domain::sync::client` (the same code the
+//! server's simulator runs); this module runs it and keeps the screen told.
+//!
 //! Triggers: coming back online, the tab becoming visible, a timer, a record
 //! just saved, and the "Synchroniser" button. One sync runs at a time per tab;
 //! two tabs syncing at once are harmless (pushes are idempotent, pulled pages
 //! are written with their cursor), only wasteful.
 
-use crate::api::{self, ApiError};
+use crate::api;
+use crate::clock;
+use crate::device::Device;
 use crate::device_store::{DeviceStore, StoreError};
 use crate::session;
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
-use parcours_domain::care_plan;
-use parcours_domain::sync::{
-    PushRequest, Record, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
-};
+use parcours_domain::sync::client::{self, RemoteError, SyncError};
 use parcours_domain::AccountId;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -25,6 +27,11 @@ pub enum SyncStatus {
     Syncing,
     /// The last attempt got no answer (offline or server down).
     Unreachable,
+    /// Another device of this account was syncing: again in a moment.
+    Busy,
+    /// After pulling everything again, this device's copy still differs
+    /// from the server's (the next sync tries again).
+    Diverged,
     /// The server no longer accepts the session: sign in again.
     SessionExpired,
     /// The server refused something; the records stay on the device.
@@ -43,6 +50,8 @@ pub struct SyncState {
     pub data_version: RwSignal<u64>,
     /// While a pull spans several pages: (received, expected in all).
     pub progress: RwSignal<Option<(u64, u64)>>,
+    /// Entries received that this device could not read or store, set aside.
+    pub set_aside: RwSignal<u32>,
 }
 
 impl SyncState {
@@ -53,6 +62,7 @@ impl SyncState {
             status: RwSignal::new(SyncStatus::Idle),
             data_version: RwSignal::new(0),
             progress: RwSignal::new(None),
+            set_aside: RwSignal::new(0),
         }
     }
 
@@ -104,24 +114,9 @@ pub async fn load_state(state: SyncState, account: AccountId) {
         if let Ok(n) = store.outbox_len().await {
             state.pending.set(n);
         }
-    }
-}
-
-#[derive(Debug)]
-enum SyncError {
-    Api(ApiError),
-    Store(StoreError),
-}
-
-impl From<ApiError> for SyncError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
-
-impl From<StoreError> for SyncError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
+        if let Ok(aside) = store.quarantined().await {
+            state.set_aside.set(aside.len() as u32);
+        }
     }
 }
 
@@ -131,18 +126,43 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
         return;
     }
     state.status.set(SyncStatus::Syncing);
-    let outcome = run(state, account).await;
+    let outcome = match store(account).await {
+        Ok(store) => {
+            let device = Device {
+                store,
+                state,
+                device_id: session::device_id(),
+            };
+            client::sync(&api::Server, &device).await
+        }
+        Err(e) => Err(SyncError::Local(e)),
+    };
+    state.progress.set(None);
     state.status.set(match outcome {
-        Ok(()) => {
-            let now = session::now_ms();
+        Ok(outcome) => {
+            let now = clock::now_ms();
             let _ = LocalStorage::set(last_sync_key(account), now);
             state.last_sync_at.set(Some(now));
-            SyncStatus::Idle
+            session::mark_server_contact();
+            if outcome.set_aside > 0 {
+                state.set_aside.update(|n| *n += outcome.set_aside as u32);
+            }
+            if outcome.diverged {
+                SyncStatus::Diverged
+            } else {
+                SyncStatus::Idle
+            }
         }
-        Err(SyncError::Api(ApiError::Unreachable)) => SyncStatus::Unreachable,
-        Err(SyncError::Api(ApiError::Unauthenticated)) => SyncStatus::SessionExpired,
-        Err(SyncError::Api(ApiError::Refused { message, .. })) => SyncStatus::Failed(message),
-        Err(SyncError::Store(e)) => SyncStatus::Failed(e.to_string()),
+        Err(SyncError::Remote(RemoteError::Unreachable)) => SyncStatus::Unreachable,
+        Err(SyncError::Remote(RemoteError::Busy)) => {
+            retry_soon(state, account);
+            SyncStatus::Busy
+        }
+        Err(SyncError::Remote(RemoteError::Unauthenticated)) => SyncStatus::SessionExpired,
+        Err(SyncError::Remote(RemoteError::Refused { message, .. })) => {
+            SyncStatus::Failed(message)
+        }
+        Err(SyncError::Local(e)) => SyncStatus::Failed(e.to_string()),
     });
     if let Ok(store) = store(account).await {
         if let Ok(n) = store.outbox_len().await {
@@ -153,115 +173,11 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
     SYNCING.set(false);
 }
 
-async fn pull_all(store: &DeviceStore, state: SyncState) -> Result<(), SyncError> {
-    let mut cursor = store.pull_cursor().await?;
-    let mut received = 0u64;
-    let mut first = true;
-    let outcome = loop {
-        let page = match api::pull(cursor.as_deref(), first).await {
-            Ok(page) => page,
-            Err(e) => break Err(e.into()),
-        };
-        let records: Vec<_> = page
-            .records
-            .into_iter()
-            .map(|r| match r {
-                Record::PainAssessment(a) => a,
-            })
-            .collect();
-        received += (records.len() + page.items.len()) as u64;
-        if let Some(me) = session::current() {
-            for hlc in page
-                .items
-                .iter()
-                .flat_map(|i| i.stamps.values().map(|s| s.hlc))
-            {
-                crate::pages::care_plan::observe_hlc(me.device_id, hlc);
-            }
-        }
-        if first && page.has_more {
-            // A long first sync: show how far it got.
-            state
-                .progress
-                .set(Some((received, received + page.remaining.unwrap_or(0))));
-        } else if let Some((_, total)) = state.progress.get_untracked() {
-            state.progress.set(Some((received, total.max(received))));
-        }
-        first = false;
-        let written = async {
-            store
-                .apply_pulled_page(&records, &page.items, &page.next_cursor.0)
-                .await?;
-            // New mutations get ids above what the server has applied. Waiting
-            // ones are NOT acknowledged from a pull: only a push answer says the
-            // server checked that *these* mutations are the ones it applied (a
-            // device whose store was wiped reuses ids for new changes).
-            store.raise_next_mutation_id(page.last_mutation_id).await
-        };
-        if let Err(e) = written.await {
-            break Err(e.into());
-        }
-        // Views re-read the store once the pull is over, not after each of
-        // a long first sync's pages (the progress bar moves meanwhile).
-        if state.progress.get_untracked().is_none() {
-            state.store_changed();
-        }
-        cursor = Some(page.next_cursor.0);
-        if !page.has_more {
-            break Ok(());
-        }
-    };
-    state.progress.set(None);
-    state.store_changed();
-    outcome
-}
-
-async fn run(state: SyncState, account: AccountId) -> Result<(), SyncError> {
-    let store = store(account).await?;
-
-    // 1. Send: the outbox leaves in batches, oldest first. A record leaves the
-    // outbox only once the server has acknowledged it (stored and committed);
-    // mutations once the server says it applied up to their id.
-    loop {
-        let records = store.outbox(MAX_PUSH_RECORDS as u32).await?;
-        let mutations = store.mutation_outbox(MAX_PUSH_MUTATIONS as u32).await?;
-        if records.is_empty() && mutations.is_empty() {
-            break;
-        }
-        let first_mutation = mutations.first().map(|m| m.mutation_id);
-        let request = PushRequest {
-            protocol: PROTOCOL_VERSION,
-            records: records.into_iter().map(Record::PainAssessment).collect(),
-            mutations,
-        };
-        let response = api::push(&request).await?;
-        session::mark_server_contact();
-        store.acknowledge(&response.acknowledged).await?;
-        store
-            .acknowledge_mutations(response.last_mutation_id)
-            .await?;
-        state.pending.set(store.outbox_len().await?);
-        let mutations_moved =
-            first_mutation.is_some_and(|first| response.last_mutation_id >= first);
-        if response.acknowledged.is_empty() && !mutations_moved {
-            break;
-        }
-    }
-
-    // 2. The caseload, as the server knows it now.
-    let patients = api::caseload().await?;
-    store.replace_patients(&patients).await?;
-
-    // 3. Receive: pages from the cursor, each written with its cursor.
-    pull_all(&store, state).await?;
-
-    // 4. Compare checksums; a diverged copy is pulled again from the start.
-    let server = api::checksum().await?;
-    let local = care_plan::checksum(store.item_versions().await?);
-    if server.checksum != local.to_string() {
-        store.reset_pull_cursor().await?;
-        pull_all(&store, state).await?;
-    }
-    session::mark_server_contact();
-    Ok(())
+/// The server asked this account to wait (another of its devices is
+/// syncing): try again in a moment rather than at the next tick.
+fn retry_soon(state: SyncState, account: AccountId) {
+    leptos::task::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(3_000).await;
+        sync_now(state, account).await;
+    });
 }

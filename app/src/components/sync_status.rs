@@ -19,9 +19,17 @@ pub fn SyncStatusBar() -> impl IntoView {
     let status = move || match state.status.get() {
         SyncStatus::Idle => None,
         SyncStatus::Syncing => Some("Synchronisation…".to_string()),
-        SyncStatus::Unreachable => {
+        SyncStatus::Unreachable if !window().navigator().on_line() => {
             Some("Hors ligne : les enregistrements restent sur l'appareil.".to_string())
         }
+        SyncStatus::Unreachable => Some(
+            "Serveur injoignable : les enregistrements restent sur l'appareil.".to_string(),
+        ),
+        SyncStatus::Busy => Some("Serveur occupé : nouvel essai dans un instant.".to_string()),
+        SyncStatus::Diverged => Some(
+            "La copie de l'appareil diffère encore du serveur : nouvel essai à la prochaine synchronisation."
+                .to_string(),
+        ),
         SyncStatus::SessionExpired => {
             Some("Session expirée : reconnectez-vous pour envoyer.".to_string())
         }
@@ -38,6 +46,12 @@ pub fn SyncStatusBar() -> impl IntoView {
                 <p class="pending" class:has-pending=move || state.pending.get() != 0>{pending}</p>
                 <p class="last">{last}</p>
                 {move || status().map(|s| view! { <p class="state">{s}</p> })}
+                {move || (state.set_aside.get() > 0).then(|| view! {
+                    <p class="state">{format!(
+                        "{} élément(s) reçu(s) illisible(s) sur cet appareil, mis de côté : la synchronisation continue.",
+                        state.set_aside.get()
+                    )}</p>
+                })}
                 {move || state.progress.get().map(|(done, total)| view! {
                     <label class="progress">
                         {format!("Réception des données : {done} sur {total}")}

@@ -3,9 +3,9 @@
 //! Every change is a mutation queued on the device; nothing here waits for
 //! the network but the history.
 
-use crate::api::{self, HistoryEntry};
+use crate::api;
+use parcours_domain::care_plan::HistoryEntry;
 use crate::format;
-use crate::session::now_ms;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
@@ -13,32 +13,8 @@ use parcours_domain::care_plan::{
     with_pending, CarePlanItem, Conflict, FieldChange, ItemField, ItemState, ItemStatus, Mutation,
     StampedValue,
 };
-use parcours_domain::hlc::Hlc;
 use parcours_domain::patient::TeamMember;
 use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
-use std::cell::Cell;
-
-thread_local! {
-    /// This tab's hybrid logical clock: never goes backwards between edits,
-    /// and moves past every timestamp pulled from the server.
-    static HLC: Cell<Option<Hlc>> = const { Cell::new(None) };
-}
-
-fn next_hlc(device: parcours_domain::DeviceId) -> Hlc {
-    let hlc = HLC.get().unwrap_or(Hlc::zero(device)).tick(now_ms());
-    HLC.set(Some(hlc));
-    hlc
-}
-
-/// Folds a timestamp seen in pulled data into this tab's clock.
-pub fn observe_hlc(device: parcours_domain::DeviceId, seen: Hlc) {
-    let hlc = HLC
-        .get()
-        .unwrap_or(Hlc::zero(device))
-        .observe(seen, now_ms());
-    HLC.set(Some(hlc));
-}
-
 fn member_name(team: &[TeamMember], id: AccountId) -> String {
     team.iter()
         .find(|m| m.account_id == id)
@@ -114,7 +90,7 @@ async fn queue(
         patient_id: item.patient_id,
         author_id: me.account_id,
         base_version,
-        hlc: next_hlc(me.device_id),
+        hlc: crate::clock::next(me.device_id),
         changes,
         resolves,
     };

@@ -6,7 +6,7 @@ use crate::device_store::StoredAssessment;
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
 use crate::pages::require_sign_in;
-use crate::session::now_ms;
+use crate::clock::now_ms;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;

@@ -8,6 +8,8 @@
 //! in `record_kinds!` below: the server stores, pulls, audits and checks it
 //! without knowing more.
 
+pub mod client;
+
 use crate::care_plan::{ItemState, Mutation};
 use crate::{AccountId, DeviceId, FieldError, PainAssessment, PatientId};
 use serde::de::DeserializeOwned;

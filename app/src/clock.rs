@@ -1,0 +1,31 @@
+//! The tab's hybrid logical clock: every care-plan change made here takes
+//! the next timestamp; every timestamp pulled from the server moves it on,
+//! so a change made here always sorts after what this device has seen.
+
+use parcours_domain::hlc::Hlc;
+use parcours_domain::DeviceId;
+use std::cell::Cell;
+
+thread_local! {
+    static HLC: Cell<Option<Hlc>> = const { Cell::new(None) };
+}
+
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// The timestamp of a change made now on this device.
+pub fn next(device: DeviceId) -> Hlc {
+    let hlc = HLC.get().unwrap_or(Hlc::zero(device)).tick(now_ms());
+    HLC.set(Some(hlc));
+    hlc
+}
+
+/// Folds in a timestamp seen from elsewhere.
+pub fn observe(device: DeviceId, seen: Hlc) {
+    let hlc = HLC
+        .get()
+        .unwrap_or(Hlc::zero(device))
+        .observe(seen, now_ms());
+    HLC.set(Some(hlc));
+}

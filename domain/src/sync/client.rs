@@ -1,0 +1,357 @@
+//! The sync client: the one implementation of the protocol's client side,
+//! run by the app (over IndexedDB and the network) and by the server's
+//! simulator (over memory and the real router), so the simulator proves the
+//! client that ships.
+//!
+//! One sync: send the outbox, oldest first, until the server has taken it;
+//! refresh the caseload; pull pages from the cursor, each written with the
+//! cursor after it; compare checksums, and pull again from the start if the
+//! copies differ. An entry the device cannot read is set aside, never a
+//! reason to stop.
+
+use super::{
+    checksum, decode_json, ChecksumResponse, Cursor, PullResponse, PushRequest, PushResponse,
+    Record, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
+};
+use crate::care_plan::{ItemState, Mutation};
+use crate::hlc::Hlc;
+use crate::Patient;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+/// A pull page as it comes: every record and item still raw JSON, so that
+/// one a device cannot read costs it that entry, not the page.
+pub type RawPage = PullResponse<Box<RawValue>, Box<RawValue>>;
+
+/// Why the server did not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RemoteError {
+    /// No answer at all: offline, server stopped, or the request timed out.
+    #[error("serveur injoignable")]
+    Unreachable,
+    /// The session is over (expired, ended elsewhere, account disabled).
+    #[error("session expirée")]
+    Unauthenticated,
+    /// This account has its share of sync requests in flight (429): soon again.
+    #[error("serveur occupé")]
+    Busy,
+    /// The server refused the request and said why.
+    #[error("{message}")]
+    Refused {
+        status: u16,
+        field: Option<String>,
+        message: String,
+    },
+}
+
+impl RemoteError {
+    /// The server does not know this cursor (it never issued it, or was
+    /// restored from a backup): the device starts again from the beginning.
+    pub fn is_unknown_cursor(&self) -> bool {
+        matches!(self, RemoteError::Refused { status: 400, field: Some(f), .. } if f == "cursor")
+    }
+}
+
+/// The server, as the client needs it.
+#[allow(async_fn_in_trait)] // driven on one thread (the browser's; a test's task): no Send bound.
+pub trait Remote {
+    async fn push(&self, request: &PushRequest) -> Result<PushResponse, RemoteError>;
+    async fn caseload(&self) -> Result<Vec<Patient>, RemoteError>;
+    async fn pull(&self, cursor: Option<&Cursor>, estimate: bool) -> Result<RawPage, RemoteError>;
+    async fn checksum(&self) -> Result<ChecksumResponse, RemoteError>;
+}
+
+/// A pulled entry the device could not read or store, kept as it came.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAside {
+    /// The entry's id when it could be read, else a key made on the device.
+    pub key: String,
+    /// The id and version the server's checksum counts for it.
+    pub id: Option<Uuid>,
+    pub version: u64,
+    pub patient_id: Option<String>,
+    /// Why it was set aside, in French.
+    pub reason: String,
+    /// The entry as the server sent it.
+    pub raw: String,
+}
+
+impl SetAside {
+    /// Reads what can be read of an entry that failed: its id, version and
+    /// patient, where a record or an item state keeps them.
+    pub fn new(raw: &str, reason: impl Into<String>) -> Self {
+        let value: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
+        let item = value.get("item");
+        let text = |v: Option<&serde_json::Value>, field: &str| {
+            v.and_then(|v| v.get(field))
+                .and_then(|f| f.as_str())
+                .map(str::to_string)
+        };
+        let id = text(item, "id")
+            .or_else(|| text(Some(&value), "id"))
+            .and_then(|i| i.parse::<Uuid>().ok());
+        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        Self {
+            key: id
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| Uuid::new_v4().to_string()),
+            id,
+            version,
+            patient_id: text(item, "patient_id").or_else(|| text(Some(&value), "patient_id")),
+            reason: reason.into(),
+            raw: raw.to_string(),
+        }
+    }
+}
+
+/// A pulled page, read: what the device stores, with each entry's raw JSON
+/// (to set it aside should the store refuse it), and what it could not read.
+pub struct Page<'a> {
+    pub records: Vec<(Record, &'a str)>,
+    pub items: Vec<(ItemState, &'a str)>,
+    pub unreadable: Vec<SetAside>,
+    pub next_cursor: Cursor,
+}
+
+/// What the client tells the device's screen as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Records and mutations still waiting on the device after a push.
+    Pending(u32),
+    /// A long pull: entries received so far, and expected in all.
+    Receiving { received: u64, expected: u64 },
+    /// A page is stored (short pulls: the screen may read the store again).
+    PageStored,
+}
+
+/// The device's store, as the client needs it. Each method is one local
+/// transaction.
+#[allow(async_fn_in_trait)] // see `Remote`
+pub trait Local {
+    type Error;
+    /// Up to `limit` records waiting to leave, oldest first.
+    async fn outbox(&self, limit: usize) -> Result<Vec<Record>, Self::Error>;
+    /// Up to `limit` mutations waiting, in mutation-id order.
+    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Mutation>, Self::Error>;
+    /// The server stored these records: they leave the outbox.
+    async fn acknowledge(&self, ids: &[Uuid]) -> Result<(), Self::Error>;
+    /// The server applied every mutation up to `last`: they leave the outbox.
+    async fn acknowledge_mutations(&self, last: u64) -> Result<(), Self::Error>;
+    /// Records and mutations still waiting.
+    async fn pending(&self) -> Result<u32, Self::Error>;
+    /// The caseload as the server knows it; data of patients who left goes.
+    async fn replace_patients(&self, patients: &[Patient]) -> Result<(), Self::Error>;
+    async fn pull_cursor(&self) -> Result<Option<Cursor>, Self::Error>;
+    async fn reset_pull_cursor(&self) -> Result<(), Self::Error>;
+    /// Stores a page and its cursor together; returns how many entries were
+    /// set aside (unreadable, or refused by the store).
+    async fn store_page(&self, page: Page<'_>) -> Result<usize, Self::Error>;
+    /// New mutations take ids above what the server has applied. Waiting
+    /// ones are NOT acknowledged by a pull: only a push answer says the
+    /// server compared *those* mutations with the ones it applied.
+    async fn raise_next_mutation_id(&self, server_last: u64) -> Result<(), Self::Error>;
+    /// (id, version) of everything received (records at version 0, items,
+    /// entries set aside), for the checksum.
+    async fn checksum_entries(&self) -> Result<Vec<(Uuid, u64)>, Self::Error>;
+    /// The device's clock moves past every timestamp it pulls.
+    fn observe(&self, hlc: Hlc);
+    fn progress(&self, _event: Progress) {}
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError<L> {
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    #[error("base de données de l'appareil : {0}")]
+    Local(L),
+}
+
+/// How a completed sync went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// Entries set aside in this sync.
+    pub set_aside: usize,
+    /// The copies still differed after pulling everything again: the next
+    /// sync tries again; the screen should say so.
+    pub diverged: bool,
+}
+
+/// Runs one sync.
+pub async fn sync<R: Remote, L: Local>(
+    remote: &R,
+    local: &L,
+) -> Result<Outcome, SyncError<L::Error>> {
+    push_all(remote, local).await?;
+    let patients = remote.caseload().await?;
+    local
+        .replace_patients(&patients)
+        .await
+        .map_err(SyncError::Local)?;
+    let mut outcome = Outcome {
+        set_aside: pull_all(remote, local).await?,
+        diverged: false,
+    };
+    let local_sum = |entries: Vec<(Uuid, u64)>| checksum(entries).to_string();
+    let server = remote.checksum().await?;
+    let entries = local.checksum_entries().await.map_err(SyncError::Local)?;
+    if server.checksum != local_sum(entries) {
+        // A diverged copy (a bug, a restored device, a change that landed
+        // between the pull and the checksum) is pulled again from the start;
+        // writing what the device has already is harmless.
+        local.reset_pull_cursor().await.map_err(SyncError::Local)?;
+        outcome.set_aside += pull_all(remote, local).await?;
+        let server = remote.checksum().await?;
+        let entries = local.checksum_entries().await.map_err(SyncError::Local)?;
+        outcome.diverged = server.checksum != local_sum(entries);
+    }
+    Ok(outcome)
+}
+
+/// Sends the outbox in batches, oldest first. A record leaves the outbox
+/// only once the server has acknowledged it (stored and committed);
+/// mutations once the server says it applied up to their id.
+pub async fn push_all<R: Remote, L: Local>(
+    remote: &R,
+    local: &L,
+) -> Result<(), SyncError<L::Error>> {
+    loop {
+        let records = local
+            .outbox(MAX_PUSH_RECORDS)
+            .await
+            .map_err(SyncError::Local)?;
+        let mutations = local
+            .mutation_outbox(MAX_PUSH_MUTATIONS)
+            .await
+            .map_err(SyncError::Local)?;
+        if records.is_empty() && mutations.is_empty() {
+            return Ok(());
+        }
+        let first_mutation = mutations.first().map(|m| m.mutation_id);
+        let request = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            records,
+            mutations,
+        };
+        let response = remote.push(&request).await?;
+        local
+            .acknowledge(&response.acknowledged)
+            .await
+            .map_err(SyncError::Local)?;
+        local
+            .acknowledge_mutations(response.last_mutation_id)
+            .await
+            .map_err(SyncError::Local)?;
+        local.progress(Progress::Pending(
+            local.pending().await.map_err(SyncError::Local)?,
+        ));
+        let mutations_moved =
+            first_mutation.is_some_and(|first| response.last_mutation_id >= first);
+        if response.acknowledged.is_empty() && !mutations_moved {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads a raw page: each record and item on its own.
+pub fn read_page(page: &RawPage) -> Page<'_> {
+    let mut unreadable = vec![];
+    let mut records = Vec::with_capacity(page.records.len());
+    for raw in &page.records {
+        match Record::from_json(raw.get()) {
+            Ok(r) => records.push((r, raw.get())),
+            Err(e) => unreadable.push(SetAside::new(raw.get(), format!("illisible : {e}"))),
+        }
+    }
+    let mut items = Vec::with_capacity(page.items.len());
+    for raw in &page.items {
+        match decode_json::<ItemState>(raw.get()) {
+            Ok(i) => items.push((i, raw.get())),
+            Err(e) => unreadable.push(SetAside::new(raw.get(), format!("illisible : {e}"))),
+        }
+    }
+    Page {
+        records,
+        items,
+        unreadable,
+        next_cursor: page.next_cursor.clone(),
+    }
+}
+
+/// Pulls pages from the stored cursor until the server has no more; returns
+/// how many entries were set aside.
+pub async fn pull_all<R: Remote, L: Local>(
+    remote: &R,
+    local: &L,
+) -> Result<usize, SyncError<L::Error>> {
+    let mut cursor = local.pull_cursor().await.map_err(SyncError::Local)?;
+    let mut received = 0u64;
+    let mut expected = None;
+    let mut set_aside = 0;
+    let mut restarted = false;
+    loop {
+        let first = received == 0;
+        let page = match remote.pull(cursor.as_ref(), first).await {
+            Ok(page) => page,
+            Err(e) if e.is_unknown_cursor() && !restarted => {
+                restarted = true;
+                local.reset_pull_cursor().await.map_err(SyncError::Local)?;
+                cursor = None;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        received += (page.records.len() + page.items.len()) as u64;
+        if first && page.has_more {
+            expected = Some(received + page.remaining.unwrap_or(0));
+        }
+        if let Some(total) = expected {
+            local.progress(Progress::Receiving {
+                received,
+                expected: total.max(received),
+            });
+        }
+        let read = read_page(&page);
+        for (state, _) in &read.items {
+            for stamp in state.stamps.values() {
+                local.observe(stamp.hlc);
+            }
+        }
+        set_aside += local.store_page(read).await.map_err(SyncError::Local)?;
+        local
+            .raise_next_mutation_id(page.last_mutation_id)
+            .await
+            .map_err(SyncError::Local)?;
+        if expected.is_none() {
+            local.progress(Progress::PageStored);
+        }
+        cursor = Some(page.next_cursor);
+        if !page.has_more {
+            return Ok(set_aside);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_can_be_read_of_a_bad_entry_is_kept_for_the_checksum() {
+        let id = Uuid::now_v7();
+        let item = format!(
+            r#"{{"item":{{"id":"{id}","patient_id":"p"}},"version":9007199254740993,"x":1}}"#
+        );
+        let aside = SetAside::new(&item, "non enregistrable");
+        assert_eq!(aside.id, Some(id));
+        assert_eq!(aside.key, id.to_string());
+        assert_eq!(aside.patient_id.as_deref(), Some("p"));
+        assert_eq!(aside.raw, item);
+        let record = format!(r#"{{"kind":"telepathy","id":"{id}","patient_id":"q"}}"#);
+        let aside = SetAside::new(&record, "illisible");
+        assert_eq!((aside.id, aside.version), (Some(id), 0));
+        let garbage = SetAside::new("[1,2", "illisible");
+        assert_eq!(garbage.id, None);
+        assert!(!garbage.key.is_empty());
+    }
+}
