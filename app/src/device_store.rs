@@ -14,8 +14,8 @@ use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
 use parcours_domain::care_plan::{ItemState, Mutation};
-use parcours_domain::{AccountId, PainAssessment, Patient, PatientId};
 use parcours_domain::sync::client::SetAside;
+use parcours_domain::{AccountId, PainAssessment, Patient, PatientId};
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
@@ -410,7 +410,11 @@ impl DeviceStore {
                 .filter(|s| !aside.contains(&s.item.id.0))
                 .map(|s| (s.item.id.0, s.version)),
         );
-        entries.extend(set_aside.into_iter().filter_map(|q| q.id.map(|id| (id, q.version))));
+        entries.extend(
+            set_aside
+                .into_iter()
+                .filter_map(|q| q.id.map(|id| (id, q.version))),
+        );
         Ok(entries)
     }
 }

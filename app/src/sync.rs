@@ -159,9 +159,7 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
             SyncStatus::Busy
         }
         Err(SyncError::Remote(RemoteError::Unauthenticated)) => SyncStatus::SessionExpired,
-        Err(SyncError::Remote(RemoteError::Refused { message, .. })) => {
-            SyncStatus::Failed(message)
-        }
+        Err(SyncError::Remote(RemoteError::Refused { message, .. })) => SyncStatus::Failed(message),
         Err(SyncError::Local(e)) => SyncStatus::Failed(e.to_string()),
     });
     if let Ok(store) = store(account).await {

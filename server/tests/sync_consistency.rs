@@ -216,7 +216,7 @@ async fn a_new_care_team_member_receives_the_patients_whole_history_and_a_leaver
     let jeanne = app.patient_id("Lefèvre").await;
     let henri = app.patient_id("Moreau").await;
     let push = |records: Vec<Value>, mutations: Vec<Value>| json!({ "protocol": 3, "records": records, "mutations": mutations });
-    let moreau_records = vec![claire.assessment(&henri, 6), claire.assessment(&henri, 4)];
+    let moreau_records = [claire.assessment(&henri, 6), claire.assessment(&henri, 4)];
     let moreau_item = uuid::Uuid::now_v7().to_string();
     let body = push(
         vec![

@@ -16,7 +16,8 @@ pub fn SyncStatusBar() -> impl IntoView {
         Some(ms) => format!("Dernière synchronisation : {}", format::date_time(ms)),
         None => "Jamais synchronisé".to_string(),
     };
-    let status = move || match state.status.get() {
+    let status = move || {
+        match state.status.get() {
         SyncStatus::Idle => None,
         SyncStatus::Syncing => Some("Synchronisation…".to_string()),
         SyncStatus::Unreachable if !window().navigator().on_line() => {
@@ -34,6 +35,7 @@ pub fn SyncStatusBar() -> impl IntoView {
             Some("Session expirée : reconnectez-vous pour envoyer.".to_string())
         }
         SyncStatus::Failed(message) => Some(format!("Échec de la synchronisation : {message}")),
+    }
     };
     let sync_now = move |_| {
         if let Some(me) = auth.0.get_untracked() {

@@ -4,11 +4,11 @@
 //! the network but the history.
 
 use crate::api;
-use parcours_domain::care_plan::HistoryEntry;
 use crate::format;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
+use parcours_domain::care_plan::HistoryEntry;
 use parcours_domain::care_plan::{
     with_pending, CarePlanItem, Conflict, FieldChange, ItemField, ItemState, ItemStatus, Mutation,
     StampedValue,

@@ -1,12 +1,12 @@
 //! One patient: record a pain assessment (saved on the device at once) and
 //! read the assessments the care team recorded.
 
+use crate::clock::now_ms;
 use crate::components::header::Header;
 use crate::device_store::StoredAssessment;
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
 use crate::pages::require_sign_in;
-use crate::clock::now_ms;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;

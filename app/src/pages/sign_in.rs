@@ -52,9 +52,9 @@ pub fn SignIn() -> impl IntoView {
                 Err(ApiError::Unauthenticated) => {
                     error.set(Some("Identifiant ou mot de passe incorrect.".into()))
                 }
-                Err(ApiError::Busy) => error.set(Some(
-                    "Serveur occupé : réessayez dans un instant.".into(),
-                )),
+                Err(ApiError::Busy) => {
+                    error.set(Some("Serveur occupé : réessayez dans un instant.".into()))
+                }
                 Err(ApiError::Refused { message, .. }) => error.set(Some(message)),
             }
             busy.set(false);
