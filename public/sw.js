@@ -2,8 +2,10 @@
 // files) and @PRECACHE@ (the list of the app shell's files), so every build
 // is a new worker with its own cache, and old caches are dropped.
 //
-// - the page (navigations): network first, the cached shell when there is no
-//   answer within a few seconds — so the app opens with no network at all;
+// - the page (navigations): network first, the precached shell when there is
+//   no answer within a few seconds — so the app opens with no network at all.
+//   Only the shell precached at install is ever the offline page: whatever
+//   URL was opened online (a manifest, a file) never replaces it;
 // - hashed files under /pkg/ and the other shell files: cache first;
 // - the API: never touched here; the app keeps its data in IndexedDB.
 'use strict';
@@ -48,10 +50,7 @@ async function page(request) {
   const cache = await caches.open(CACHE);
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    if (response.ok) {
-      await cache.put('/', response.clone());
-      return response;
-    }
+    if (response.ok) return response;
     return (await cache.match('/')) || response;
   } catch (_) {
     const cached = await cache.match('/');

@@ -24,6 +24,10 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[derive(Clone, Copy)]
 pub struct Auth(pub RwSignal<Option<Me>>);
 
+/// A sign-out made offline that the server has not confirmed yet.
+#[derive(Clone, Copy)]
+pub struct SignOutPending(pub RwSignal<bool>);
+
 /// How often the app syncs by itself while open.
 const SYNC_EVERY: Duration = Duration::from_secs(30);
 
@@ -37,20 +41,29 @@ pub fn start() {
 fn App() -> impl IntoView {
     let auth = Auth(RwSignal::new(session::current()));
     let sync_state = SyncState::new();
+    let sign_out_pending = SignOutPending(RwSignal::new(session::sign_out_pending()));
     provide_context(auth);
     provide_context(sync_state);
+    provide_context(sign_out_pending);
+    let finish_sign_out = move || {
+        leptos::task::spawn_local(async move {
+            let done = session::finish_pending_sign_out().await;
+            sign_out_pending.0.set(!done);
+        })
+    };
 
     // Start-up: show what the device holds at once, then sync in the background.
-    if let Some(me) = auth.0.get_untracked() {
-        leptos::task::spawn_local(async move {
+    match auth.0.get_untracked() {
+        Some(me) => leptos::task::spawn_local(async move {
             sync::load_state(sync_state, me.account_id).await;
             sync::sync_now(sync_state, me.account_id).await;
-        });
+        }),
+        None => finish_sign_out(),
     }
-    let trigger = move || {
-        if let Some(me) = auth.0.get_untracked() {
-            leptos::task::spawn_local(sync::sync_now(sync_state, me.account_id));
-        }
+    let trigger = move || match auth.0.get_untracked() {
+        Some(me) => leptos::task::spawn_local(sync::sync_now(sync_state, me.account_id)),
+        // Nobody signed in: a sign-out made offline may still have to reach the server.
+        None => finish_sign_out(),
     };
     let _ = window_event_listener(leptos::ev::online, move |_| trigger());
     let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {

@@ -11,6 +11,10 @@ use parcours_domain::DeviceId;
 const DEVICE_ID_KEY: &str = "parcours.device_id";
 const ME_KEY: &str = "parcours.me";
 const LAST_CONTACT_KEY: &str = "parcours.last_server_contact";
+/// Set when a sign-out could not reach the server: the session cookie (which
+/// the app cannot remove, it is HttpOnly) still works there until the app
+/// ends it at the next contact.
+const SIGN_OUT_PENDING_KEY: &str = "parcours.sign_out_pending";
 
 use crate::clock::now_ms;
 
@@ -45,4 +49,39 @@ pub fn current() -> Option<Me> {
     let me: Me = LocalStorage::get(ME_KEY).ok()?;
     let last: i64 = LocalStorage::get(LAST_CONTACT_KEY).unwrap_or(0);
     (now_ms() - last <= me.offline_grace_ms).then_some(me)
+}
+
+/// The last sign-out on this device has not reached the server yet.
+pub fn sign_out_pending() -> bool {
+    LocalStorage::get::<bool>(SIGN_OUT_PENDING_KEY).unwrap_or(false)
+}
+
+pub fn set_sign_out_pending(pending: bool) {
+    if pending {
+        let _ = LocalStorage::set(SIGN_OUT_PENDING_KEY, true);
+    } else {
+        LocalStorage::delete(SIGN_OUT_PENDING_KEY);
+    }
+}
+
+/// Ends on the server the session of a sign-out made offline, when nobody
+/// is signed in on this device (a new sign-in ends it by itself: the server
+/// ends the session whose cookie comes with a sign-in). Returns true once
+/// nothing is pending any more.
+pub async fn finish_pending_sign_out() -> bool {
+    if !sign_out_pending() {
+        return true;
+    }
+    if LocalStorage::get::<Me>(ME_KEY).is_ok() {
+        // Someone signed in meanwhile: their sign-in ended the old session.
+        set_sign_out_pending(false);
+        return true;
+    }
+    match crate::api::sign_out().await {
+        Ok(()) => {
+            set_sign_out_pending(false);
+            true
+        }
+        Err(_) => false,
+    }
 }

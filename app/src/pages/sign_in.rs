@@ -1,6 +1,6 @@
 use crate::api::{self, ApiError};
 use crate::sync::{self, SyncState};
-use crate::{session, Auth};
+use crate::{session, Auth, SignOutPending};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use parcours_domain::session::SignInRequest;
@@ -8,6 +8,7 @@ use parcours_domain::session::SignInRequest;
 #[component]
 pub fn SignIn() -> impl IntoView {
     let auth = expect_context::<Auth>();
+    let sign_out_pending = expect_context::<SignOutPending>();
     let state = expect_context::<SyncState>();
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
@@ -33,6 +34,10 @@ pub fn SignIn() -> impl IntoView {
             };
             match api::sign_in(&request).await {
                 Ok(me) => {
+                    // This sign-in ended, on the server, the session of any
+                    // earlier sign-out made offline on this device.
+                    session::set_sign_out_pending(false);
+                    sign_out_pending.0.set(false);
                     session::remember(&me);
                     let account = me.account_id;
                     auth.0.set(Some(me));
@@ -65,6 +70,11 @@ pub fn SignIn() -> impl IntoView {
         <main class="sign-in">
             <h1>"Parcours"</h1>
             <p class="tagline">"Coordination des parcours de soins de la CPTS"</p>
+            {move || sign_out_pending.0.get().then(|| view! {
+                <p class="notice" role="status">
+                    "Déconnexion faite sur ce téléphone ; elle sera confirmée au serveur dès que le réseau revient."
+                </p>
+            })}
             <form on:submit=submit novalidate>
                 <label for="username">"Identifiant"</label>
                 <input id="username" name="username" autocomplete="username" autocapitalize="none"
