@@ -79,5 +79,5 @@ test('a push killed mid-way loses no acknowledged mutation and applies none twic
   assert.deepEqual([count, distinct, min, max], [TOTAL, TOTAL, 1, TOTAL]);
   assert.equal(server.sql(`SELECT last_mutation_id FROM device_mutations WHERE device_id = '${deviceId}'`), String(TOTAL));
   // Each item's version is exactly the number of mutations it received.
-  assert.equal(server.sql('SELECT sum(version) FROM journal WHERE kind = 'care_plan_item''), String(TOTAL));
+  assert.equal(server.sql("SELECT sum(version) FROM journal WHERE kind = 'care_plan_item'"), String(TOTAL));
 });

@@ -70,18 +70,18 @@ test('network cut: two assessments wait on the phone, survive a reload, then rea
     for (const text of await items.allTextContents()) {
       assert.match(text, /en attente d'envoi/);
     }
-    assert.equal(server.sql('SELECT count(*) FROM journal WHERE kind = 'pain_assessment''), '0', 'nothing left the phone yet');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'"), '0', 'nothing left the phone yet');
 
     // Back online: the waiting records leave by themselves.
     await context.setOffline(false);
     await expectPending(page, 0);
-    assert.equal(server.sql('SELECT count(*) FROM journal WHERE kind = 'pain_assessment''), '2');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'"), '2');
     await page.getByText('Envoyée', { exact: true }).first().waitFor();
 
     // A second sync sends nothing twice.
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     await expectPending(page, 0);
-    assert.equal(server.sql('SELECT count(*) FROM journal WHERE kind = 'pain_assessment''), '2');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'"), '2');
     assert.equal(server.sql("SELECT group_concat(json_extract(body, '$.pain_now'), ',') FROM (SELECT body FROM journal WHERE kind = 'pain_assessment' ORDER BY json_extract(body, '$.pain_now'))"), '4,7');
   } finally {
     await context.close();
@@ -111,8 +111,8 @@ test('server killed: records wait, the app reloads without it, and a restart bri
     await server.start();
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     await expectPending(page, 0);
-    assert.equal(server.sql('SELECT count(*) FROM journal WHERE kind = 'pain_assessment''), '4');
-    assert.equal(server.sql('SELECT count(DISTINCT id) FROM journal WHERE kind = 'pain_assessment''), '4');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'"), '4');
+    assert.equal(server.sql("SELECT count(DISTINCT id) FROM journal WHERE kind = 'pain_assessment'"), '4');
   } finally {
     await context.close();
   }
