@@ -7,7 +7,7 @@ use crate::clock::now_ms;
 use crate::error::{AlreadyAudited, RefusedField};
 use crate::session::Session;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, OriginalUri, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -220,7 +220,15 @@ pub async fn trail(State(state): State<AppState>, mut request: Request, next: Ne
     request.extensions_mut().insert(ClientAddr(addr.clone()));
     request.extensions_mut().insert(slot.clone());
     let method = request.method().clone();
-    let path: String = request.uri().path().chars().take(200).collect();
+    // The full path: inside a nested router, `uri()` has lost its prefix.
+    let path: String = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.0.path())
+        .unwrap_or(request.uri().path())
+        .chars()
+        .take(200)
+        .collect();
 
     let response = next.run(request).await;
 

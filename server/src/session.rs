@@ -191,31 +191,36 @@ pub async fn open_session(
     Ok((token, expires_at))
 }
 
-/// Ends every open session of an account (on every device, or on one);
-/// returns how many were open.
+/// Ends every live session of an account (on every device, or on one);
+/// returns how many were live. (Expired ones are dead already.)
 pub async fn end_sessions(
     conn: &mut sqlx::AnyConnection,
     account_id: AccountId,
     device_id: Option<DeviceId>,
 ) -> Result<u64, sqlx::Error> {
+    let now = now_ms();
     let done = match device_id {
         Some(device) => {
             sqlx::query(
                 "UPDATE sessions SET ended_at = $1
-                 WHERE account_id = $2 AND device_id = $3 AND ended_at IS NULL",
+                 WHERE account_id = $2 AND device_id = $3 AND ended_at IS NULL
+                   AND expires_at > $1 AND last_seen_at > $4",
             )
-            .bind(now_ms())
+            .bind(now)
             .bind(account_id.to_string())
             .bind(device.to_string())
+            .bind(now - SESSION_IDLE_MS)
             .execute(conn)
             .await?
         }
         None => {
             sqlx::query(
-                "UPDATE sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL",
+                "UPDATE sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL
+                   AND expires_at > $1 AND last_seen_at > $3",
             )
-            .bind(now_ms())
+            .bind(now)
             .bind(account_id.to_string())
+            .bind(now - SESSION_IDLE_MS)
             .execute(conn)
             .await?
         }

@@ -22,7 +22,7 @@ pub struct AppState {
     /// burst of sign-ins must queue rather than exhaust memory.
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Sync requests in flight per account (see `SYNC_REQUESTS_PER_ACCOUNT`).
-    pub sync_in_flight: Arc<Mutex<HashMap<AccountId, usize>>>,
+    pub sync_shares: SyncShares,
 }
 
 /// See `AppState::password_checks`.
@@ -46,7 +46,7 @@ impl AppState {
             trust_proxy: false,
             dummy_hash: crate::session::hash_password("no such account")?.into(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
-            sync_in_flight: Arc::default(),
+            sync_shares: SyncShares::default(),
         })
     }
 
@@ -57,10 +57,17 @@ impl AppState {
 
     /// Takes one of the account's sync places, or None when it has them all.
     pub fn enter_sync(&self, account: AccountId) -> Option<SyncPlace> {
-        let mut map = self
-            .sync_in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        self.sync_shares.enter(account)
+    }
+}
+
+/// How many sync requests each account has in flight.
+#[derive(Clone, Default)]
+pub struct SyncShares(Arc<Mutex<HashMap<AccountId, usize>>>);
+
+impl SyncShares {
+    pub fn enter(&self, account: AccountId) -> Option<SyncPlace> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(account).or_default();
         if *n >= SYNC_REQUESTS_PER_ACCOUNT {
             return None;
@@ -68,7 +75,7 @@ impl AppState {
         *n += 1;
         Some(SyncPlace {
             account,
-            map: self.sync_in_flight.clone(),
+            map: self.0.clone(),
         })
     }
 }
@@ -89,5 +96,28 @@ impl Drop for SyncPlace {
                 map.remove(&self.account);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_holds_at_most_its_share_of_sync_places_and_gets_them_back() {
+        let shares = SyncShares::default();
+        let enter = |account| shares.enter(account);
+        let (claire, sophie) = (AccountId::new(), AccountId::new());
+        let first = enter(claire).expect("first place");
+        let second = enter(claire).expect("second place");
+        assert!(enter(claire).is_none(), "a third request waits its turn");
+        assert!(enter(sophie).is_some(), "another account is not affected");
+        drop(first);
+        let third = enter(claire).expect("a place came back");
+        drop((second, third));
+        assert!(
+            !shares.0.lock().unwrap().contains_key(&claire),
+            "nothing left behind"
+        );
     }
 }

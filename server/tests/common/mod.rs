@@ -29,6 +29,7 @@ pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
     pub set_cookie: Option<String>,
+    pub headers: axum::http::HeaderMap,
 }
 
 async fn database(backend: Backend) -> Option<(Database, String)> {
@@ -79,6 +80,11 @@ impl TestApp {
     /// A server with the demo accounts and patients, or None when the
     /// PostgreSQL half was explicitly skipped.
     pub async fn new(backend: Backend) -> Option<Self> {
+        Self::with(backend, |state| state).await
+    }
+
+    /// As `new`, with the server's settings changed (a trusted proxy, Secure cookies).
+    pub async fn with(backend: Backend, settings: impl Fn(AppState) -> AppState) -> Option<Self> {
         // Server errors (500s) show in the failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -86,7 +92,7 @@ impl TestApp {
             .try_init();
         let (db, url) = database(backend).await?;
         demo::seed(&db).await.expect("seed");
-        let state = AppState::new(db.clone(), false).expect("state");
+        let state = settings(AppState::new(db.clone(), false).expect("state"));
         Some(Self {
             router: router(state, None),
             db,
@@ -130,7 +136,22 @@ impl TestApp {
         cookie: Option<&str>,
         body: Option<(&str, Vec<u8>)>,
     ) -> Reply {
+        self.request_with(method, path, cookie, body, &[]).await
+    }
+
+    /// `request` with extra headers (Origin, X-Forwarded-For…).
+    pub async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
@@ -148,6 +169,7 @@ impl TestApp {
             .await
             .expect("infallible");
         let status = res.status();
+        let headers = res.headers().clone();
         let set_cookie = res
             .headers()
             .get(header::SET_COOKIE)
@@ -159,6 +181,7 @@ impl TestApp {
             status,
             body,
             set_cookie,
+            headers,
         }
     }
 

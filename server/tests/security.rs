@@ -1,0 +1,594 @@
+//! The findings of the security review that live on the server, each shown
+//! fixed, on SQLite and PostgreSQL: sessions, sign-in limits, the audit of
+//! refusals, care-team rules on items, existence oracles, retries with other
+//! content, cross-site writes, health, headers.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{push_body, Backend, Client, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    sessions_end_when_idle_at_the_devices_next_sign_in_and_everywhere,
+    sign_in_is_bounded_and_its_audit_keeps_nothing_typed,
+    every_refusal_is_audited_with_the_client_address,
+    an_items_owner_must_be_in_the_patients_care_team,
+    unknown_items_and_other_teams_items_answer_alike,
+    a_record_sent_again_with_other_content_is_refused,
+    writes_from_another_site_are_refused,
+    health_means_the_database_takes_writes_and_answers_carry_security_headers,
+);
+
+async fn sign_in_on(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    device: &str,
+    cookie: Option<&str>,
+) -> common::Reply {
+    let body = json!({ "username": username, "password": password, "device_id": device });
+    app.request(
+        "POST",
+        "/api/session",
+        cookie,
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+    .await
+}
+
+async fn status_of(app: &TestApp, cookie: &str) -> StatusCode {
+    app.get("/api/session", cookie).await.status
+}
+
+async fn sessions_end_when_idle_at_the_devices_next_sign_in_and_everywhere(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let phone = uuid::Uuid::new_v4().to_string();
+    let first = sign_in_on(&app, "claire", "demo-claire", &phone, None).await;
+    let first = first.set_cookie.expect("cookie");
+    let second = sign_in_on(&app, "claire", "demo-claire", &phone, None).await;
+    let second = second.set_cookie.expect("cookie");
+    assert_eq!(
+        status_of(&app, &first).await,
+        StatusCode::UNAUTHORIZED,
+        "signing in again on the device ended the first session"
+    );
+    assert_eq!(status_of(&app, &second).await, StatusCode::OK);
+
+    // Someone else signs in on the browser that carries Claire's cookie.
+    let sophie = sign_in_on(&app, "sophie", "demo-sophie", &phone, Some(&second)).await;
+    assert_eq!(sophie.status, StatusCode::OK);
+    assert_eq!(status_of(&app, &second).await, StatusCode::UNAUTHORIZED);
+
+    // Twelve hours without a request end a session.
+    let tablet = uuid::Uuid::new_v4().to_string();
+    let idle = sign_in_on(&app, "claire", "demo-claire", &tablet, None)
+        .await
+        .set_cookie
+        .unwrap();
+    assert_eq!(status_of(&app, &idle).await, StatusCode::OK);
+    let thirteen_hours_ago = chrono_free_now_ms() - 13 * 3600 * 1000;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE device_id = $2")
+        .bind(thirteen_hours_ago)
+        .bind(&tablet)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status_of(&app, &idle).await, StatusCode::UNAUTHORIZED);
+
+    // "Sign out everywhere" ends every session of the account, and only hers.
+    let a = app.sign_in("claire").await;
+    let b = app.sign_in("claire").await;
+    let gp = app.sign_in("dr.durand").await;
+    let reply = app
+        .request("DELETE", "/api/sessions", Some(&a.cookie), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["ended"], 2);
+    assert_eq!(status_of(&app, &a.cookie).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status_of(&app, &b.cookie).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status_of(&app, &gp.cookie).await, StatusCode::OK);
+
+    // An operator disabling the account ends its sessions at once.
+    let c = app.sign_in("claire").await;
+    let operator = parcours_server::audit::Actor::operator("test");
+    parcours_server::admin::set_disabled(&app.db, &operator, "claire", true)
+        .await
+        .unwrap();
+    assert_eq!(status_of(&app, &c.cookie).await, StatusCode::UNAUTHORIZED);
+    let refused = sign_in_on(&app, "claire", "demo-claire", &phone, None).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    parcours_server::admin::set_disabled(&app.db, &operator, "claire", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_in_on(&app, "claire", "demo-claire", &phone, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+async fn sign_in_is_bounded_and_its_audit_keeps_nothing_typed(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let device = uuid::Uuid::new_v4().to_string();
+    let huge = json!({ "username": "a".repeat(5000), "password": "x", "device_id": device });
+    let reply = app
+        .request(
+            "POST",
+            "/api/session",
+            None,
+            Some(("application/json", huge.to_string().into_bytes())),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    for username in [
+        "b".repeat(100),
+        "cla\u{0}ire".to_string(),
+        "MonMotDePasse!2026".to_string(),
+    ] {
+        let reply = sign_in_on(&app, &username, "x", &device, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{username:?}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["error"],
+            "Identifiant ou mot de passe incorrect."
+        );
+    }
+    let reply = sign_in_on(&app, "claire", "hunter2-secret", &device, None).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+
+    let rows: Vec<(Option<String>, String)> = sqlx::query_as(
+        "SELECT account_id, detail FROM audit_events WHERE action = 'sign_in_failed' ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 4);
+    for (_, detail) in &rows {
+        for typed in ["bbbb", "cla", "MonMotDePasse", "hunter2"] {
+            assert!(
+                !detail.contains(typed),
+                "the audit keeps what was typed: {detail}"
+            );
+        }
+        assert!(detail.chars().count() <= 300);
+    }
+    let claire: String = sqlx::query_scalar("SELECT id FROM accounts WHERE username = 'claire'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows[3].0.as_deref(),
+        Some(claire.as_str()),
+        "a failed sign-in names the account"
+    );
+}
+
+async fn count_action(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
+        .bind(action)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn every_refusal_is_audited_with_the_client_address(backend: Backend) {
+    let Some(app) = TestApp::with(backend, |s| s.trusting_proxy(true)).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let gp = app.session_for("dr.durand").await;
+    let sophie = app.session_for("sophie").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let from = [("x-forwarded-for", "203.0.113.7, 10.0.0.1")];
+    let post = |who: &Client, body: Value| {
+        let cookie = who.cookie.clone();
+        let app = &app;
+        async move {
+            app.request_with(
+                "POST",
+                "/api/sync/push",
+                Some(&cookie),
+                Some(("application/json", body.to_string().into_bytes())),
+                &from,
+            )
+            .await
+        }
+    };
+
+    let mut forged = nurse.assessment(&jeanne, 3);
+    forged["author_id"] = json!(gp.account_id);
+    let original = nurse.assessment(&jeanne, 3);
+    assert_eq!(
+        post(&nurse, push_body(vec![original.clone()])).await.status,
+        StatusCode::OK
+    );
+    let mut reused = gp.assessment(&jeanne, 4);
+    reused["id"] = original["id"].clone();
+    let mut too_high = nurse.assessment(&jeanne, 3);
+    too_high["pain_now"] = json!(11);
+    let cases = [
+        (
+            post(&nurse, push_body(vec![forged])).await,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            post(&gp, push_body(vec![reused])).await,
+            StatusCode::CONFLICT,
+        ),
+        (
+            post(&nurse, push_body(vec![too_high])).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            app.request_with(
+                "GET",
+                &format!("/api/items/{}/history", uuid::Uuid::now_v7()),
+                Some(&sophie.cookie),
+                None,
+                &from,
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            app.request_with(
+                "GET",
+                &format!("/api/patients/{jeanne}/assessments"),
+                None,
+                None,
+                &from,
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (reply, status) in &cases {
+        assert_eq!(reply.status, *status, "{}", reply.body);
+    }
+    let rows: Vec<(Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT account_id, detail, client_addr FROM audit_events WHERE action = 'refused' ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), cases.len(), "{rows:?}");
+    for ((account, detail, addr), (_, status)) in rows.iter().zip(&cases) {
+        assert!(detail.starts_with(&status.as_u16().to_string()), "{detail}");
+        assert_eq!(addr.as_deref(), Some("203.0.113.7"));
+        if *status == StatusCode::UNAUTHORIZED {
+            assert_eq!(account, &None);
+            assert!(detail.contains("/api/patients/"), "{detail}");
+        } else {
+            assert!(account.is_some());
+        }
+    }
+    assert!(rows[0].1.contains("records[0].author_id"), "{}", rows[0].1);
+
+    // Outside the care team: one `denied` row with the patient, not two.
+    let before = count_action(&app, "refused").await;
+    let reply = app
+        .get(
+            &format!("/api/patients/{jeanne}/assessments"),
+            &sophie.cookie,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(count_action(&app, "refused").await, before);
+    let denied: Option<String> = sqlx::query_scalar(
+        "SELECT patient_id FROM audit_events WHERE action = 'denied' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(denied.as_deref(), Some(jeanne.as_str()));
+
+    // Reading the checksum is a read of what exists.
+    let reads = count_action(&app, "read_records").await;
+    assert_eq!(
+        app.get("/api/sync/checksum?protocol=3", &nurse.cookie)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(count_action(&app, "read_records").await, reads + 1);
+}
+
+fn create(who: &Client, mutation_id: u64, item: &str, patient: &str, owner: &str) -> Value {
+    json!({
+        "device_id": who.device_id, "mutation_id": mutation_id, "item_id": item,
+        "patient_id": patient, "author_id": who.account_id, "base_version": 0,
+        "hlc": { "wall_ms": 1_790_000_000_000i64, "counter": 0, "device": who.device_id },
+        "changes": [
+            { "field": "title", "value": "Kinésithérapie" },
+            { "field": "owner", "value": owner },
+            { "field": "status", "value": "proposed" },
+        ],
+    })
+}
+
+async fn push_mutations(app: &TestApp, who: &Client, mutations: Vec<Value>) -> common::Reply {
+    app.post(
+        "/api/sync/push",
+        &who.cookie,
+        &json!({ "protocol": 3, "mutations": mutations }),
+    )
+    .await
+}
+
+async fn an_items_owner_must_be_in_the_patients_care_team(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let sophie = app.session_for("sophie").await;
+    let lea = app.session_for("lea").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let henri = app.patient_id("Moreau").await;
+    let item = uuid::Uuid::now_v7().to_string();
+    for (owner, patient) in [(&sophie.account_id, &jeanne), (&lea.account_id, &henri)] {
+        let reply =
+            push_mutations(&app, &nurse, vec![create(&nurse, 1, &item, patient, owner)]).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
+        assert_eq!(reply.body["field"], "mutations[0].changes[1].value");
+    }
+    let reply = push_mutations(
+        &app,
+        &nurse,
+        vec![create(&nurse, 1, &item, &jeanne, &lea.account_id)],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "Léa is in Jeanne Lefèvre's team: {}",
+        reply.body
+    );
+}
+
+async fn unknown_items_and_other_teams_items_answer_alike(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let sophie = app.session_for("sophie").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let roux = app.patient_id("Roux").await;
+    let theirs = uuid::Uuid::now_v7().to_string();
+    let reply = push_mutations(
+        &app,
+        &sophie,
+        vec![create(&sophie, 1, &theirs, &roux, &sophie.account_id)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let unknown = uuid::Uuid::now_v7().to_string();
+
+    let history = |item: String| {
+        let cookie = nurse.cookie.clone();
+        let app = &app;
+        async move {
+            app.get(&format!("/api/items/{item}/history"), &cookie)
+                .await
+        }
+    };
+    let (a, b) = (
+        history(unknown.clone()).await,
+        history(theirs.clone()).await,
+    );
+    assert_eq!((a.status, &a.body), (StatusCode::NOT_FOUND, &b.body));
+    assert_eq!(b.status, StatusCode::NOT_FOUND);
+    let not_an_id = app.get("/api/items/zzz/history", &nurse.cookie).await;
+    assert_eq!(
+        (not_an_id.status, &not_an_id.body),
+        (StatusCode::NOT_FOUND, &a.body)
+    );
+
+    // A mutation naming another team's item under one's own patient answers
+    // like one naming an item that does not exist.
+    let edit = |item: &str| {
+        json!({
+            "device_id": nurse.device_id, "mutation_id": 1, "item_id": item,
+            "patient_id": jeanne, "author_id": nurse.account_id, "base_version": 1,
+            "hlc": { "wall_ms": 1_790_000_000_000i64, "counter": 0, "device": nurse.device_id },
+            "changes": [{ "field": "notes", "value": "x" }],
+        })
+    };
+    let a = push_mutations(&app, &nurse, vec![edit(&unknown)]).await;
+    let b = push_mutations(&app, &nurse, vec![edit(&theirs)]).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    assert_eq!((b.status, &b.body), (a.status, &a.body));
+}
+
+async fn a_record_sent_again_with_other_content_is_refused(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let henri = app.patient_id("Moreau").await;
+    let record = nurse.assessment(&jeanne, 3);
+    for _ in 0..2 {
+        let reply = app
+            .post(
+                "/api/sync/push",
+                &nurse.cookie,
+                &push_body(vec![record.clone()]),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "the very same record again is a retry"
+        );
+    }
+    let mut changed = record.clone();
+    changed["patient_id"] = json!(henri);
+    changed["pain_now"] = json!(10);
+    changed["note"] = json!("CHANGED");
+    let reply = app
+        .post("/api/sync/push", &nurse.cookie, &push_body(vec![changed]))
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert_eq!(reply.body["field"], "records[0].id");
+    let body: String = sqlx::query_scalar("SELECT body FROM journal WHERE id = $1")
+        .bind(record["id"].as_str().unwrap())
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(!body.contains("CHANGED"));
+}
+
+async fn writes_from_another_site_are_refused(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let body = push_body(vec![nurse.assessment(&jeanne, 3)])
+        .to_string()
+        .into_bytes();
+    let cases: [(&[(&str, &str)], StatusCode); 5] = [
+        (
+            &[
+                ("origin", "https://evil.example"),
+                ("host", "parcours.example"),
+            ],
+            StatusCode::FORBIDDEN,
+        ),
+        (&[("sec-fetch-site", "cross-site")], StatusCode::FORBIDDEN),
+        (&[("sec-fetch-site", "same-site")], StatusCode::FORBIDDEN),
+        (
+            &[
+                ("origin", "https://parcours.example"),
+                ("host", "parcours.example"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            StatusCode::OK,
+        ),
+        (&[], StatusCode::OK),
+    ];
+    for (headers, status) in cases {
+        let reply = app
+            .request_with(
+                "POST",
+                "/api/sync/push",
+                Some(&nurse.cookie),
+                Some(("application/json", body.clone())),
+                headers,
+            )
+            .await;
+        assert_eq!(reply.status, status, "{headers:?}: {}", reply.body);
+        if status == StatusCode::FORBIDDEN {
+            assert_eq!(reply.body["field"], "origin");
+        }
+    }
+    // Reads are not writes: a cross-site GET is left to SameSite.
+    let reply = app
+        .request_with(
+            "GET",
+            "/api/caseload",
+            Some(&nurse.cookie),
+            None,
+            &[("origin", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+async fn health_means_the_database_takes_writes_and_answers_carry_security_headers(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let before: i64 = sqlx::query_scalar("SELECT at FROM heartbeat")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let reply = app.request("GET", "/healthz", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let after: i64 = sqlx::query_scalar("SELECT at FROM heartbeat")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(after > before, "the health check wrote its heartbeat");
+    let nurse = app.session_for("claire").await;
+    let reply = app.get("/api/caseload", &nurse.cookie).await;
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(
+            reply.headers.get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name}"
+        );
+    }
+    assert!(
+        reply.headers.get("strict-transport-security").is_none(),
+        "no HSTS over plain HTTP"
+    );
+
+    // Over HTTPS: a __Host- cookie, Secure, and HSTS.
+    let Some(secure) = TestApp::with(backend, |s| {
+        let mut s = s;
+        s.secure_cookies = true;
+        s
+    })
+    .await
+    else {
+        return;
+    };
+    let reply = sign_in_on(
+        &secure,
+        "claire",
+        "demo-claire",
+        &uuid::Uuid::new_v4().to_string(),
+        None,
+    )
+    .await;
+    let cookie = reply
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(cookie.starts_with("__Host-parcours_session="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(reply.headers.get("strict-transport-security").is_some());
+    let session = cookie.split(';').next().unwrap();
+    assert_eq!(status_of(&secure, session).await, StatusCode::OK);
+    let plain_name = session.replacen("__Host-parcours_session", "parcours_session", 1);
+    assert_eq!(
+        status_of(&secure, &plain_name).await,
+        StatusCode::UNAUTHORIZED,
+        "only the __Host- cookie counts over HTTPS"
+    );
+}
+
+fn chrono_free_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
