@@ -36,10 +36,8 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 /// Sign-in carries a username, a password and a device id: a few hundred bytes.
 const SIGN_IN_BODY_LIMIT_BYTES: usize = 4 * 1024;
-/// A body must arrive within this time: eight slow uploads must not hold the
-/// sync places for ever (a 4 MiB push at 1 Mbit/s takes ~35 s).
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
-/// No request is served for longer than this (the answer is 408).
+/// No request is served for longer than this (the answer is 408). The body
+/// has its own, shorter limit: `AppState::body_timeout`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn api_router(state: AppState) -> Router<AppState> {
@@ -91,6 +89,7 @@ pub fn api_router(state: AppState) -> Router<AppState> {
 /// The whole application: API, health check, and the built app from `dist`.
 pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
     let secure = state.secure_cookies;
+    let body_timeout = state.body_timeout;
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .nest("/api", api_router(state.clone()))
@@ -125,7 +124,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
             ));
     }
     let mut app = app
-        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -64,6 +64,14 @@ struct ServeArgs {
     /// Behind a reverse proxy: take the client's address from X-Forwarded-For.
     #[arg(long, env = "PARCOURS_TRUST_PROXY")]
     trust_proxy: bool,
+    /// Seconds a request body may take to arrive (slow uploads are cut off).
+    #[arg(long, env = "PARCOURS_BODY_TIMEOUT", default_value_t = 60)]
+    body_timeout: u64,
+    /// Seconds requests in flight get to finish after SIGTERM before the
+    /// server exits anyway (nothing acknowledged is lost: an answer leaves
+    /// only after its commit, and an interrupted push is sent again).
+    #[arg(long, env = "PARCOURS_SHUTDOWN_DEADLINE", default_value_t = 20)]
+    shutdown_deadline: u64,
 }
 
 #[derive(Subcommand)]
@@ -243,11 +251,6 @@ async fn run() -> anyhow::Result<()> {
     }
 }
 
-/// After SIGTERM, requests in flight get this long to finish; then the
-/// server exits anyway. Nothing acknowledged is lost: an answer leaves only
-/// after its commit, and an interrupted push is sent again by its device.
-const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
-
 async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
     let addr = args.addr;
     if args.demo {
@@ -260,7 +263,9 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
     if !args.secure_cookies {
         tracing::warn!("--secure-cookies is off: only for development over plain HTTP");
     }
-    let state = AppState::new(db, args.secure_cookies)?.trusting_proxy(args.trust_proxy);
+    let mut state = AppState::new(db, args.secure_cookies)?.trusting_proxy(args.trust_proxy);
+    state.body_timeout = Duration::from_secs(args.body_timeout);
+    let shutdown_deadline = Duration::from_secs(args.shutdown_deadline);
     let app = router(state, dist);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -295,11 +300,11 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
     let deadline = async move {
         let mut stop_rx = stop_rx;
         let _ = stop_rx.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(SHUTDOWN_DEADLINE).await;
+        tokio::time::sleep(shutdown_deadline).await;
     };
     tokio::select! {
         served = graceful => served?,
-        _ = deadline => tracing::warn!("requests still open after {SHUTDOWN_DEADLINE:?}: exiting anyway"),
+        _ = deadline => tracing::warn!("requests still open after {shutdown_deadline:?}: exiting anyway"),
     }
     Ok(())
 }

@@ -21,10 +21,15 @@ pub struct AppState {
     /// Password checks at once: each takes 19 MiB and a core for ~20 ms, so a
     /// burst of sign-ins must queue rather than exhaust memory.
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// A request's body must arrive within this time: eight slow uploads must
+    /// not hold the sync places for ever (a 4 MiB push at 1 Mbit/s takes ~35 s).
+    pub body_timeout: std::time::Duration,
     /// Sync requests in flight per account (see `SYNC_REQUESTS_PER_ACCOUNT`).
     pub sync_shares: SyncShares,
 }
 
+/// See `AppState::body_timeout`.
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// See `AppState::password_checks`.
 pub const CONCURRENT_PASSWORD_CHECKS: usize = 2;
 /// Sync requests served at once. The rest wait before their body is read: a
@@ -47,6 +52,7 @@ impl AppState {
             dummy_hash: crate::session::hash_password("no such account")?.into(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
             sync_shares: SyncShares::default(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         })
     }
 

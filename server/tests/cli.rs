@@ -165,5 +165,88 @@ async fn an_operator_creates_an_account_a_patient_and_a_care_team() {
     .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("un mot de passe long"));
     assert_eq!(member, 1);
+
+    // The rest of an account's life, each step with the operator's name.
+    let run = |args: &[&str], stdin: &str| {
+        let mut all = vec!["--operator", "m.admin"];
+        all.extend_from_slice(args);
+        let out = parcours(&db_url, &all, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    run(&["account", "disable", "--username", "lea"], "");
+    let disabled: Option<i64> =
+        sqlx::query_scalar("SELECT disabled_at FROM accounts WHERE id = $1")
+            .bind(&account_id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(disabled.is_some());
+    run(&["account", "enable", "--username", "lea"], "");
+    run(
+        &["account", "set-password", "--username", "lea"],
+        "un autre mot de passe\n",
+    );
+    let new_hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(&account_id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_ne!(new_hash, hash);
+    let ended = run(&["account", "end-sessions", "--username", "lea"], "");
+    assert_eq!(String::from_utf8_lossy(&ended.stdout).trim(), "0");
+    run(
+        &[
+            "care-team",
+            "remove",
+            "--patient",
+            &patient_id,
+            "--username",
+            "lea",
+        ],
+        "",
+    );
+    let again = parcours(
+        &db_url,
+        &[
+            "care-team",
+            "remove",
+            "--patient",
+            &patient_id,
+            "--username",
+            "lea",
+        ],
+        "",
+    );
+    assert!(!again.status.success(), "not a member any more");
+    let still_there: Option<i64> = sqlx::query_scalar(
+        "SELECT ended_at FROM care_team_members WHERE patient_id = $1 AND account_id = $2",
+    )
+    .bind(&patient_id)
+    .bind(&account_id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(still_there.is_some(), "a membership ends; its row stays");
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'operator' AND operator = 'm.admin' ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            "account_disable",
+            "account_enable",
+            "account_set_password",
+            "account_end_sessions (0)",
+            "care_team_remove"
+        ]
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

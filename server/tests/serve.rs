@@ -1,0 +1,280 @@
+//! The real binary serving on a real port: options read on the default path,
+//! `--demo` refused on a real database, slow uploads cut off without freezing
+//! anyone's sync, and a shutdown that does not wait for ever.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn temp_db() -> String {
+    let dir =
+        std::env::temp_dir().join(format!("parcours_serve_{}", uuid::Uuid::new_v4().simple()));
+    format!("sqlite://{}/parcours.db", dir.display())
+}
+
+fn server(args: &[&str], env: &[(&str, String)]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parcours-server"));
+    command
+        .args(args)
+        .env("RUST_LOG", "error")
+        .env_remove("PARCOURS_ADDR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.spawn().expect("start parcours-server")
+}
+
+/// One HTTP/1.1 exchange; returns the status, the head and the body.
+fn http(port: u16, request: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+fn get(port: u16, path: &str, cookie: &str) -> u16 {
+    http(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
+    )
+    .0
+}
+
+fn wait_ready(port: u16, child: &mut Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server exited: {status}");
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let (status, head, _) = http(
+                port,
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            );
+            if status == 200 {
+                return head;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server did not start on {port}");
+}
+
+fn sign_in(port: u16, username: &str, password: &str) -> String {
+    let body = format!(
+        r#"{{"username":"{username}","password":"{password}","device_id":"{}"}}"#,
+        uuid::Uuid::new_v4()
+    );
+    let (status, head, answer) = http(
+        port,
+        &format!(
+            "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status, 200, "{answer}");
+    head.lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie: "))
+        .map(|l| &l["set-cookie: ".len()..])
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_string()
+}
+
+/// Starts a push whose body never finishes arriving.
+fn slow_push(port: u16, cookie: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/sync/push HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"protocol\":3,"
+    )
+    .expect("send");
+    stream
+}
+
+fn status_of(mut stream: TcpStream) -> u16 {
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn terminate(child: &Child) {
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+fn exits_within(child: &mut Child, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    false
+}
+
+#[test]
+fn serve_options_apply_without_the_word_serve() {
+    let port = free_port();
+    let mut child = server(
+        &["--database-url", &temp_db()],
+        &[
+            ("PARCOURS_ADDR", format!("127.0.0.1:{port}")),
+            ("PARCOURS_SECURE_COOKIES", "true".into()),
+        ],
+    );
+    let head = wait_ready(port, &mut child);
+    assert!(
+        head.to_lowercase().contains("strict-transport-security"),
+        "PARCOURS_SECURE_COOKIES was read on the default path: {head}"
+    );
+    terminate(&child);
+    assert!(exits_within(&mut child, Duration::from_secs(15)));
+}
+
+#[test]
+fn demo_data_is_refused_on_a_database_with_real_accounts() {
+    let db = temp_db();
+    let mut create = Command::new(env!("CARGO_BIN_EXE_parcours-server"))
+        .args([
+            "--database-url",
+            &db,
+            "account",
+            "create",
+            "--username",
+            "m.dupont",
+            "--name",
+            "Marie Dupont",
+            "--profession",
+            "nurse",
+        ])
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"un vrai mot de passe\n")
+        .unwrap();
+    assert!(create.wait().unwrap().success());
+    let port = free_port();
+    let mut child = server(
+        &[
+            "--database-url",
+            &db,
+            "serve",
+            "--demo",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ],
+        &[],
+    );
+    assert!(
+        exits_within(&mut child, Duration::from_secs(30)),
+        "it must refuse, not serve"
+    );
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--demo refused"));
+}
+
+#[test]
+fn slow_uploads_are_cut_off_without_freezing_anyones_sync() {
+    let port = free_port();
+    let mut child = server(
+        &[
+            "serve",
+            "--demo",
+            "--database-url",
+            &temp_db(),
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--body-timeout",
+            "2",
+        ],
+        &[],
+    );
+    wait_ready(port, &mut child);
+    let claire = sign_in(port, "claire", "demo-claire");
+    let sophie = sign_in(port, "sophie", "demo-sophie");
+    let slow = [slow_push(port, &claire), slow_push(port, &claire)];
+    std::thread::sleep(Duration::from_millis(300));
+    // Claire has her two places: a third request is turned away at once…
+    assert_eq!(get(port, "/api/sync/pull", &claire), 429);
+    // …and nobody else waits behind her.
+    assert_eq!(get(port, "/api/sync/pull", &sophie), 200);
+    // The slow bodies are cut off, her places come back.
+    for stream in slow {
+        let status = status_of(stream);
+        assert!(
+            status == 400 || status == 408,
+            "slow upload answered {status}"
+        );
+    }
+    assert_eq!(get(port, "/api/sync/pull", &claire), 200);
+    terminate(&child);
+    assert!(exits_within(&mut child, Duration::from_secs(15)));
+}
+
+#[test]
+fn shutdown_does_not_wait_for_ever_for_a_hung_upload() {
+    let port = free_port();
+    let mut child = server(
+        &[
+            "serve",
+            "--demo",
+            "--database-url",
+            &temp_db(),
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--shutdown-deadline",
+            "1",
+        ],
+        &[],
+    );
+    wait_ready(port, &mut child);
+    let claire = sign_in(port, "claire", "demo-claire");
+    // Held open far longer than the shutdown deadline (the body timeout is 60 s).
+    let _hung = slow_push(port, &claire);
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&child);
+    assert!(
+        exits_within(&mut child, Duration::from_secs(15)),
+        "the server waited for the hung upload"
+    );
+}
