@@ -27,7 +27,7 @@ pub fn date_time(ms: i64) -> String {
 }
 
 /// "14/03/1958" from "1958-03-14"; anything else is shown as it is.
-pub fn birth_date(iso: &str) -> String {
+pub fn date(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();
     match parts.as_slice() {
         [y, m, d] => format!("{d}/{m}/{y}"),

@@ -9,7 +9,7 @@ mod device_store;
 mod format;
 mod pages;
 mod session;
-mod storage;
+mod persistence;
 mod sync;
 
 use leptos::prelude::*;

@@ -36,7 +36,7 @@ fn describe(change: &FieldChange, team: &[TeamMember]) -> String {
         FieldChange::Owner(id) => member_name(team, *id),
         FieldChange::StartsOn(d) | FieldChange::EndsOn(d) => d
             .as_deref()
-            .map(format::birth_date)
+            .map(format::date)
             .unwrap_or_else(|| "—".into()),
         FieldChange::Status(s) => s.label_fr().to_string(),
     }
@@ -189,11 +189,11 @@ fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
         (from, until) => Some(format!(
             "Du {} au {}",
             from.as_deref()
-                .map(format::birth_date)
+                .map(format::date)
                 .unwrap_or_else(|| "—".into()),
             until
                 .as_deref()
-                .map(format::birth_date)
+                .map(format::date)
                 .unwrap_or_else(|| "—".into())
         )),
     };

@@ -1,7 +1,7 @@
 use crate::components::header::Header;
 use crate::format;
 use crate::pages::require_sign_in;
-use crate::storage;
+use crate::persistence;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
@@ -39,7 +39,7 @@ pub fn Caseload() -> impl IntoView {
                                 <li>
                                     <A href=href attr:class="card">
                                         <span class="card-title">{p.display_name()}</span>
-                                        <span class="card-meta">{format!("né·e le {} · {}", format::birth_date(&p.birth_date), p.town)}</span>
+                                        <span class="card-meta">{format!("né·e le {} · {}", format::date(&p.birth_date), p.town)}</span>
                                     </A>
                                 </li>
                             }
@@ -58,7 +58,7 @@ fn StorageInfo() -> impl IntoView {
     let state = expect_context::<SyncState>();
     let info = LocalResource::new(move || {
         state.data_version.track();
-        async move { (storage::usage().await, storage::is_persistent().await) }
+        async move { (persistence::usage().await, persistence::is_persistent().await) }
     });
     view! {
         <p class="storage">
@@ -66,8 +66,8 @@ fn StorageInfo() -> impl IntoView {
                 let (used, quota) = usage?;
                 Some(format!(
                     "Stockage sur cet appareil : {} utilisés sur {} — {}",
-                    storage::human_size(used),
-                    storage::human_size(quota),
+                    persistence::human_size(used),
+                    persistence::human_size(quota),
                     if persistent { "conservé durablement" } else { "peut être effacé par le navigateur si l'espace manque" }
                 ))
             })}

@@ -46,7 +46,7 @@ pub fn PatientPage() -> impl IntoView {
                 Some(None) => view! { <p>"Patient introuvable sur cet appareil."</p> }.into_any(),
                 Some(Some((patient, _))) => view! {
                     <h1>{patient.display_name()}</h1>
-                    <p class="card-meta">{format!("né·e le {} · {}", format::birth_date(&patient.birth_date), patient.town)}</p>
+                    <p class="card-meta">{format!("né·e le {} · {}", format::date(&patient.birth_date), patient.town)}</p>
                 }.into_any(),
             }}
             // Outside the data closure: a sync that refreshes the list must

@@ -46,7 +46,7 @@ pub fn SignIn() -> impl IntoView {
                     // Ask the browser to keep this device's data (Chrome decides
                     // without a prompt; the answer shows under the caseload).
                     leptos::task::spawn_local(async {
-                        crate::storage::ask_persistence().await;
+                        crate::persistence::ask_persistence().await;
                     });
                     navigate("/", Default::default());
                     sync::sync_now(state, account).await;

@@ -2,7 +2,6 @@
 //! under pressure), and say how much it uses. The server stays the backup: a
 //! wiped device recovers by pulling again, except what had not been sent.
 
-use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 fn manager() -> Option<web_sys::StorageManager> {
@@ -35,13 +34,13 @@ pub async fn is_persistent() -> bool {
 
 /// (bytes used, bytes allowed), as the browser estimates them.
 pub async fn usage() -> Option<(f64, f64)> {
-    let estimate = JsFuture::from(manager()?.estimate().ok()?).await.ok()?;
-    let get = |key: &str| {
-        js_sys::Reflect::get(&estimate, &JsValue::from_str(key))
-            .ok()?
-            .as_f64()
-    };
-    Some((get("usage")?, get("quota")?))
+    use wasm_bindgen::JsCast;
+    let estimate: web_sys::StorageEstimate = JsFuture::from(manager()?.estimate().ok()?)
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    Some((estimate.get_usage()?, estimate.get_quota()?))
 }
 
 /// "2,4 Mo" — sizes as a French reader expects them.
