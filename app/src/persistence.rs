@@ -35,11 +35,12 @@ pub async fn is_persistent() -> bool {
 /// (bytes used, bytes allowed), as the browser estimates them.
 pub async fn usage() -> Option<(f64, f64)> {
     use wasm_bindgen::JsCast;
+    // A WebIDL dictionary is a plain object, not an instance: no
+    // `instanceof` check can succeed, hence the unchecked cast.
     let estimate: web_sys::StorageEstimate = JsFuture::from(manager()?.estimate().ok()?)
         .await
         .ok()?
-        .dyn_into()
-        .ok()?;
+        .unchecked_into();
     Some((estimate.get_usage()?, estimate.get_quota()?))
 }
 
