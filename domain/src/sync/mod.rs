@@ -152,19 +152,28 @@ impl Record {
 }
 
 /// Reads a value from JSON with serde's own rules (a field given twice is
-/// refused), the error naming the path of the field that broke (`changes[0].value`,
-/// or empty when the whole value is wrong).
+/// refused). With the `field-paths` feature, the error names the path of the
+/// field that broke (`changes[0].value`, or empty when the whole value is
+/// wrong); without it, the error is on the whole value.
 pub fn decode_json<T: DeserializeOwned>(json: &str) -> Result<T, FieldError> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." || path == "?" {
-            String::new()
-        } else {
-            path
-        };
-        FieldError::new(field, format!("JSON invalide : {}", e.inner()))
-    })
+    #[cfg(feature = "field-paths")]
+    {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." || path == "?" {
+                String::new()
+            } else {
+                path
+            };
+            FieldError::new(field, format!("JSON invalide : {}", e.inner()))
+        })
+    }
+    #[cfg(not(feature = "field-paths"))]
+    {
+        serde_json::from_str(json)
+            .map_err(|e| FieldError::new("", format!("JSON invalide : {e}")))
+    }
 }
 
 /// Why a pushed value was refused, and so the HTTP status it gets.
@@ -456,12 +465,10 @@ mod tests {
         );
         let mut wrong_type = json.clone();
         wrong_type["pain_now"] = "sept".into();
-        assert_eq!(
-            Record::from_json(&wrong_type.to_string())
-                .unwrap_err()
-                .field,
-            "pain_now"
-        );
+        let err = Record::from_json(&wrong_type.to_string()).unwrap_err();
+        #[cfg(feature = "field-paths")]
+        assert_eq!(err.field, "pain_now");
+        assert!(err.message.contains("invalid type"), "{err:?}");
         // The same field twice: the last would silently win in a map.
         let twice = json
             .to_string()
