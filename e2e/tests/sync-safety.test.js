@@ -149,3 +149,25 @@ test('signing out with no network warns what stays on the phone, then ends the s
     await context.close();
   }
 });
+
+test('a file opened online never becomes the offline page: offline, the app opens', async () => {
+  const { page, context } = await phone();
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      }
+    });
+    // A link anyone can send: online, the browser shows the manifest.
+    await page.goto(`${server.url}/manifest.webmanifest`);
+    assert.match(await page.content(), /Parcours/);
+    await context.setOffline(true);
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+    await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
