@@ -8,8 +8,8 @@ mod device;
 mod device_store;
 mod format;
 mod pages;
-mod session;
 mod persistence;
+mod session;
 mod sync;
 
 use leptos::prelude::*;

@@ -9,6 +9,9 @@ use parcours_domain::session::Me;
 use parcours_domain::DeviceId;
 
 const DEVICE_ID_KEY: &str = "parcours.device_id";
+/// The secret the server gave this browser with its device id (see
+/// `SignInRequest::device_secret`).
+const DEVICE_SECRET_KEY: &str = "parcours.device_secret";
 const ME_KEY: &str = "parcours.me";
 const LAST_CONTACT_KEY: &str = "parcours.last_server_contact";
 /// Set when a sign-out could not reach the server: the session cookie (which
@@ -30,8 +33,23 @@ pub fn device_id() -> DeviceId {
     id
 }
 
+/// The secret that proves this browser's device id, once the server gave one.
+pub fn device_secret() -> Option<String> {
+    LocalStorage::get(DEVICE_SECRET_KEY).ok()
+}
+
+/// Keeps who signed in; and, when the server has just registered this
+/// browser (or given it a new device id), the id and its secret.
 pub fn remember(me: &Me) {
-    let _ = LocalStorage::set(ME_KEY, me);
+    if let Some(secret) = &me.device_secret {
+        let _ = LocalStorage::set(DEVICE_ID_KEY, me.device_id);
+        let _ = LocalStorage::set(DEVICE_SECRET_KEY, secret);
+    }
+    let kept = Me {
+        device_secret: None,
+        ..me.clone()
+    };
+    let _ = LocalStorage::set(ME_KEY, kept);
     mark_server_contact();
 }
 

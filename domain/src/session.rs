@@ -14,9 +14,13 @@ pub const PASSWORD_MAX_CHARS: usize = 1024;
 pub struct SignInRequest {
     pub username: String,
     pub password: String,
-    /// The id this browser made for itself; bound to the session so every
-    /// audit row says which device acted.
+    /// This browser's device id (made here the first time, or given by the
+    /// server); bound to the session so every audit row says which device acted.
     pub device_id: DeviceId,
+    /// The secret the server gave this browser with its device id: without
+    /// it, a claim to an id the server knows gets a new id instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_secret: Option<String>,
 }
 
 /// Who is signed in, as the server confirmed it. The app keeps it so that it
@@ -33,4 +37,9 @@ pub struct Me {
     /// How long the device may go on showing patient data without reaching
     /// the server, in milliseconds.
     pub offline_grace_ms: i64,
+    /// Set when the server has just registered `device_id` for this browser
+    /// (or given it a new one): the browser keeps both and sends the secret
+    /// at every sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_secret: Option<String>,
 }

@@ -161,8 +161,62 @@ impl Session {
             profession: self.profession,
             session_expires_at: self.expires_at,
             offline_grace_ms: OFFLINE_GRACE_MS,
+            device_secret: None,
         }
     }
+}
+
+fn new_secret() -> String {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// The device this sign-in speaks for. An id the server has never seen is
+/// registered with a new secret (returned once); a known id needs its
+/// secret, else — someone else's id, or a browser that lost its secret —
+/// the sign-in gets a new id and secret. `stored` is the claimed id's secret
+/// hash, read before the transaction (on SQLite a transaction must write
+/// first, or it cannot take the write lock later).
+async fn bind_device(
+    tx: &mut sqlx::AnyConnection,
+    claimed: DeviceId,
+    stored: Option<String>,
+    secret: Option<&str>,
+) -> Result<(DeviceId, Option<String>), sqlx::Error> {
+    let proven = |hash: &str| secret.is_some_and(|s| token_hash(s) == hash);
+    let mut id = match stored {
+        Some(hash) if proven(&hash) => return Ok((claimed, None)),
+        Some(_) => DeviceId::new(),
+        None => claimed,
+    };
+    let secret = new_secret();
+    loop {
+        // Two first sign-ins racing with one new id: the second gets its own.
+        let registered: Option<String> = sqlx::query_scalar(
+            "INSERT INTO devices (id, secret_hash, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO NOTHING RETURNING id",
+        )
+        .bind(id.to_string())
+        .bind(token_hash(&secret))
+        .bind(now_ms())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if registered.is_some() {
+            return Ok((id, Some(secret)));
+        }
+        id = DeviceId::new();
+    }
+}
+
+async fn device_secret_hash(
+    pool: &sqlx::AnyPool,
+    device: DeviceId,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT secret_hash FROM devices WHERE id = $1")
+        .bind(device.to_string())
+        .fetch_optional(pool)
+        .await
 }
 
 /// Opens a session for an account on a device; returns the cookie's token
@@ -274,6 +328,7 @@ pub async fn sign_in(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
 
+    let stored_device = device_secret_hash(&state.db.pool, req.device_id).await?;
     let mut tx = state.db.pool.begin().await?;
     let Some((account_id, display_name, profession, _)) = row.clone().filter(|_| ok) else {
         // The account when it exists; never what was typed (a password typed
@@ -303,11 +358,18 @@ pub async fn sign_in(
         return Err(ApiError::BadCredentials);
     };
     let account_id: AccountId = parse_id("account id", &account_id)?;
+    let (device_id, device_secret) = bind_device(
+        &mut tx,
+        req.device_id,
+        stored_device,
+        req.device_secret.as_deref(),
+    )
+    .await?;
 
     // One session per device and account: signing in again ends the previous
     // one, and so does the session whose cookie came with this request
     // (someone else's, on a shared phone).
-    end_sessions(&mut tx, account_id, Some(req.device_id)).await?;
+    end_sessions(&mut tx, account_id, Some(device_id)).await?;
     let name = cookie_name(state.secure_cookies);
     if let Some(previous) = jar.get(name) {
         sqlx::query("UPDATE sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL")
@@ -316,17 +378,29 @@ pub async fn sign_in(
             .execute(&mut *tx)
             .await?;
     }
-    let (token, expires_at) = open_session(&mut tx, account_id, req.device_id).await?;
+    let (token, expires_at) = open_session(&mut tx, account_id, device_id).await?;
     let session = Session {
         account_id,
-        device_id: req.device_id,
+        device_id,
         display_name,
         profession: parse_profession(&profession)?,
         client_addr: client.0 .0.clone(),
         token_hash: token_hash(&token),
         expires_at,
     };
-    audit::record(&mut tx, &(&session).into(), AuditEvent::new(Action::SignIn)).await?;
+    let detail = if device_id != req.device_id {
+        "appareil revendiqué sans sa clé : nouvel identifiant donné"
+    } else if device_secret.is_some() {
+        "nouvel appareil"
+    } else {
+        ""
+    };
+    audit::record(
+        &mut tx,
+        &(&session).into(),
+        AuditEvent::new(Action::SignIn).detail(detail),
+    )
+    .await?;
     tx.commit().await?;
 
     let cookie = Cookie::build((name, token))
@@ -336,7 +410,13 @@ pub async fn sign_in(
         .path("/")
         .max_age(cookie::time::Duration::milliseconds(SESSION_LIFETIME_MS))
         .build();
-    Ok((jar.add(cookie), Json(session.me())))
+    Ok((
+        jar.add(cookie),
+        Json(Me {
+            device_secret,
+            ..session.me()
+        }),
+    ))
 }
 
 pub async fn me(session: Session) -> ApiResult<Json<Me>> {

@@ -18,16 +18,108 @@ on_both_backends!(
     a_record_sent_again_with_other_content_is_refused,
     writes_from_another_site_are_refused,
     health_means_the_database_takes_writes_and_answers_carry_security_headers,
+    a_device_id_belongs_to_the_browser_that_registered_it,
 );
+
+/// The device id in every audit row is one the device proved: a sign-in
+/// claiming another browser's id without its secret gets an id of its own.
+async fn a_device_id_belongs_to_the_browser_that_registered_it(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let mut claires_phone = Browser::new();
+    let made_here = claires_phone.device.clone();
+    let (reply, _) = claires_phone
+        .sign_in(&app, "claire", "demo-claire", None)
+        .await;
+    assert_eq!(
+        reply.body["device_id"],
+        made_here.as_str(),
+        "a new id is registered as it is"
+    );
+    assert!(
+        claires_phone.secret.is_some(),
+        "with a secret for that browser"
+    );
+
+    // Dr Durand claims Claire's phone id: without the secret, a new id.
+    for secret in [None, Some("not the secret")] {
+        let reply = sign_in_on(&app, "dr.durand", "demo-durand", &made_here, secret, None).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_ne!(reply.body["device_id"], made_here.as_str());
+        assert!(reply.body["device_secret"].is_string());
+    }
+    // Claire's phone, with its secret, keeps its id and gets no new secret.
+    let (reply, _) = claires_phone
+        .sign_in(&app, "claire", "demo-claire", None)
+        .await;
+    assert_eq!(reply.body["device_id"], made_here.as_str());
+    assert!(reply.body.get("device_secret").is_none());
+    // Another person on that same phone (a shared device) shares its id.
+    let (reply, _) = claires_phone
+        .sign_in(&app, "dr.durand", "demo-durand", None)
+        .await;
+    assert_eq!(reply.body["device_id"], made_here.as_str());
+    let claimed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'sign_in' AND detail LIKE 'appareil revendiqué%'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(claimed, 2);
+}
+
+/// A browser: its device id, and the secret the server gave it once.
+struct Browser {
+    device: String,
+    secret: Option<String>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Self {
+            device: uuid::Uuid::new_v4().to_string(),
+            secret: None,
+        }
+    }
+
+    /// Signs in as a browser does: with its id and secret, keeping what the
+    /// server gives back. Returns the answer and the session cookie.
+    async fn sign_in(
+        &mut self,
+        app: &TestApp,
+        username: &str,
+        password: &str,
+        cookie: Option<&str>,
+    ) -> (common::Reply, String) {
+        let reply = sign_in_on(
+            app,
+            username,
+            password,
+            &self.device,
+            self.secret.as_deref(),
+            cookie,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        if let Some(secret) = reply.body["device_secret"].as_str() {
+            self.device = reply.body["device_id"].as_str().unwrap().to_string();
+            self.secret = Some(secret.to_string());
+        }
+        let cookie = reply.set_cookie.clone().expect("cookie");
+        (reply, cookie)
+    }
+}
 
 async fn sign_in_on(
     app: &TestApp,
     username: &str,
     password: &str,
     device: &str,
+    secret: Option<&str>,
     cookie: Option<&str>,
 ) -> common::Reply {
-    let body = json!({ "username": username, "password": password, "device_id": device });
+    let body = json!({ "username": username, "password": password, "device_id": device, "device_secret": secret });
     app.request(
         "POST",
         "/api/session",
@@ -45,11 +137,9 @@ async fn sessions_end_when_idle_at_the_devices_next_sign_in_and_everywhere(backe
     let Some(app) = TestApp::new(backend).await else {
         return;
     };
-    let phone = uuid::Uuid::new_v4().to_string();
-    let first = sign_in_on(&app, "claire", "demo-claire", &phone, None).await;
-    let first = first.set_cookie.expect("cookie");
-    let second = sign_in_on(&app, "claire", "demo-claire", &phone, None).await;
-    let second = second.set_cookie.expect("cookie");
+    let mut phone = Browser::new();
+    let (_, first) = phone.sign_in(&app, "claire", "demo-claire", None).await;
+    let (_, second) = phone.sign_in(&app, "claire", "demo-claire", None).await;
     assert_eq!(
         status_of(&app, &first).await,
         StatusCode::UNAUTHORIZED,
@@ -58,21 +148,19 @@ async fn sessions_end_when_idle_at_the_devices_next_sign_in_and_everywhere(backe
     assert_eq!(status_of(&app, &second).await, StatusCode::OK);
 
     // Someone else signs in on the browser that carries Claire's cookie.
-    let sophie = sign_in_on(&app, "sophie", "demo-sophie", &phone, Some(&second)).await;
-    assert_eq!(sophie.status, StatusCode::OK);
+    phone
+        .sign_in(&app, "sophie", "demo-sophie", Some(&second))
+        .await;
     assert_eq!(status_of(&app, &second).await, StatusCode::UNAUTHORIZED);
 
     // Twelve hours without a request end a session.
-    let tablet = uuid::Uuid::new_v4().to_string();
-    let idle = sign_in_on(&app, "claire", "demo-claire", &tablet, None)
-        .await
-        .set_cookie
-        .unwrap();
+    let mut tablet = Browser::new();
+    let (_, idle) = tablet.sign_in(&app, "claire", "demo-claire", None).await;
     assert_eq!(status_of(&app, &idle).await, StatusCode::OK);
     let thirteen_hours_ago = chrono_free_now_ms() - 13 * 3600 * 1000;
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE device_id = $2")
         .bind(thirteen_hours_ago)
-        .bind(&tablet)
+        .bind(&tablet.device)
         .execute(&app.db.pool)
         .await
         .unwrap();
@@ -98,17 +186,20 @@ async fn sessions_end_when_idle_at_the_devices_next_sign_in_and_everywhere(backe
         .await
         .unwrap();
     assert_eq!(status_of(&app, &c.cookie).await, StatusCode::UNAUTHORIZED);
-    let refused = sign_in_on(&app, "claire", "demo-claire", &phone, None).await;
+    let refused = sign_in_on(
+        &app,
+        "claire",
+        "demo-claire",
+        &phone.device,
+        phone.secret.as_deref(),
+        None,
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     parcours_server::admin::set_disabled(&app.db, &operator, "claire", false)
         .await
         .unwrap();
-    assert_eq!(
-        sign_in_on(&app, "claire", "demo-claire", &phone, None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    phone.sign_in(&app, "claire", "demo-claire", None).await;
 }
 
 async fn sign_in_is_bounded_and_its_audit_keeps_nothing_typed(backend: Backend) {
@@ -132,7 +223,7 @@ async fn sign_in_is_bounded_and_its_audit_keeps_nothing_typed(backend: Backend) 
         "cla\u{0}ire".to_string(),
         "MonMotDePasse!2026".to_string(),
     ] {
-        let reply = sign_in_on(&app, &username, "x", &device, None).await;
+        let reply = sign_in_on(&app, &username, "x", &device, None, None).await;
         assert_eq!(
             reply.status,
             StatusCode::UNAUTHORIZED,
@@ -144,7 +235,7 @@ async fn sign_in_is_bounded_and_its_audit_keeps_nothing_typed(backend: Backend) 
             "Identifiant ou mot de passe incorrect."
         );
     }
-    let reply = sign_in_on(&app, "claire", "hunter2-secret", &device, None).await;
+    let reply = sign_in_on(&app, "claire", "hunter2-secret", &device, None, None).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 
     let rows: Vec<(Option<String>, String)> = sqlx::query_as(
@@ -562,6 +653,7 @@ async fn health_means_the_database_takes_writes_and_answers_carry_security_heade
         "claire",
         "demo-claire",
         &uuid::Uuid::new_v4().to_string(),
+        None,
         None,
     )
     .await;

@@ -34,10 +34,9 @@ fn describe(change: &FieldChange, team: &[TeamMember]) -> String {
     match change {
         FieldChange::Title(s) | FieldChange::Frequency(s) | FieldChange::Notes(s) => or_dash(s),
         FieldChange::Owner(id) => member_name(team, *id),
-        FieldChange::StartsOn(d) | FieldChange::EndsOn(d) => d
-            .as_deref()
-            .map(format::date)
-            .unwrap_or_else(|| "—".into()),
+        FieldChange::StartsOn(d) | FieldChange::EndsOn(d) => {
+            d.as_deref().map(format::date).unwrap_or_else(|| "—".into())
+        }
         FieldChange::Status(s) => s.label_fr().to_string(),
     }
 }

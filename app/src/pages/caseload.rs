@@ -58,7 +58,12 @@ fn StorageInfo() -> impl IntoView {
     let state = expect_context::<SyncState>();
     let info = LocalResource::new(move || {
         state.data_version.track();
-        async move { (persistence::usage().await, persistence::is_persistent().await) }
+        async move {
+            (
+                persistence::usage().await,
+                persistence::is_persistent().await,
+            )
+        }
     });
     view! {
         <p class="storage">

@@ -31,6 +31,7 @@ pub fn SignIn() -> impl IntoView {
                 username: username.get_untracked(),
                 password: password.get_untracked(),
                 device_id: session::device_id(),
+                device_secret: session::device_secret(),
             };
             match api::sign_in(&request).await {
                 Ok(me) => {

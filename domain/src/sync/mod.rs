@@ -171,8 +171,7 @@ pub fn decode_json<T: DeserializeOwned>(json: &str) -> Result<T, FieldError> {
     }
     #[cfg(not(feature = "field-paths"))]
     {
-        serde_json::from_str(json)
-            .map_err(|e| FieldError::new("", format!("JSON invalide : {e}")))
+        serde_json::from_str(json).map_err(|e| FieldError::new("", format!("JSON invalide : {e}")))
     }
 }
 
