@@ -188,22 +188,22 @@ pub async fn sync<R: Remote, L: Local>(
         .replace_patients(&patients)
         .await
         .map_err(SyncError::Local)?;
-    let mut outcome = Outcome {
-        set_aside: pull_all(remote, local).await?,
-        diverged: false,
-    };
-    let local_sum = |entries: Vec<(Uuid, u64)>| checksum(entries).to_string();
-    let server = remote.checksum().await?;
-    let entries = local.checksum_entries().await.map_err(SyncError::Local)?;
-    if server.checksum != local_sum(entries) {
-        // A diverged copy (a bug, a restored device, a change that landed
-        // between the pull and the checksum) is pulled again from the start;
-        // writing what the device has already is harmless.
-        local.reset_pull_cursor().await.map_err(SyncError::Local)?;
+    // Then pull; if the copies differ (a bug, a restored device, a change
+    // that landed between the pull and the checksum), pull once more from the
+    // start: writing what the device has already is harmless. (One call site
+    // for each step: each `.await` of a generic future costs the download.)
+    let mut outcome = Outcome::default();
+    for attempt in 0..2 {
+        if attempt > 0 {
+            local.reset_pull_cursor().await.map_err(SyncError::Local)?;
+        }
         outcome.set_aside += pull_all(remote, local).await?;
         let server = remote.checksum().await?;
         let entries = local.checksum_entries().await.map_err(SyncError::Local)?;
-        outcome.diverged = server.checksum != local_sum(entries);
+        outcome.diverged = server.checksum != checksum(entries).to_string();
+        if !outcome.diverged {
+            break;
+        }
     }
     Ok(outcome)
 }
