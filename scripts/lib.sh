@@ -116,6 +116,7 @@ build_server() {
 # Sets PARCOURS_TEST_POSTGRES_URL; stop_postgres removes it.
 start_postgres() {
   apt_install postgresql
+  command -v openssl >/dev/null || apt_install openssl
   local bin
   bin="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)"
   [ -x "$bin/initdb" ] || { echo "PostgreSQL binaries not found under /usr/lib/postgresql" >&2; return 1; }
