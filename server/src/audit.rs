@@ -234,7 +234,13 @@ pub async fn trail(State(state): State<AppState>, mut request: Request, next: Ne
 
     let status = response.status();
     tracing::info!(%method, %path, status = status.as_u16(), client = addr.as_deref().unwrap_or("-"), "request");
-    if !status.is_client_error() || response.extensions().get::<AlreadyAudited>().is_some() {
+    // 408 and 429 say "later", not "no": nothing was refused.
+    let later = matches!(
+        status,
+        StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
+    );
+    if !status.is_client_error() || later || response.extensions().get::<AlreadyAudited>().is_some()
+    {
         return response;
     }
     let field = response

@@ -36,9 +36,10 @@ pub enum ApiError {
     OutsideCareTeam { field: String, message: String },
     #[error("conflict {field}: {message}")]
     Conflict { field: String, message: String },
-    /// Too many requests of this kind at once from this account: retry soon.
+    /// Too many requests of this kind at once (this account's syncs, or
+    /// sign-ins overall): retry soon. The message says which.
     #[error("busy")]
-    Busy,
+    Busy(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("{0}")]
@@ -120,11 +121,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { field, message } => {
                 (StatusCode::CONFLICT, message.as_str(), Some(field.as_str()))
             }
-            ApiError::Busy => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "Trop de synchronisations en cours pour ce compte : nouvel essai dans un instant.",
-                None,
-            ),
+            ApiError::Busy(message) => (StatusCode::TOO_MANY_REQUESTS, *message, None),
             ApiError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 (
@@ -158,7 +155,7 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::OutsideCareTeam { .. }) {
             response.extensions_mut().insert(AlreadyAudited);
         }
-        if matches!(self, ApiError::Busy) {
+        if matches!(self, ApiError::Busy(_)) {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("2"),

@@ -45,6 +45,10 @@ pub fn api_router(state: AppState) -> Router<AppState> {
         .route(
             "/session",
             post(session::sign_in)
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    session::admission,
+                ))
                 .get(session::me)
                 .delete(session::sign_out)
                 .layer(DefaultBodyLimit::max(SIGN_IN_BODY_LIMIT_BYTES)),

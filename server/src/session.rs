@@ -282,6 +282,21 @@ pub async fn end_sessions(
     Ok(done.rows_affected())
 }
 
+/// Middleware of `POST /api/session`: a place among the sign-ins in flight,
+/// or 429 at once — before the body is read or a password check is queued.
+pub async fn admission(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Ok(_place) = state.sign_ins.clone().try_acquire_owned() else {
+        return ApiError::Busy("Trop de connexions en cours : réessayez dans un instant.")
+            .into_response();
+    };
+    next.run(request).await
+}
+
 /// A username that cannot exist, whatever the database holds.
 fn impossible_username(username: &str) -> bool {
     username.is_empty()

@@ -21,6 +21,9 @@ pub struct AppState {
     /// Password checks at once: each takes 19 MiB and a core for ~20 ms, so a
     /// burst of sign-ins must queue rather than exhaust memory.
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// Sign-in requests in flight (body read, waiting for a password check,
+    /// or checking): beyond this, 429 at once, before the body is read.
+    pub sign_ins: Arc<tokio::sync::Semaphore>,
     /// A request's body must arrive within this time: eight slow uploads must
     /// not hold the sync places for ever (a 4 MiB push at 1 Mbit/s takes ~35 s).
     pub body_timeout: std::time::Duration,
@@ -32,6 +35,9 @@ pub struct AppState {
 pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// See `AppState::password_checks`.
 pub const CONCURRENT_PASSWORD_CHECKS: usize = 2;
+/// See `AppState::sign_ins`: a burst of 32 sign-ins waits well under a second
+/// for its password checks; more at once is a flood, not a morning shift.
+pub const CONCURRENT_SIGN_INS: usize = 32;
 /// Sync requests served at once. The rest wait before their body is read: a
 /// push's body and a pull's page are each held in memory several times
 /// (bytes, values, rows, JSON), so this bounds the server's memory whatever
@@ -51,6 +57,7 @@ impl AppState {
             trust_proxy: false,
             dummy_hash: crate::session::hash_password("no such account")?.into(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
+            sign_ins: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_SIGN_INS)),
             sync_shares: SyncShares::default(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
         })

@@ -38,7 +38,10 @@ pub async fn admission(State(state): State<AppState>, request: Request, next: Ne
         Err(e) => return e.into_response(),
     };
     let Some(_place) = state.enter_sync(session.account_id) else {
-        return ApiError::Busy.into_response();
+        return ApiError::Busy(
+            "Trop de synchronisations en cours pour ce compte : nouvel essai dans un instant.",
+        )
+        .into_response();
     };
     parts.extensions.insert(session);
     next.run(Request::from_parts(parts, body)).await

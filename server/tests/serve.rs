@@ -278,3 +278,49 @@ fn shutdown_does_not_wait_for_ever_for_a_hung_upload() {
         "the server waited for the hung upload"
     );
 }
+
+#[test]
+fn a_flood_of_slow_sign_ins_is_turned_away_before_any_body_is_read() {
+    let port = free_port();
+    let mut child = server(
+        &[
+            "serve",
+            "--demo",
+            "--database-url",
+            &temp_db(),
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--body-timeout",
+            "2",
+        ],
+        &[],
+    );
+    wait_ready(port, &mut child);
+    let open_sign_in = || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(stream, "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{").expect("send");
+        stream
+    };
+    let flood: Vec<TcpStream> = (0..32).map(|_| open_sign_in()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, _, body) = http(
+        port,
+        "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+    );
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("Trop de connexions"), "{body}");
+    // The flood is cut off with its bodies; then people sign in again.
+    for stream in flood {
+        let status = status_of(stream);
+        assert!(
+            status == 400 || status == 408,
+            "slow sign-in answered {status}"
+        );
+    }
+    sign_in(port, "claire", "demo-claire");
+    terminate(&child);
+    assert!(exits_within(&mut child, Duration::from_secs(15)));
+}
