@@ -59,6 +59,17 @@ pub async fn sign_out() -> Result<(), ApiError> {
     }
 }
 
+/// Ends every session of the account, on every device ("sign out
+/// everywhere"); returns how many were ended.
+pub async fn sign_out_everywhere() -> Result<u64, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Ended {
+        ended: u64,
+    }
+    let ended: Ended = read(send(Request::delete("/api/sessions").build()).await?).await?;
+    Ok(ended.ended)
+}
+
 pub async fn item_history(item: parcours_domain::ItemId) -> Result<Vec<HistoryEntry>, ApiError> {
     read(send(Request::get(&format!("/api/items/{item}/history")).build()).await?).await
 }

@@ -171,3 +171,22 @@ test('a file opened online never becomes the offline page: offline, the app open
     await context.close();
   }
 });
+
+test('"Déconnecter tous mes appareils" from one phone ends the session of the other', async () => {
+  const a = await phone();
+  const b = await phone();
+  try {
+    await signIn(a.page, server, 'claire', 'demo-claire');
+    await signIn(b.page, server, 'claire', 'demo-claire');
+    await a.page.getByRole('button', { name: 'Déconnecter tous mes appareils' }).click();
+    const dialog = a.page.getByRole('alertdialog', { name: 'Déconnecter tous vos appareils ?' });
+    await dialog.getByRole('button', { name: 'Tout déconnecter' }).click();
+    await a.page.getByRole('button', { name: 'Se connecter' }).waitFor();
+    await b.page.getByRole('button', { name: 'Synchroniser' }).click();
+    await status(b.page).getByText('Session expirée : reconnectez-vous pour envoyer.').waitFor();
+    await status(b.page).getByRole('link', { name: 'Se reconnecter' }).waitFor();
+  } finally {
+    await a.context.close();
+    await b.context.close();
+  }
+});

@@ -31,6 +31,15 @@ impl SignOutWarning {
     }
 }
 
+/// Forgets who is signed in on this device (what waits to be sent stays in
+/// the person's device store, and leaves at their next sign-in here).
+pub fn forget_here(auth: Auth, state: SyncState) {
+    session::forget();
+    sync::close_store();
+    auth.0.set(None);
+    state.pending.set(0);
+}
+
 /// The top of every signed-in page: who is signed in, sign-out, sync status.
 #[component]
 pub fn Header() -> impl IntoView {
@@ -50,12 +59,9 @@ pub fn Header() -> impl IntoView {
             let ended = api::sign_out().await.is_ok();
             session::set_sign_out_pending(!ended);
             sign_out_pending.0.set(!ended);
-            session::forget();
-            sync::close_store();
             warning.set(None);
             busy.set(false);
-            auth.0.set(None);
-            state.pending.set(0);
+            forget_here(auth, state);
             navigate("/connexion", Default::default());
         });
     };

@@ -1,2 +1,3 @@
 pub mod header;
 pub mod sync_status;
+pub mod sessions;

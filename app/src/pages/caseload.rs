@@ -1,4 +1,5 @@
 use crate::components::header::Header;
+use crate::components::sessions::SignOutEverywhere;
 use crate::format;
 use crate::pages::require_sign_in;
 use crate::persistence;
@@ -48,6 +49,7 @@ pub fn Caseload() -> impl IntoView {
                 }.into_any(),
             }}
             <StorageInfo/>
+            <SignOutEverywhere/>
         </main>
     }
 }
