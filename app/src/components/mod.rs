@@ -1,3 +1,3 @@
 pub mod header;
-pub mod sync_status;
 pub mod sessions;
+pub mod sync_status;

@@ -25,7 +25,8 @@ pub fn SignOutEverywhere() -> impl IntoView {
                     navigate("/connexion", Default::default());
                 }
                 Err(ApiError::Unreachable) => error.set(Some(
-                    "Pas de réseau : il en faut pour fermer les sessions des autres appareils.".into(),
+                    "Pas de réseau : il en faut pour fermer les sessions des autres appareils."
+                        .into(),
                 )),
                 Err(e) => error.set(Some(e.to_string())),
             }
