@@ -14,41 +14,6 @@ on_both_backends!(
     concurrent_writers_to_one_plan_never_make_a_reader_skip_a_change,
 );
 
-fn mutation(
-    client: &Client,
-    id: u64,
-    item: &str,
-    patient: &str,
-    base: u64,
-    changes: Value,
-) -> Value {
-    json!({
-        "device_id": client.device_id,
-        "mutation_id": id,
-        "item_id": item,
-        "patient_id": patient,
-        "author_id": client.account_id,
-        "base_version": base,
-        "hlc": { "wall_ms": 1_790_000_000_000i64 + id as i64, "counter": 0, "device": client.device_id },
-        "changes": changes,
-    })
-}
-
-fn create(client: &Client, id: u64, item: &str, patient: &str, owner: &str) -> Value {
-    mutation(
-        client,
-        id,
-        item,
-        patient,
-        0,
-        json!([
-            { "field": "title", "value": "Kinésithérapie" },
-            { "field": "owner", "value": owner },
-            { "field": "status", "value": "proposed" },
-        ]),
-    )
-}
-
 async fn push(app: &TestApp, client: &Client, mutations: Vec<Value>) -> common::Reply {
     app.post_sync(
         "/api/sync/push",
@@ -71,9 +36,8 @@ async fn an_item_is_created_edited_and_pulled_with_its_history(backend: Backend)
         &app,
         &nurse,
         vec![
-            create(&nurse, 1, &item, &jeanne, &gp.account_id),
-            mutation(
-                &nurse,
+            nurse.create_item(1, &item, &jeanne, &gp.account_id),
+            nurse.mutation(
                 2,
                 &item,
                 &jeanne,
@@ -97,8 +61,7 @@ async fn an_item_is_created_edited_and_pulled_with_its_history(backend: Backend)
     let reply = push(
         &app,
         &gp,
-        vec![mutation(
-            &gp,
+        vec![gp.mutation(
             1,
             &item,
             &jeanne,
@@ -147,9 +110,8 @@ async fn replayed_pushes_apply_nothing_twice_and_gaps_are_refused(backend: Backe
     let jeanne = app.patient_id("Lefèvre").await;
     let item = uuid::Uuid::now_v7().to_string();
     let batch = vec![
-        create(&nurse, 1, &item, &jeanne, &nurse.account_id),
-        mutation(
-            &nurse,
+        nurse.create_item(1, &item, &jeanne, &nurse.account_id),
+        nurse.mutation(
             2,
             &item,
             &jeanne,
@@ -172,8 +134,7 @@ async fn replayed_pushes_apply_nothing_twice_and_gaps_are_refused(backend: Backe
     let gap = push(
         &app,
         &nurse,
-        vec![mutation(
-            &nurse,
+        vec![nurse.mutation(
             4,
             &item,
             &jeanne,
@@ -188,8 +149,7 @@ async fn replayed_pushes_apply_nothing_twice_and_gaps_are_refused(backend: Backe
     let reused = push(
         &app,
         &nurse,
-        vec![mutation(
-            &nurse,
+        vec![nurse.mutation(
             2,
             &item,
             &jeanne,
@@ -228,7 +188,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
         push(
             &app,
             &nurse,
-            vec![create(&nurse, 1, &item, &jeanne, &nurse.account_id)]
+            vec![nurse.create_item(1, &item, &jeanne, &nurse.account_id)]
         )
         .await
         .status,
@@ -240,16 +200,15 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
     let clock = app.count("SELECT value FROM sync_clock").await;
 
     let notes = json!([{ "field": "notes", "value": "x" }]);
-    let mut other_device = mutation(&nurse, 2, &item, &jeanne, 1, notes.clone());
+    let mut other_device = nurse.mutation(2, &item, &jeanne, 1, notes.clone());
     other_device["device_id"] = json!(gp.device_id);
-    let mut other_author = mutation(&nurse, 2, &item, &jeanne, 1, notes.clone());
+    let mut other_author = nurse.mutation(2, &item, &jeanne, 1, notes.clone());
     other_author["author_id"] = json!(gp.account_id);
-    let mut no_hlc = mutation(&nurse, 2, &item, &jeanne, 1, notes.clone());
+    let mut no_hlc = nurse.mutation(2, &item, &jeanne, 1, notes.clone());
     no_hlc.as_object_mut().unwrap().remove("hlc");
     let cases: Vec<(Vec<Value>, StatusCode, &str)> = vec![
         (
-            vec![mutation(
-                &nurse,
+            vec![nurse.mutation(
                 2,
                 &item,
                 &jeanne,
@@ -260,8 +219,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
             "mutations[0].changes[0].field",
         ),
         (
-            vec![mutation(
-                &nurse,
+            vec![nurse.mutation(
                 2,
                 &item,
                 &jeanne,
@@ -273,13 +231,12 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
         ),
         (vec![no_hlc], StatusCode::BAD_REQUEST, "mutations[0]"),
         (
-            vec![mutation(&nurse, 2, &item, &jeanne, 1, json!([]))],
+            vec![nurse.mutation(2, &item, &jeanne, 1, json!([]))],
             StatusCode::UNPROCESSABLE_ENTITY,
             "mutations[0].changes",
         ),
         (
-            vec![mutation(
-                &nurse,
+            vec![nurse.mutation(
                 2,
                 &item,
                 &jeanne,
@@ -290,8 +247,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
             "mutations[0].changes[0].value",
         ),
         (
-            vec![mutation(
-                &nurse,
+            vec![nurse.mutation(
                 2,
                 &item,
                 &jeanne,
@@ -302,13 +258,12 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
             "mutations[0].changes[0].value",
         ),
         (
-            vec![mutation(&nurse, 2, &item, &jeanne, 9, notes.clone())],
+            vec![nurse.mutation(2, &item, &jeanne, 9, notes.clone())],
             StatusCode::UNPROCESSABLE_ENTITY,
             "mutations[0].base_version",
         ),
         (
-            vec![mutation(
-                &nurse,
+            vec![nurse.mutation(
                 2,
                 &uuid::Uuid::now_v7().to_string(),
                 &jeanne,
@@ -319,8 +274,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
             "mutations[0].item_id",
         ),
         (
-            vec![create(
-                &nurse,
+            vec![nurse.create_item(
                 2,
                 &uuid::Uuid::now_v7().to_string(),
                 &roux,
@@ -341,21 +295,21 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
         ),
         (
             vec![
-                mutation(&nurse, 2, &item, &jeanne, 1, notes.clone()),
-                mutation(&nurse, 4, &item, &jeanne, 1, notes.clone()),
+                nurse.mutation(2, &item, &jeanne, 1, notes.clone()),
+                nurse.mutation(4, &item, &jeanne, 1, notes.clone()),
             ],
             // Out of order: the client sends its outbox again from the start.
             StatusCode::CONFLICT,
             "mutations[1].mutation_id",
         ),
         (
-            vec![mutation(&nurse, 0, &item, &jeanne, 1, notes.clone())],
+            vec![nurse.mutation(0, &item, &jeanne, 1, notes.clone())],
             StatusCode::UNPROCESSABLE_ENTITY,
             "mutations[0].mutation_id",
         ),
     ];
     let too_many: Vec<Value> = (2..=502)
-        .map(|id| mutation(&nurse, id, &item, &jeanne, 1, notes.clone()))
+        .map(|id| nurse.mutation(id, &item, &jeanne, 1, notes.clone()))
         .collect();
     let mut cases = cases;
     cases.push((too_many, StatusCode::UNPROCESSABLE_ENTITY, "mutations"));
@@ -368,7 +322,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
     let reply = push(
         &app,
         &other,
-        vec![mutation(&other, 1, &item, &jeanne, 1, notes.clone())],
+        vec![other.mutation(1, &item, &jeanne, 1, notes.clone())],
     )
     .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
@@ -376,7 +330,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
     let reply = push(
         &app,
         &gp,
-        vec![create(&gp, 1, &item, &jeanne, &gp.account_id)],
+        vec![gp.create_item(1, &item, &jeanne, &gp.account_id)],
     )
     .await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
@@ -425,7 +379,7 @@ async fn concurrent_writers_to_one_plan_never_make_a_reader_skip_a_change(backen
             let reply = push(
                 &app,
                 &me,
-                vec![create(&me, 1, &item, &jeanne, &me.account_id)],
+                vec![me.create_item(1, &item, &jeanne, &me.account_id)],
             )
             .await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -434,7 +388,7 @@ async fn concurrent_writers_to_one_plan_never_make_a_reader_skip_a_change(backen
                 let reply = push(
                     &app,
                     &me,
-                    vec![mutation(&me, round, &item, &jeanne, 0, change)],
+                    vec![me.mutation(round, &item, &jeanne, 0, change)],
                 )
                 .await;
                 assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);

@@ -395,19 +395,6 @@ async fn every_refusal_is_audited_with_the_client_address(backend: Backend) {
     assert_eq!(count_action(&app, "read_records").await, reads + 1);
 }
 
-fn create(who: &Client, mutation_id: u64, item: &str, patient: &str, owner: &str) -> Value {
-    json!({
-        "device_id": who.device_id, "mutation_id": mutation_id, "item_id": item,
-        "patient_id": patient, "author_id": who.account_id, "base_version": 0,
-        "hlc": { "wall_ms": 1_790_000_000_000i64, "counter": 0, "device": who.device_id },
-        "changes": [
-            { "field": "title", "value": "Kinésithérapie" },
-            { "field": "owner", "value": owner },
-            { "field": "status", "value": "proposed" },
-        ],
-    })
-}
-
 async fn push_mutations(app: &TestApp, who: &Client, mutations: Vec<Value>) -> common::Reply {
     app.post(
         "/api/sync/push",
@@ -428,8 +415,12 @@ async fn an_items_owner_must_be_in_the_patients_care_team(backend: Backend) {
     let henri = app.patient_id("Moreau").await;
     let item = uuid::Uuid::now_v7().to_string();
     for (owner, patient) in [(&sophie.account_id, &jeanne), (&lea.account_id, &henri)] {
-        let reply =
-            push_mutations(&app, &nurse, vec![create(&nurse, 1, &item, patient, owner)]).await;
+        let reply = push_mutations(
+            &app,
+            &nurse,
+            vec![nurse.create_item(1, &item, patient, owner)],
+        )
+        .await;
         assert_eq!(
             reply.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -441,7 +432,7 @@ async fn an_items_owner_must_be_in_the_patients_care_team(backend: Backend) {
     let reply = push_mutations(
         &app,
         &nurse,
-        vec![create(&nurse, 1, &item, &jeanne, &lea.account_id)],
+        vec![nurse.create_item(1, &item, &jeanne, &lea.account_id)],
     )
     .await;
     assert_eq!(
@@ -464,7 +455,7 @@ async fn unknown_items_and_other_teams_items_answer_alike(backend: Backend) {
     let reply = push_mutations(
         &app,
         &sophie,
-        vec![create(&sophie, 1, &theirs, &roux, &sophie.account_id)],
+        vec![sophie.create_item(1, &theirs, &roux, &sophie.account_id)],
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);

@@ -145,6 +145,17 @@ fn exits_within(child: &mut Child, limit: Duration) -> bool {
     false
 }
 
+/// A server with the demo data on a fresh database, ready; extra options after.
+fn demo_server(options: &[&str]) -> (Child, u16) {
+    let port = free_port();
+    let (db, addr) = (temp_db(), format!("127.0.0.1:{port}"));
+    let mut args = vec!["serve", "--demo", "--database-url", &db, "--addr", &addr];
+    args.extend_from_slice(options);
+    let mut child = server(&args, &[]);
+    wait_ready(port, &mut child);
+    (child, port)
+}
+
 #[test]
 fn serve_options_apply_without_the_word_serve() {
     let port = free_port();
@@ -215,21 +226,7 @@ fn demo_data_is_refused_on_a_database_with_real_accounts() {
 
 #[test]
 fn slow_uploads_are_cut_off_without_freezing_anyones_sync() {
-    let port = free_port();
-    let mut child = server(
-        &[
-            "serve",
-            "--demo",
-            "--database-url",
-            &temp_db(),
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--body-timeout",
-            "2",
-        ],
-        &[],
-    );
-    wait_ready(port, &mut child);
+    let (mut child, port) = demo_server(&["--body-timeout", "2"]);
     let claire = sign_in(port, "claire", "demo-claire");
     let sophie = sign_in(port, "sophie", "demo-sophie");
     let slow = [slow_push(port, &claire), slow_push(port, &claire)];
@@ -253,21 +250,7 @@ fn slow_uploads_are_cut_off_without_freezing_anyones_sync() {
 
 #[test]
 fn shutdown_does_not_wait_for_ever_for_a_hung_upload() {
-    let port = free_port();
-    let mut child = server(
-        &[
-            "serve",
-            "--demo",
-            "--database-url",
-            &temp_db(),
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--shutdown-deadline",
-            "1",
-        ],
-        &[],
-    );
-    wait_ready(port, &mut child);
+    let (mut child, port) = demo_server(&["--shutdown-deadline", "1"]);
     let claire = sign_in(port, "claire", "demo-claire");
     // Held open far longer than the shutdown deadline (the body timeout is 60 s).
     let _hung = slow_push(port, &claire);
@@ -281,21 +264,7 @@ fn shutdown_does_not_wait_for_ever_for_a_hung_upload() {
 
 #[test]
 fn a_flood_of_slow_sign_ins_is_turned_away_before_any_body_is_read() {
-    let port = free_port();
-    let mut child = server(
-        &[
-            "serve",
-            "--demo",
-            "--database-url",
-            &temp_db(),
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--body-timeout",
-            "2",
-        ],
-        &[],
-    );
-    wait_ready(port, &mut child);
+    let (mut child, port) = demo_server(&["--body-timeout", "2"]);
     let open_sign_in = || {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream

@@ -17,23 +17,6 @@ on_both_backends!(
     a_new_care_team_member_receives_the_patients_whole_history_and_a_leaver_stops,
 );
 
-fn create_item(client: &Client, mutation_id: u64, item: &str, patient: &str) -> Value {
-    json!({
-        "device_id": client.device_id,
-        "mutation_id": mutation_id,
-        "item_id": item,
-        "patient_id": patient,
-        "author_id": client.account_id,
-        "base_version": 0,
-        "hlc": { "wall_ms": 1_790_000_000_000i64 + mutation_id as i64, "counter": 0, "device": client.device_id },
-        "changes": [
-            { "field": "title", "value": "Kinésithérapie" },
-            { "field": "owner", "value": client.account_id },
-            { "field": "status", "value": "proposed" },
-        ],
-    })
-}
-
 /// Everything one account receives from `cursor` until `has_more` is false.
 struct Pulled {
     records: HashSet<String>,
@@ -97,7 +80,7 @@ async fn records_and_items_pushed_together_all_reach_a_concurrent_reader(backend
                 let body = json!({
                     "protocol": 2,
                     "records": batch,
-                    "mutations": [create_item(&me, n, &item, &jeanne)],
+                    "mutations": [me.create_item(n, &item, &jeanne, &me.account_id)],
                 });
                 items.push(item);
                 let reply = app.post_sync("/api/sync/push", &me.cookie, &body).await;
@@ -224,7 +207,7 @@ async fn a_new_care_team_member_receives_the_patients_whole_history_and_a_leaver
             claire.assessment(&jeanne, 2),
             moreau_records[1].clone(),
         ],
-        vec![create_item(&claire, 1, &moreau_item, &henri)],
+        vec![claire.create_item(1, &moreau_item, &henri, &claire.account_id)],
     );
     assert_eq!(
         app.post("/api/sync/push", &claire.cookie, &body)

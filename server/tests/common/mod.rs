@@ -292,6 +292,37 @@ impl Client {
     }
 }
 
+impl Client {
+    /// A care-plan mutation by this client (its clock a fixed moment plus the id).
+    pub fn mutation(&self, id: u64, item: &str, patient: &str, base: u64, changes: Value) -> Value {
+        serde_json::json!({
+            "device_id": self.device_id,
+            "mutation_id": id,
+            "item_id": item,
+            "patient_id": patient,
+            "author_id": self.account_id,
+            "base_version": base,
+            "hlc": { "wall_ms": 1_790_000_000_000i64 + id as i64, "counter": 0, "device": self.device_id },
+            "changes": changes,
+        })
+    }
+
+    /// The mutation that creates an item ("Kinésithérapie", proposed) owned by `owner`.
+    pub fn create_item(&self, id: u64, item: &str, patient: &str, owner: &str) -> Value {
+        self.mutation(
+            id,
+            item,
+            patient,
+            0,
+            serde_json::json!([
+                { "field": "title", "value": "Kinésithérapie" },
+                { "field": "owner", "value": owner },
+                { "field": "status", "value": "proposed" },
+            ]),
+        )
+    }
+}
+
 pub fn push_body(records: Vec<Value>) -> Value {
     serde_json::json!({ "protocol": 1, "records": records })
 }
