@@ -154,15 +154,23 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
     app.with_state(state)
 }
 
+/// How long a health check waits for its write: a load balancer asks often
+/// and wants an answer, not a request stuck behind a lock.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Ready means the database takes writes: a heartbeat row is written, so a
-/// full disk or a locked database answers 503 rather than "ok".
+/// full disk or a database locked for longer than `HEALTH_TIMEOUT` answers
+/// 503 rather than "ok".
 async fn healthz(State(state): State<AppState>) -> Response {
-    let written = sqlx::query("UPDATE heartbeat SET at = $1 WHERE id = 1")
+    let write = sqlx::query("UPDATE heartbeat SET at = $1 WHERE id = 1")
         .bind(clock::now_ms())
-        .execute(&state.db.pool)
-        .await;
+        .execute(&state.db.pool);
+    let written = match tokio::time::timeout(HEALTH_TIMEOUT, write).await {
+        Ok(result) => result.map(|_| ()).map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no write within {HEALTH_TIMEOUT:?}")),
+    };
     match written {
-        Ok(_) => "ok".into_response(),
+        Ok(()) => "ok".into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: the database refuses writes");
             (

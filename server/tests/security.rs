@@ -610,6 +610,19 @@ async fn health_means_the_database_takes_writes_and_answers_carry_security_heade
         .await
         .unwrap();
     assert!(after > before, "the health check wrote its heartbeat");
+    // Another writer holding the database: not ready, said within seconds.
+    let mut holder = app.db.pool.begin().await.unwrap();
+    sqlx::query("UPDATE heartbeat SET at = at WHERE id = 1")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let reply = app.request("GET", "/healthz", None, None).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    holder.rollback().await.unwrap();
+    assert_eq!(
+        app.request("GET", "/healthz", None, None).await.status,
+        StatusCode::OK
+    );
     let nurse = app.session_for("claire").await;
     let reply = app.get("/api/caseload", &nurse.cookie).await;
     for (name, value) in [
