@@ -61,8 +61,8 @@ test('two people edit one item offline; the owner settles the conflict; history 
     await card(physio.page).getByText('Responsable : Léa Robert').waitFor();
 
     // Both offline: the same field (frequency) and different fields.
-    await nurse.context.setOffline(true);
-    await physio.context.setOffline(true);
+    await nurse.setOnline(false);
+    await physio.setOnline(false);
     await edit(nurse.page, { 'Fréquence': '1 fois par semaine', 'Notes': 'Douleur au réveil' });
     await edit(physio.page, { 'Fréquence': '3 fois par semaine', 'Statut': 'En cours' });
     await expectPending(nurse.page, 1);
@@ -71,9 +71,9 @@ test('two people edit one item offline; the owner settles the conflict; history 
     assert.equal(server.sql('SELECT count(*) FROM care_plan_item_versions'), '1');
 
     // The nurse reaches the server first; then the physiotherapist (the owner).
-    await nurse.context.setOffline(false);
+    await nurse.setOnline(true);
     await expectPending(nurse.page, 0);
-    await physio.context.setOffline(false);
+    await physio.setOnline(true);
     await expectPending(physio.page, 0);
     await sync(nurse.page);
 

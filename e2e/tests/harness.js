@@ -2,6 +2,7 @@
 // its own data folder, and Debian's Chromium at a phone's size.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,13 +86,74 @@ export class Server {
   }
 }
 
-/** A fresh browser profile (its own IndexedDB and service worker) at phone size. */
+/**
+ * The phone's network: an HTTP proxy every request of its browser goes
+ * through, service worker included. `cut()` drops every connection and
+ * refuses new ones, as leaving the signal does. Playwright's `setOffline`
+ * alone is not enough: requests that pass through a service worker are not
+ * always covered by it (microsoft/playwright#2311), and one such request once
+ * reached the server of a phone that was meant to be offline.
+ */
+class Network {
+  constructor() {
+    this.up = true;
+    this.sockets = new Set();
+    this.proxy = createHttpServer((req, res) => {
+      if (!this.up) { req.socket.destroy(); return; }
+      let target;
+      try { target = new URL(req.url); } catch (_) { res.writeHead(400).end(); return; }
+      const headers = { ...req.headers };
+      delete headers['proxy-connection'];
+      const upstream = httpRequest({
+        host: target.hostname, port: target.port, path: target.pathname + target.search,
+        method: req.method, headers,
+      }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      // The server is down or the connection was cut: the phone sees a network error.
+      upstream.on('error', () => req.socket.destroy());
+      req.pipe(upstream);
+    });
+    this.proxy.on('connection', (socket) => {
+      if (!this.up) { socket.destroy(); return; }
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen() {
+    await new Promise((resolve) => this.proxy.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${this.proxy.address().port}`;
+  }
+
+  cut() {
+    this.up = false;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  restore() { this.up = true; }
+
+  close() {
+    this.cut();
+    return new Promise((resolve) => this.proxy.close(resolve));
+  }
+}
+
+/**
+ * A fresh browser profile (its own IndexedDB and service worker) at phone
+ * size, behind its own network: `setOnline(false)` cuts it (and tells the page
+ * it is offline), `setOnline(true)` brings it back.
+ */
 export async function phone() {
   const dir = mkdtempSync(path.join(tmpdir(), 'parcours-chromium-'));
+  const network = new Network();
+  const proxy = await network.listen();
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    // `<-loopback>`: send even 127.0.0.1 through the proxy (Chromium bypasses it by default).
+    args: [...CHROMIUM_ARGS, `--proxy-server=${proxy}`, '--proxy-bypass-list=<-loopback>'],
     viewport: PHONE,
     locale: 'fr-FR',
     hasTouch: true,
@@ -100,8 +162,16 @@ export async function phone() {
   const page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(15_000);
   context.close_ = context.close;
-  context.close = async () => { await context.close_(); rmSync(dir, { recursive: true, force: true }); };
-  return { context, page };
+  context.close = async () => {
+    await context.close_();
+    await network.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const setOnline = async (online) => {
+    if (online) network.restore(); else network.cut();
+    await context.setOffline(!online);
+  };
+  return { context, page, setOnline };
 }
 
 export async function signIn(page, server, username, password) {

@@ -44,7 +44,7 @@ async function gpSees(expectedScores) {
 
 test('network cut: two assessments wait on the phone, survive a reload, then reach the server once', async () => {
   const nurse = await phone();
-  const { page, context } = nurse;
+  const { page, context, setOnline } = nurse;
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await waitForServiceWorker(page);
@@ -53,7 +53,7 @@ test('network cut: two assessments wait on the phone, survive a reload, then rea
     await openPatient(page, PATIENT);
     await expectPending(page, 0);
 
-    await context.setOffline(true);
+    await setOnline(false);
     await recordAssessment(page, { now: 7, average: 5, worst: 9, location: 'Lombaires', note: 'Réveils nocturnes' });
     await recordAssessment(page, { now: 4, average: 4, worst: 6, location: 'Genou droit' });
     await expectPending(page, 2);
@@ -73,7 +73,7 @@ test('network cut: two assessments wait on the phone, survive a reload, then rea
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'"), '0', 'nothing left the phone yet');
 
     // Back online: the waiting records leave by themselves.
-    await context.setOffline(false);
+    await setOnline(true);
     await expectPending(page, 0);
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'"), '2');
     await page.getByText('Envoyée', { exact: true }).first().waitFor();

@@ -113,7 +113,7 @@ test('added to a care team after her first sync, the physiotherapist gets the wh
 });
 
 test('signing out with no network warns what stays on the phone, then ends the server session when the network is back', async () => {
-  const { page, context } = await phone();
+  const { page, context, setOnline } = await phone();
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await openPatient(page, 'GARNIER Amélie');
@@ -122,7 +122,7 @@ test('signing out with no network warns what stays on the phone, then ends the s
     const openBefore = Number(open());
     assert.ok(openBefore >= 1);
 
-    await context.setOffline(true);
+    await setOnline(false);
     await recordAssessment(page, { now: 5, average: 4, worst: 7, note: 'Hors réseau' });
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Se déconnecter ?' });
@@ -133,7 +133,7 @@ test('signing out with no network warns what stays on the phone, then ends the s
     await page.getByRole('status').filter({ hasText: 'confirmée au serveur dès que le réseau revient' }).waitFor();
     assert.equal(Number(open()), openBefore, 'offline, the server session is still open');
 
-    await context.setOffline(false);
+    await setOnline(true);
     const deadline = Date.now() + 20_000;
     while (Number(open()) !== openBefore - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.equal(Number(open()), openBefore - 1, "the phone's session was ended on the server");
@@ -151,7 +151,7 @@ test('signing out with no network warns what stays on the phone, then ends the s
 });
 
 test('a file opened online never becomes the offline page: offline, the app opens', async () => {
-  const { page, context } = await phone();
+  const { page, context, setOnline } = await phone();
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await page.evaluate(async () => {
@@ -163,7 +163,7 @@ test('a file opened online never becomes the offline page: offline, the app open
     // A link anyone can send: online, the browser shows the manifest.
     await page.goto(`${server.url}/manifest.webmanifest`);
     assert.match(await page.content(), /Parcours/);
-    await context.setOffline(true);
+    await setOnline(false);
     await page.goto(server.url);
     await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
     await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
