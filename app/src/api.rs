@@ -3,7 +3,7 @@
 //! with the one error type of the sync client (`RemoteError`).
 
 use gloo_net::http::{Request, Response};
-use parcours_domain::care_plan::HistoryEntry;
+use parcours_domain::merge::{Applied, Editable, HistoryEntry, MutationOf};
 use parcours_domain::session::{Me, SignInRequest};
 use parcours_domain::sync::client::{RawPage, Remote, RemoteError};
 use parcours_domain::sync::{
@@ -70,7 +70,12 @@ pub async fn sign_out_everywhere() -> Result<u64, ApiError> {
     Ok(ended.ended)
 }
 
-pub async fn item_history(item: parcours_domain::ItemId) -> Result<Vec<HistoryEntry>, ApiError> {
+/// One editable item's history, read as its kind's types.
+pub type History<E> = Vec<HistoryEntry<MutationOf<E>, Applied<<E as Editable>::Field>>>;
+
+pub async fn item_history<E: Editable>(
+    item: parcours_domain::ItemId,
+) -> Result<History<E>, ApiError> {
     read(send(Request::get(&format!("/api/items/{item}/history")).build()).await?).await
 }
 
@@ -88,8 +93,10 @@ impl Remote for Server {
 
     async fn pull(&self, cursor: Option<&Cursor>, estimate: bool) -> Result<RawPage, RemoteError> {
         let limit = MAX_PULL_LIMIT.to_string();
+        let protocol = PROTOCOL_VERSION.to_string();
         let request = Request::get("/api/sync/pull")
             .query([
+                ("protocol", protocol.as_str()),
                 ("cursor", cursor.map(|c| c.0.as_str()).unwrap_or("")),
                 ("estimate", if estimate { "true" } else { "false" }),
                 // The largest page the server gives: fewer round trips and IndexedDB transactions.

@@ -4,10 +4,9 @@
 use crate::device_store::{DeviceStore, StoreError};
 use crate::sync::SyncState;
 use leptos::prelude::*;
-use parcours_domain::care_plan::Mutation;
 use parcours_domain::hlc::Hlc;
 use parcours_domain::sync::client::{Local, Page, Progress};
-use parcours_domain::sync::{Cursor, Record};
+use parcours_domain::sync::{Cursor, Mutation, Record};
 use parcours_domain::{DeviceId, Patient};
 use std::rc::Rc;
 
@@ -21,8 +20,7 @@ impl Local for Device {
     type Error = StoreError;
 
     async fn outbox(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
-        let records = self.store.outbox(limit as u32).await?;
-        Ok(records.into_iter().map(Record::PainAssessment).collect())
+        self.store.outbox(limit as u32).await
     }
 
     async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Mutation>, StoreError> {
@@ -54,15 +52,13 @@ impl Local for Device {
     }
 
     async fn store_page(&self, page: Page<'_>) -> Result<usize, StoreError> {
-        let records: Vec<_> = page
-            .records
-            .into_iter()
-            .map(|(record, raw)| match record {
-                Record::PainAssessment(a) => (a, raw),
-            })
-            .collect();
         self.store
-            .apply_pulled_page(&records, &page.items, page.unreadable, &page.next_cursor.0)
+            .apply_pulled_page(
+                &page.records,
+                &page.items,
+                page.unreadable,
+                &page.next_cursor.0,
+            )
             .await
     }
 

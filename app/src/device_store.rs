@@ -13,26 +13,38 @@ use indexed_db_futures::error::OpenDbError;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
-use parcours_domain::care_plan::{ItemState, Mutation};
+use parcours_domain::care_plan;
+use parcours_domain::merge::{MutationOf, StateOf};
 use parcours_domain::sync::client::SetAside;
+use parcours_domain::sync::{EditableKind, ItemState, Mutation, Record, RecordKind};
 use parcours_domain::{AccountId, PainAssessment, Patient, PatientId};
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
 const PATIENTS: &str = "patients";
-const ASSESSMENTS: &str = "assessments";
-const ASSESSMENTS_BY_PATIENT: &str = "by_patient";
-/// Records made here and not yet acknowledged by the server.
+/// Append-lane records of every kind (`Record`, tagged by `kind`), made
+/// here or received.
+const RECORDS: &str = "records";
+const BY_PATIENT: &str = "by_patient";
+/// Records made here and not yet acknowledged by the server (`Record`).
 const OUTBOX: &str = "outbox";
 /// Small values that must change together with data (the pull cursor).
 const META: &str = "meta";
-const CURSOR_KEY: &str = "pull_cursor";
-/// Care-plan items as the server last sent them (`ItemState`).
+/// The cursor of protocol 4. A protocol-3 cursor (`pull_cursor`) moved past
+/// kinds that version was not sent: it is dropped, and everything is pulled
+/// once more.
+const CURSOR_KEY: &str = "pull_cursor_v4";
+const LEGACY_CURSOR_KEY: &str = "pull_cursor";
+/// Editable items of every kind as the server last sent them (`ItemState`).
 const ITEMS: &str = "items";
-const ITEMS_BY_PATIENT: &str = "by_patient";
-/// Care-plan mutations not yet applied by the server, keyed by mutation id.
+/// Mutations of every editable kind not yet applied by the server (`Mutation`),
+/// keyed by mutation id.
 const MUTATIONS: &str = "mutations";
+/// Version 3 kept pain assessments here, untagged; moved to `RECORDS` once.
+const LEGACY_ASSESSMENTS: &str = "assessments";
+/// Set when the version-3 data has been moved to the version-4 layout.
+const LAYOUT_KEY: &str = "layout";
 const NEXT_MUTATION_KEY: &str = "next_mutation_id";
 /// What a pull brought that this device cannot read or store (an unknown
 /// kind from a newer server, a number beyond what JavaScript holds): kept
@@ -65,10 +77,10 @@ impl From<indexed_db_futures::error::SerialisationError> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// An assessment as the device shows it: the record and whether it has left.
+/// A record as the device shows it: the record and whether it has left.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredAssessment {
-    pub assessment: PainAssessment,
+pub struct Stored<K> {
+    pub record: K,
     /// True while the record is on this device only.
     pub pending: bool,
 }
@@ -86,39 +98,98 @@ impl DeviceStore {
                     db.create_object_store(PATIENTS)
                         .with_key_path(KeyPath::One("id"))
                         .build()?;
-                    let assessments = db
-                        .create_object_store(ASSESSMENTS)
-                        .with_key_path(KeyPath::One("id"))
-                        .build()?;
-                    assessments
-                        .create_index(ASSESSMENTS_BY_PATIENT, KeyPath::One("patient_id"))
-                        .build()?;
                     db.create_object_store(OUTBOX)
                         .with_key_path(KeyPath::One("id"))
                         .build()?;
                     db.create_object_store(META).build()?;
+                }
+                if event.old_version() < 2.0 {
+                    db.create_object_store(ITEMS)
+                        .with_key_path(KeyPath::One("item.id"))
+                        .build()?
+                        .create_index(BY_PATIENT, KeyPath::One("item.patient_id"))
+                        .build()?;
+                    db.create_object_store(MUTATIONS)
+                        .with_key_path(KeyPath::One("mutation_id"))
+                        .build()?;
                 }
                 if event.old_version() < 3.0 {
                     db.create_object_store(QUARANTINE)
                         .with_key_path(KeyPath::One("key"))
                         .build()?;
                 }
-                if event.old_version() < 2.0 {
-                    let items = db
-                        .create_object_store(ITEMS)
-                        .with_key_path(KeyPath::One("item.id"))
-                        .build()?;
-                    items
-                        .create_index(ITEMS_BY_PATIENT, KeyPath::One("item.patient_id"))
-                        .build()?;
-                    db.create_object_store(MUTATIONS)
-                        .with_key_path(KeyPath::One("mutation_id"))
+                if event.old_version() < 4.0 {
+                    db.create_object_store(RECORDS)
+                        .with_key_path(KeyPath::One("id"))
+                        .build()?
+                        .create_index(BY_PATIENT, KeyPath::One("patient_id"))
                         .build()?;
                 }
                 Ok(())
             })
             .await?;
-        Ok(Self { db })
+        let store = Self { db };
+        store.move_version_3_data().await?;
+        Ok(store)
+    }
+
+    /// A device updated from version 3 keeps everything it held, above all
+    /// what waits to be sent: assessments move to `records`, and the
+    /// outbox, items and mutations take their `kind`. One transaction, once.
+    async fn move_version_3_data(&self) -> StoreResult<()> {
+        let has_legacy = self
+            .db
+            .object_store_names()
+            .any(|name| name == LEGACY_ASSESSMENTS);
+        if !has_legacy {
+            return Ok(());
+        }
+        let tx = self
+            .db
+            .transaction([LEGACY_ASSESSMENTS, RECORDS, OUTBOX, ITEMS, MUTATIONS, META])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let meta = tx.object_store(META)?;
+        let layout: Option<f64> = meta.get(LAYOUT_KEY).primitive()?.await?;
+        if layout.is_some() {
+            return Ok(());
+        }
+        let legacy = tx.object_store(LEGACY_ASSESSMENTS)?;
+        let assessments: Vec<PainAssessment> =
+            legacy.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        let records = tx.object_store(RECORDS)?;
+        for a in assessments {
+            drop(records.put(Record::PainAssessment(a)).serde()?);
+        }
+        legacy.clear()?.await?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let waiting: Vec<PainAssessment> =
+            outbox.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        for a in waiting {
+            drop(outbox.put(Record::PainAssessment(a)).serde()?);
+        }
+        let items = tx.object_store(ITEMS)?;
+        let states: Vec<care_plan::ItemState> =
+            items.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        for state in states {
+            drop(items.put(ItemState::CarePlanItem(state)).serde()?);
+        }
+        let mutations = tx.object_store(MUTATIONS)?;
+        let queued: Vec<care_plan::Mutation> = mutations
+            .get_all()
+            .serde()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        for m in queued {
+            drop(mutations.put(Mutation::CarePlanItem(m)).serde()?);
+        }
+        drop(meta.delete(LEGACY_CURSOR_KEY).primitive()?);
+        meta.put(JsValue::from_f64(4.0))
+            .with_key(LAYOUT_KEY)
+            .primitive()?
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn patients(&self) -> StoreResult<Vec<Patient>> {
@@ -144,7 +215,7 @@ impl DeviceStore {
     pub async fn replace_patients(&self, patients: &[Patient]) -> StoreResult<()> {
         let tx = self
             .db
-            .transaction([PATIENTS, ASSESSMENTS, ITEMS, OUTBOX, QUARANTINE])
+            .transaction([PATIENTS, RECORDS, ITEMS, OUTBOX, QUARANTINE])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let store = tx.object_store(PATIENTS)?;
@@ -162,21 +233,21 @@ impl DeviceStore {
                 .primitive()?
                 .await?
                 .collect::<Result<_, _>>()?;
-            let assessments = tx.object_store(ASSESSMENTS)?;
+            let records = tx.object_store(RECORDS)?;
             let items = tx.object_store(ITEMS)?;
             for patient in &departed {
-                let ids: Vec<String> = assessments
-                    .index(ASSESSMENTS_BY_PATIENT)?
+                let ids: Vec<String> = records
+                    .index(BY_PATIENT)?
                     .get_all_keys::<String>()
                     .with_query(patient.to_string())
                     .primitive()?
                     .await?
                     .collect::<Result<_, _>>()?;
                 for id in ids.iter().filter(|id| !waiting.contains(*id)) {
-                    drop(assessments.delete(id.clone()).primitive()?);
+                    drop(records.delete(id.clone()).primitive()?);
                 }
                 let item_ids: Vec<String> = items
-                    .index(ITEMS_BY_PATIENT)?
+                    .index(BY_PATIENT)?
                     .get_all_keys::<String>()
                     .with_query(patient.to_string())
                     .primitive()?
@@ -206,29 +277,31 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Saves an assessment made on this device and queues it for sending,
-    /// both in one transaction: it is never shown without being queued.
-    pub async fn record_assessment(&self, assessment: &PainAssessment) -> StoreResult<()> {
+    /// Saves a record made on this device and queues it for sending, both
+    /// in one transaction: it is never shown without being queued.
+    pub async fn record<K: RecordKind>(&self, record: K) -> StoreResult<()> {
+        let record = record.into_record();
         let tx = self
             .db
-            .transaction([ASSESSMENTS, OUTBOX])
+            .transaction([RECORDS, OUTBOX])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        tx.object_store(ASSESSMENTS)?
-            .put(assessment)
-            .serde()?
-            .await?;
-        tx.object_store(OUTBOX)?.put(assessment).serde()?.await?;
+        tx.object_store(RECORDS)?.put(&record).serde()?.await?;
+        tx.object_store(OUTBOX)?.put(&record).serde()?.await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// One patient's assessments, most recent first, each marked pending or not.
-    pub async fn assessments_for(&self, patient: PatientId) -> StoreResult<Vec<StoredAssessment>> {
-        let tx = self.db.transaction([ASSESSMENTS, OUTBOX]).build()?;
-        let assessments = tx.object_store(ASSESSMENTS)?;
-        let by_patient = assessments.index(ASSESSMENTS_BY_PATIENT)?;
-        let records: Vec<PainAssessment> = by_patient
+    /// One patient's records of kind `K`, most recent first, each marked
+    /// pending or not.
+    pub async fn records_of<K: RecordKind>(
+        &self,
+        patient: PatientId,
+    ) -> StoreResult<Vec<Stored<K>>> {
+        let tx = self.db.transaction([RECORDS, OUTBOX]).build()?;
+        let records: Vec<Record> = tx
+            .object_store(RECORDS)?
+            .index(BY_PATIENT)?
             .get_all()
             .with_query(patient.to_string())
             .serde()?
@@ -240,20 +313,21 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        let mut stored: Vec<_> = records
+        let mut stored: Vec<Stored<K>> = records
             .into_iter()
-            .map(|a| StoredAssessment {
-                pending: pending.contains(&a.id.to_string()),
-                assessment: a,
+            .filter(|r| r.kind() == K::KIND)
+            .filter_map(|r| {
+                let pending = pending.contains(&r.id().to_string());
+                K::from_record(r).map(|record| Stored { record, pending })
             })
             .collect();
-        stored.sort_by_key(|s| std::cmp::Reverse(s.assessment.recorded_at));
+        stored.sort_by_key(|s| std::cmp::Reverse(s.record.recorded_at()));
         Ok(stored)
     }
 
     /// Up to `limit` records waiting to be sent, oldest first (ids are v7,
     /// so key order is creation order).
-    pub async fn outbox(&self, limit: u32) -> StoreResult<Vec<PainAssessment>> {
+    pub async fn outbox(&self, limit: u32) -> StoreResult<Vec<Record>> {
         let tx = self.db.transaction(OUTBOX).build()?;
         let store = tx.object_store(OUTBOX)?;
         Ok(store
@@ -300,14 +374,14 @@ impl DeviceStore {
     /// moves. Returns how many were set aside.
     pub async fn apply_pulled_page(
         &self,
-        records: &[(PainAssessment, &str)],
+        records: &[(Record, &str)],
         items: &[(ItemState, &str)],
         mut unreadable: Vec<SetAside>,
         next_cursor: &str,
     ) -> StoreResult<usize> {
         let tx = self
             .db
-            .transaction([ASSESSMENTS, ITEMS, META, QUARANTINE])
+            .transaction([RECORDS, ITEMS, META, QUARANTINE])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let quarantine = tx.object_store(QUARANTINE)?;
@@ -317,20 +391,20 @@ impl DeviceStore {
         if clear_quarantine {
             for key in records
                 .iter()
-                .map(|(a, _)| a.id.to_string())
-                .chain(items.iter().map(|(i, _)| i.item.id.to_string()))
+                .map(|(r, _)| r.id().to_string())
+                .chain(items.iter().map(|(i, _)| i.id().to_string()))
             {
                 drop(quarantine.delete(key).primitive()?);
             }
         }
-        let assessments = tx.object_store(ASSESSMENTS)?;
+        let record_store = tx.object_store(RECORDS)?;
         // Requests are queued on the transaction as they are made; awaiting
         // each would cost a trip through the event loop per record. The
         // commit below waits for all of them and fails if any failed. A
         // value that cannot become a JavaScript value fails here, before
         // its request is made.
-        for (a, raw) in records {
-            match assessments.put(a).serde() {
+        for (r, raw) in records {
+            match record_store.put(r).serde() {
                 Ok(request) => drop(request),
                 Err(e) => unreadable.push(SetAside::new(raw, format!("non enregistrable : {e}"))),
             }
@@ -372,7 +446,7 @@ impl DeviceStore {
     pub async fn checksum_entries(&self) -> StoreResult<Vec<(uuid::Uuid, u64)>> {
         let tx = self
             .db
-            .transaction([ASSESSMENTS, OUTBOX, ITEMS, QUARANTINE])
+            .transaction([RECORDS, OUTBOX, ITEMS, QUARANTINE])
             .build()?;
         let waiting: HashSet<String> = tx
             .object_store(OUTBOX)?
@@ -381,7 +455,7 @@ impl DeviceStore {
             .await?
             .collect::<Result<_, _>>()?;
         let mut entries: Vec<(uuid::Uuid, u64)> = tx
-            .object_store(ASSESSMENTS)?
+            .object_store(RECORDS)?
             .get_all_keys::<String>()
             .primitive()?
             .await?
@@ -407,8 +481,8 @@ impl DeviceStore {
         entries.extend(
             states
                 .into_iter()
-                .filter(|s| !aside.contains(&s.item.id.0))
-                .map(|s| (s.item.id.0, s.version)),
+                .filter(|s| !aside.contains(&s.id().0))
+                .map(|s| (s.id().0, s.version())),
         );
         entries.extend(
             set_aside
@@ -420,9 +494,13 @@ impl DeviceStore {
 }
 
 impl DeviceStore {
-    /// Queues a care-plan change: gives it this device's next mutation id and
-    /// stores it, in one transaction (ids never repeat, even across crashes).
-    pub async fn record_mutation(&self, mut mutation: Mutation) -> StoreResult<Mutation> {
+    /// Queues a change to an editable item: gives it this device's next
+    /// mutation id and stores it, in one transaction (ids never repeat, even
+    /// across crashes).
+    pub async fn record_mutation<E: EditableKind>(
+        &self,
+        mut mutation: MutationOf<E>,
+    ) -> StoreResult<MutationOf<E>> {
         let tx = self
             .db
             .transaction([MUTATIONS, META])
@@ -431,7 +509,10 @@ impl DeviceStore {
         let meta = tx.object_store(META)?;
         let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
         mutation.mutation_id = next.unwrap_or(1.0) as u64;
-        tx.object_store(MUTATIONS)?.put(&mutation).serde()?.await?;
+        tx.object_store(MUTATIONS)?
+            .put(E::into_mutation(mutation.clone()))
+            .serde()?
+            .await?;
         meta.put(JsValue::from_f64((mutation.mutation_id + 1) as f64))
             .with_key(NEXT_MUTATION_KEY)
             .primitive()?
@@ -493,16 +574,16 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// One patient's care-plan items as the server sent them, and this
-    /// device's mutations for that patient still waiting.
-    pub async fn care_plan(
+    /// One patient's editable items of kind `E` as the server sent them,
+    /// and this device's mutations of them still waiting.
+    pub async fn items_of<E: EditableKind>(
         &self,
         patient: PatientId,
-    ) -> StoreResult<(Vec<ItemState>, Vec<Mutation>)> {
+    ) -> StoreResult<(Vec<StateOf<E>>, Vec<MutationOf<E>>)> {
         let tx = self.db.transaction([ITEMS, MUTATIONS]).build()?;
-        let items = tx.object_store(ITEMS)?;
-        let by_patient = items.index(ITEMS_BY_PATIENT)?;
-        let states: Vec<ItemState> = by_patient
+        let states: Vec<ItemState> = tx
+            .object_store(ITEMS)?
+            .index(BY_PATIENT)?
             .get_all()
             .with_query(patient.to_string())
             .serde()?
@@ -513,11 +594,15 @@ impl DeviceStore {
             .get_all()
             .serde()?
             .await?
-            .collect::<Result<Vec<Mutation>, _>>()?
-            .into_iter()
-            .filter(|m| m.patient_id == patient)
-            .collect();
-        Ok((states, pending))
+            .collect::<Result<_, _>>()?;
+        Ok((
+            states.into_iter().filter_map(E::from_state).collect(),
+            pending
+                .into_iter()
+                .filter(|m| m.envelope().patient_id == patient)
+                .filter_map(E::from_mutation)
+                .collect(),
+        ))
     }
 
     /// Forgets the pull cursor so the next sync pulls everything again

@@ -1,31 +1,15 @@
-//! The personalised care plan (PPS) and its items, and the one implementation
-//! of the merge rules that the server applies and the devices predict with.
-//!
-//! An item is the unit of conflict resolution. Each field carries a stamp
-//! saying which version, author and device last set it. A mutation names the
-//! item version its author last saw (`base_version`):
-//!
-//! - a field nobody else changed since that version takes the new value;
-//! - a field someone else changed since then is a concurrent edit. If the
-//!   values are equal nothing happens. Otherwise the item's owner's value
-//!   stands (between two non-owners, the value that reached the server
-//!   first), and the other value is recorded as a conflict on the item, with
-//!   who and when, until the owner resolves it. Nothing is silently dropped.
-//!
-//! Edits from the same device are never concurrent with each other: the
-//! server applies a device's mutations in order, so a device always "saw" its
-//! own earlier mutations.
+//! The personalised care plan (PPS) and its items. An item is the unit of
+//! conflict resolution: it is an editable kind of the mutation lane, merged
+//! by the rules of `merge`.
 
-use crate::hlc::Hlc;
-use crate::{AccountId, DeviceId, FieldError, ItemId, PatientId};
+pub use crate::merge::{apply, with_pending, Applied, Conflict, FieldStamp, MergeError};
+use crate::merge::{Editable, MutationOf, StateOf};
+use crate::{AccountId, FieldError, ItemId, PatientId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const FREQUENCY_MAX_CHARS: usize = 200;
 pub const NOTES_MAX_CHARS: usize = 4000;
-/// Most field changes one mutation may carry (there are seven fields).
-pub const MAX_CHANGES: usize = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -212,362 +196,58 @@ impl FieldChange {
     }
 }
 
-/// A change to one item, made on one device, sent through the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mutation {
-    pub device_id: DeviceId,
-    /// 1, 2, 3… per (account, device): the server applies them in this order, each once.
-    pub mutation_id: u64,
-    pub item_id: ItemId,
-    pub patient_id: PatientId,
-    pub author_id: AccountId,
-    /// The item version the author last saw; 0 for an item this device created
-    /// and has not yet seen back from the server.
-    pub base_version: u64,
-    pub hlc: Hlc,
-    pub changes: Vec<FieldChange>,
-    /// Fields whose open conflicts this mutation settles (the owner's one tap).
-    #[serde(default)]
-    pub resolves: Vec<ItemField>,
-}
+impl Editable for CarePlanItem {
+    type Field = ItemField;
+    type Change = FieldChange;
+    const KIND: &'static str = "care_plan_item";
+    const FIELDS: &'static [ItemField] = &ItemField::ALL;
+    // What it is, who owns it and its status; the rest may wait.
+    const REQUIRED: &'static [ItemField] = &[ItemField::Title, ItemField::Owner, ItemField::Status];
+    const INCOMPLETE: &'static str =
+        "Une nouvelle action demande un intitulé, un responsable et un statut.";
 
-impl Mutation {
-    /// The rules of `validate`, and the mutation's clock within the window
-    /// around `now_ms` (the receiver's clock) that every peer can store.
-    pub fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
-        self.validate()?;
-        crate::validation::check_time("hlc.wall_ms", self.hlc.wall_ms, now_ms)
+    fn blank(id: ItemId, patient_id: PatientId, author_id: AccountId) -> Self {
+        CarePlanItem::blank(id, patient_id, author_id)
     }
-
-    /// Rules that need no stored state.
-    pub fn validate(&self) -> Result<(), FieldError> {
-        use crate::validation::check_safe_integer;
-        check_safe_integer("mutation_id", self.mutation_id)?;
-        check_safe_integer("base_version", self.base_version)?;
-        if self.mutation_id == 0 {
-            return Err(FieldError::new(
-                "mutation_id",
-                "Les numéros de mutation commencent à 1.",
-            ));
-        }
-        if self.changes.is_empty() && self.resolves.is_empty() {
-            return Err(FieldError::new(
-                "changes",
-                "Une mutation doit changer au moins un champ.",
-            ));
-        }
-        if self.changes.len() > MAX_CHANGES {
-            return Err(FieldError::new(
-                "changes",
-                format!("Au plus {MAX_CHANGES} changements par mutation."),
-            ));
-        }
-        let mut seen = Vec::new();
-        for (i, change) in self.changes.iter().enumerate() {
-            change
-                .validate()
-                .map_err(|e| FieldError::new(format!("changes[{i}].value"), e.message))?;
-            if seen.contains(&change.field()) {
-                return Err(FieldError::new(
-                    format!("changes[{i}].field"),
-                    "Ce champ est changé deux fois.",
-                ));
-            }
-            seen.push(change.field());
-        }
-        Ok(())
+    fn id(&self) -> ItemId {
+        self.id
     }
-}
-
-/// Who last set a field, and where that value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldStamp {
-    pub version: u64,
-    pub author_id: AccountId,
-    pub device_id: DeviceId,
-    pub mutation_id: u64,
-    pub hlc: Hlc,
-}
-
-impl FieldStamp {
-    fn of(m: &Mutation, version: u64) -> Self {
-        Self {
-            version,
-            author_id: m.author_id,
-            device_id: m.device_id,
-            mutation_id: m.mutation_id,
-            hlc: m.hlc,
+    fn patient_id(&self) -> PatientId {
+        self.patient_id
+    }
+    fn owner_id(&self) -> AccountId {
+        self.owner_id
+    }
+    fn field_of(change: &FieldChange) -> ItemField {
+        change.field()
+    }
+    fn current(&self, field: ItemField) -> FieldChange {
+        FieldChange::current(self, field)
+    }
+    fn apply(&mut self, change: &FieldChange) {
+        change.apply_to(self)
+    }
+    fn check(change: &FieldChange) -> Result<(), FieldError> {
+        change.validate()
+    }
+    fn new_owner(change: &FieldChange) -> Option<AccountId> {
+        match change {
+            FieldChange::Owner(owner) => Some(*owner),
+            _ => None,
         }
     }
 }
 
-/// A value with its origin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StampedValue {
-    pub change: FieldChange,
-    pub stamp: FieldStamp,
-}
-
-/// Two people changed the same field without seeing each other's change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Conflict {
-    pub field: ItemField,
-    /// The value that stands on the item.
-    pub standing: StampedValue,
-    /// The value that did not stand, kept so the owner can choose it.
-    pub other: StampedValue,
-    /// The item version at which the conflict was recorded.
-    pub recorded_at_version: u64,
-    /// Set when the owner settled it: the version and who.
-    pub resolved_at_version: Option<u64>,
-    pub resolved_by: Option<AccountId>,
-}
-
-impl Conflict {
-    pub fn is_open(&self) -> bool {
-        self.resolved_at_version.is_none()
-    }
-}
-
-/// An item as the server holds it: the values, the version, where each
-/// field's value came from, and its conflicts (open and settled).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemState {
-    pub item: CarePlanItem,
-    pub version: u64,
-    /// The device that created the item (its later edits may carry base 0).
-    pub created_by_device: DeviceId,
-    pub stamps: BTreeMap<ItemField, FieldStamp>,
-    pub conflicts: Vec<Conflict>,
-}
-
-impl ItemState {
-    pub fn open_conflicts(&self) -> impl Iterator<Item = &Conflict> {
-        self.conflicts.iter().filter(|c| c.is_open())
-    }
-}
-
-/// What one applied mutation did, for the item's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Applied {
-    /// The item version this mutation produced.
-    pub version: u64,
-    /// Fields that took the mutation's value.
-    pub applied: Vec<ItemField>,
-    /// Fields where the mutation met a concurrent change (see the item's conflicts).
-    pub conflicted: Vec<ItemField>,
-    /// Fields already holding the mutation's value.
-    pub unchanged: Vec<ItemField>,
-    /// Settlements not made because the author was no longer the owner.
-    #[serde(default)]
-    pub resolves_ignored: Vec<ItemField>,
-}
-
-/// One version of an item, as `GET /api/items/{id}/history` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub version: u64,
-    pub author_id: AccountId,
-    pub author_name: String,
-    pub device_id: DeviceId,
-    pub mutation_id: u64,
-    /// Server time when it was applied (ms since the Unix epoch).
-    pub applied_at: i64,
-    /// The mutation as its device sent it.
-    pub mutation: Mutation,
-    pub outcome: Applied,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MergeError {
-    #[error("unknown item")]
-    UnknownItem,
-    #[error("the item already exists")]
-    AlreadyExists,
-    #[error("base version {base} is ahead of the item's version {current}")]
-    FutureBase { base: u64, current: u64 },
-    #[error("the item belongs to another patient")]
-    WrongPatient,
-    #[error("a new item needs {0:?}")]
-    IncompleteCreate(ItemField),
-    #[error("{0}")]
-    Invalid(FieldError),
-}
-
-impl MergeError {
-    /// The protocol field this error is about, inside one mutation.
-    pub fn field(&self) -> &str {
-        match self {
-            MergeError::UnknownItem | MergeError::AlreadyExists => "item_id",
-            MergeError::FutureBase { .. } => "base_version",
-            MergeError::WrongPatient => "patient_id",
-            MergeError::IncompleteCreate(_) => "changes",
-            MergeError::Invalid(e) => &e.field,
-        }
-    }
-}
-
-/// Applies one mutation to an item (or creates it): the merge rules, once.
-pub fn apply(state: Option<ItemState>, m: &Mutation) -> Result<(ItemState, Applied), MergeError> {
-    m.validate().map_err(MergeError::Invalid)?;
-    match state {
-        None => create(m),
-        Some(state) => edit(state, m),
-    }
-}
-
-fn create(m: &Mutation) -> Result<(ItemState, Applied), MergeError> {
-    if m.base_version != 0 {
-        return Err(MergeError::UnknownItem);
-    }
-    // A new item needs what it is, who owns it and its status; the rest may wait.
-    let required = [ItemField::Title, ItemField::Owner, ItemField::Status];
-    if let Some(missing) = required
-        .into_iter()
-        .find(|f| !m.changes.iter().any(|c| c.field() == *f))
-    {
-        return Err(MergeError::IncompleteCreate(missing));
-    }
-    let mut item = CarePlanItem::blank(m.item_id, m.patient_id, m.author_id);
-    for change in &m.changes {
-        change.apply_to(&mut item);
-    }
-    // Every field is stamped, set or defaulted: a later concurrent edit of a
-    // defaulted field is still measured against this creation.
-    let stamps = ItemField::ALL
-        .into_iter()
-        .map(|f| (f, FieldStamp::of(m, 1)))
-        .collect();
-    let state = ItemState {
-        item,
-        version: 1,
-        created_by_device: m.device_id,
-        stamps,
-        conflicts: vec![],
-    };
-    let applied = Applied {
-        version: 1,
-        applied: m.changes.iter().map(FieldChange::field).collect(),
-        conflicted: vec![],
-        unchanged: vec![],
-        resolves_ignored: vec![],
-    };
-    Ok((state, applied))
-}
-
-fn edit(mut state: ItemState, m: &Mutation) -> Result<(ItemState, Applied), MergeError> {
-    if state.item.patient_id != m.patient_id {
-        return Err(MergeError::WrongPatient);
-    }
-    if m.base_version > state.version {
-        return Err(MergeError::FutureBase {
-            base: m.base_version,
-            current: state.version,
-        });
-    }
-    if m.base_version == 0 && state.created_by_device != m.device_id {
-        return Err(MergeError::AlreadyExists);
-    }
-    let owner = state.item.owner_id;
-    let version = state.version + 1;
-    let mut applied = Applied {
-        version,
-        applied: vec![],
-        conflicted: vec![],
-        unchanged: vec![],
-        resolves_ignored: vec![],
-    };
-    for change in &m.changes {
-        let field = change.field();
-        let current = FieldChange::current(&state.item, field);
-        let stamp = state
-            .stamps
-            .get(&field)
-            .cloned()
-            .unwrap_or_else(|| FieldStamp::of(m, 0));
-        let seen = stamp.version <= m.base_version
-            || (stamp.device_id == m.device_id
-                && stamp.author_id == m.author_id
-                && stamp.mutation_id < m.mutation_id);
-        if current == *change {
-            applied.unchanged.push(field);
-            continue;
-        }
-        if seen {
-            change.apply_to(&mut state.item);
-            state.stamps.insert(field, FieldStamp::of(m, version));
-            applied.applied.push(field);
-            continue;
-        }
-        // A concurrent edit of the same field.
-        let incoming = StampedValue {
-            change: change.clone(),
-            stamp: FieldStamp::of(m, version),
-        };
-        let existing = StampedValue {
-            change: current,
-            stamp,
-        };
-        let incoming_wins = m.author_id == owner;
-        let (standing, other) = if incoming_wins {
-            (incoming, existing)
-        } else {
-            (existing, incoming)
-        };
-        if incoming_wins {
-            change.apply_to(&mut state.item);
-            state.stamps.insert(field, FieldStamp::of(m, version));
-        }
-        state.conflicts.push(Conflict {
-            field,
-            standing,
-            other,
-            recorded_at_version: version,
-            resolved_at_version: None,
-            resolved_by: None,
-        });
-        applied.conflicted.push(field);
-    }
-    // Settling is the owner's. A mutation made by the owner may arrive after
-    // someone else changed the owner: it is not refused (that would block the
-    // device's outbox), its changes merge as usual and its settling is
-    // ignored, visibly, in the outcome. Only conflicts the owner had seen are
-    // settled; one recorded since stays open.
-    for field in &m.resolves {
-        if m.author_id != owner {
-            applied.resolves_ignored.push(*field);
-            continue;
-        }
-        for conflict in state
-            .conflicts
-            .iter_mut()
-            .filter(|c| c.field == *field && c.is_open() && c.recorded_at_version <= m.base_version)
-        {
-            conflict.resolved_at_version = Some(version);
-            conflict.resolved_by = Some(m.author_id);
-        }
-    }
-    state.version = version;
-    Ok((state, applied))
-}
-
-/// The item as this device should show it: the server's state with the
-/// device's own unsent changes on top, in order.
-pub fn with_pending(server: Option<&CarePlanItem>, pending: &[&Mutation]) -> Option<CarePlanItem> {
-    let mut item = server.cloned();
-    for m in pending {
-        let item =
-            item.get_or_insert_with(|| CarePlanItem::blank(m.item_id, m.patient_id, m.author_id));
-        for change in &m.changes {
-            change.apply_to(item);
-        }
-    }
-    item
-}
+/// A change to one care-plan item.
+pub type Mutation = MutationOf<CarePlanItem>;
+/// A care-plan item as the server holds it.
+pub type ItemState = StateOf<CarePlanItem>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hlc::Hlc;
+    use crate::DeviceId;
 
     struct Person {
         account: AccountId,
@@ -635,7 +315,7 @@ mod tests {
         who: &mut Person,
         base: u64,
         changes: Vec<FieldChange>,
-    ) -> (ItemState, Applied) {
+    ) -> (ItemState, Applied<ItemField>) {
         let m = who.mutation(state.item.id, state.item.patient_id, base, changes);
         apply(Some(state.clone()), &m).unwrap()
     }
@@ -882,10 +562,7 @@ mod tests {
             0,
             vec![FieldChange::Title("x".into())],
         );
-        assert_eq!(
-            apply(None, &incomplete).unwrap_err(),
-            MergeError::IncompleteCreate(ItemField::Owner)
-        );
+        assert_eq!(apply(None, &incomplete).unwrap_err().field(), "changes");
         let empty_title = gp.mutation(
             s1.item.id,
             s1.item.patient_id,
@@ -957,7 +634,7 @@ mod tests {
             (shown.notes.as_str(), shown.status),
             ("a", ItemStatus::Stopped)
         );
-        assert_eq!(with_pending(None, &[]), None);
+        assert_eq!(with_pending::<CarePlanItem>(None, &[]), None);
     }
 
     #[test]

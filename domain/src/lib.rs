@@ -7,6 +7,7 @@
 pub mod care_plan;
 pub mod hlc;
 pub mod ids;
+pub mod merge;
 pub mod pain_assessment;
 pub mod patient;
 pub mod profession;

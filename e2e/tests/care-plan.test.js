@@ -68,7 +68,7 @@ test('two people edit one item offline; the owner settles the conflict; history 
     await expectPending(nurse.page, 1);
     await expectPending(physio.page, 1);
     await card(nurse.page).getByText("Modifiée sur l'appareil — en attente d'envoi").waitFor();
-    assert.equal(server.sql('SELECT count(*) FROM care_plan_item_versions'), '1');
+    assert.equal(server.sql('SELECT count(*) FROM item_versions'), '1');
 
     // The nurse reaches the server first; then the physiotherapist (the owner).
     await nurse.setOnline(true);
@@ -106,7 +106,7 @@ test('two people edit one item offline; the owner settles the conflict; history 
     assert.match(entries[1], /Version 2 .* Claire Martin.*Fréquence : 1 fois par semaine/);
     assert.match(entries[2], /Version 3 .* Léa Robert.*Fréquence : 3 fois par semaine.*en conflit : Fréquence/);
     assert.match(entries[3], /Version 4 .* Léa Robert.*conflit réglé/);
-    assert.equal(server.sql('SELECT count(*) FROM care_plan_item_versions'), '4');
+    assert.equal(server.sql('SELECT count(*) FROM item_versions'), '4');
   } finally {
     await nurse.context.close();
     await physio.context.close();

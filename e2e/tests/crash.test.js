@@ -74,7 +74,7 @@ test('a push killed mid-way loses no acknowledged mutation and applies none twic
   }
   assert.ok(killed);
   const [count, distinct, min, max] = server.sql(
-    `SELECT count(*), count(DISTINCT mutation_id), min(mutation_id), max(mutation_id) FROM care_plan_item_versions WHERE device_id = '${deviceId}'`,
+    `SELECT count(*), count(DISTINCT mutation_id), min(mutation_id), max(mutation_id) FROM item_versions WHERE device_id = '${deviceId}'`,
   ).split('|').map(Number);
   assert.deepEqual([count, distinct, min, max], [TOTAL, TOTAL, 1, TOTAL]);
   assert.equal(server.sql(`SELECT last_mutation_id FROM device_mutations WHERE device_id = '${deviceId}'`), String(TOTAL));

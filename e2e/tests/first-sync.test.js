@@ -30,7 +30,7 @@ test('the first sync of a large caseload shows a progress bar and ends with ever
     const stored = await page.evaluate(async () => {
       const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
       const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
-      return new Promise((res) => { const r = db.transaction('assessments').objectStore('assessments').count(); r.onsuccess = () => res(r.result); });
+      return new Promise((res) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => res(r.result); });
     });
     assert.equal(stored, RECORDS);
   } finally {

@@ -36,7 +36,7 @@ async function storedAssessments(page, patientId) {
     const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
     const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
     return new Promise((res) => {
-      const r = db.transaction('assessments').objectStore('assessments').index('by_patient').count(id);
+      const r = db.transaction('records').objectStore('records').index('by_patient').count(id);
       r.onsuccess = () => res(r.result);
     });
   }, patientId);

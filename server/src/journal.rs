@@ -1,6 +1,7 @@
 //! The journal: every append-lane record, of every kind, and the latest state
-//! of every care-plan item, each at a number of the sync clock (`seq`). All
-//! the SQL of the sync lanes' data lives here; the handlers speak domain types.
+//! of every editable item, of every kind, each at a number of the sync clock
+//! (`seq`). All the SQL of the sync lanes' data lives here; the handlers
+//! speak domain types.
 //!
 //! Why a pull never skips anything: every write transaction of the lanes
 //! starts by moving the one-row `sync_clock` and holds its row lock until it
@@ -17,16 +18,43 @@
 //! cursor was.
 
 use crate::clock::now_ms;
-use parcours_domain::care_plan::ItemState;
-use parcours_domain::sync::Record;
+use parcours_domain::sync::{ItemState, Mutation, Record};
 use parcours_domain::{AccountId, PatientId};
 use sqlx::{AnyConnection, AnyPool};
 use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// The journal's kind for care-plan item states (records use their own kind).
-pub const ITEM_KIND: &str = "care_plan_item";
+/// Whether entries of this kind are editable items' states (the rest are
+/// append-lane records).
+pub fn is_editable(kind: &str) -> bool {
+    Mutation::KINDS.contains(&kind)
+}
+
+/// The kinds a pull or a checksum covers: every kind, or only those an older
+/// client knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kinds {
+    All,
+    Only(&'static [&'static str]),
+}
+
+impl Kinds {
+    /// An SQL condition on `j.kind`. The names are the domain's own
+    /// constants, never a client's text: they are written into the SQL.
+    fn condition(self) -> String {
+        match self {
+            Kinds::All => String::new(),
+            Kinds::Only(kinds) => {
+                debug_assert!(kinds
+                    .iter()
+                    .all(|k| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+                let list: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
+                format!(" AND j.kind IN ({})", list.join(", "))
+            }
+        }
+    }
+}
 
 /// Where a device is in its pull: entries before (`pos`, `seq`) it has.
 /// Written `pos` when both are equal, else `pos.seq`.
@@ -129,9 +157,10 @@ pub async fn insert_records(
     let mut inserted = Vec::with_capacity(records.len());
     for (chunk_index, chunk) in records.chunks(ROWS_PER_INSERT).enumerate() {
         let sql = format!(
-            "INSERT INTO journal (id, kind, patient_id, author_id, seq, version, received_at, body)
+            "INSERT INTO journal (id, kind, patient_id, author_id, device_id, recorded_at, amends,
+                                  seq, version, received_at, body)
              VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            crate::db::values_placeholders(chunk.len(), 8)
+            crate::db::values_placeholders(chunk.len(), 11)
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for (k, record) in chunk.iter().enumerate() {
@@ -142,6 +171,9 @@ pub async fn insert_records(
                 .bind(record.kind())
                 .bind(record.patient_id().to_string())
                 .bind(record.author_id().to_string())
+                .bind(record.device_id().to_string())
+                .bind(record.recorded_at())
+                .bind(record.amends().map(|a| a.to_string()))
                 .bind(seq)
                 .bind(0i64)
                 .bind(received_at)
@@ -157,15 +189,15 @@ pub async fn insert_records(
     Ok(inserted)
 }
 
-/// An item's current state, if it exists.
+/// An editable item's current state, if it exists (whatever its kind).
 pub async fn item(conn: &mut AnyConnection, id: Uuid) -> Result<Option<ItemState>, sqlx::Error> {
-    let body: Option<String> =
-        sqlx::query_scalar("SELECT body FROM journal WHERE id = $1 AND kind = $2")
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT kind, body FROM journal WHERE id = $1")
             .bind(id.to_string())
-            .bind(ITEM_KIND)
             .fetch_optional(conn)
             .await?;
-    body.map(|b| serde_json::from_str(&b).map_err(|e| sqlx::Error::Decode(e.into())))
+    row.filter(|(kind, _)| is_editable(kind))
+        .map(|(_, body)| ItemState::from_json(&body).map_err(|e| sqlx::Error::Decode(e.into())))
         .transpose()
 }
 
@@ -176,16 +208,16 @@ pub async fn put_item(
     seq: i64,
 ) -> Result<(), sqlx::Error> {
     let body = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let version = i64::try_from(state.version).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let version = i64::try_from(state.version()).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "INSERT INTO journal (id, kind, patient_id, author_id, seq, version, received_at, body)
          VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
              received_at = excluded.received_at, body = excluded.body",
     )
-    .bind(state.item.id.to_string())
-    .bind(ITEM_KIND)
-    .bind(state.item.patient_id.to_string())
+    .bind(state.id().to_string())
+    .bind(state.kind())
+    .bind(state.patient_id().to_string())
     .bind(seq)
     .bind(version)
     .bind(now_ms())
@@ -219,18 +251,20 @@ impl Entry {
 pub async fn page(
     pool: &AnyPool,
     account: AccountId,
+    kinds: Kinds,
     after: Position,
     upto: i64,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
+    let only = kinds.condition();
     // Entries newer than the membership: their position is their own number.
-    let mut entries: Vec<Entry> = sqlx::query_as(
+    let mut entries: Vec<Entry> = sqlx::query_as(&format!(
         "SELECT j.seq AS pos, j.seq, j.kind, j.patient_id, j.body FROM journal j
          JOIN care_team_members m ON m.patient_id = j.patient_id
          WHERE m.account_id = $1 AND m.ended_at IS NULL
-           AND j.seq > $2 AND j.seq > m.added_seq AND j.seq <= $3
-         ORDER BY j.seq LIMIT $4",
-    )
+           AND j.seq > $2 AND j.seq > m.added_seq AND j.seq <= $3{only}
+         ORDER BY j.seq LIMIT $4"
+    ))
     .bind(account.to_string())
     .bind(after.pos)
     .bind(upto)
@@ -239,13 +273,13 @@ pub async fn page(
     .await?;
     // Entries older than a membership that began after the cursor: they come
     // at the membership's position. Usually no row.
-    let backfill: Vec<Entry> = sqlx::query_as(
+    let backfill: Vec<Entry> = sqlx::query_as(&format!(
         "SELECT m.added_seq AS pos, j.seq, j.kind, j.patient_id, j.body FROM care_team_members m
          JOIN journal j ON j.patient_id = m.patient_id AND j.seq < m.added_seq
          WHERE m.account_id = $1 AND m.ended_at IS NULL AND m.added_seq <= $4
-           AND (m.added_seq > $2 OR (m.added_seq = $2 AND j.seq > $3))
-         ORDER BY m.added_seq, j.seq LIMIT $5",
-    )
+           AND (m.added_seq > $2 OR (m.added_seq = $2 AND j.seq > $3)){only}
+         ORDER BY m.added_seq, j.seq LIMIT $5"
+    ))
     .bind(account.to_string())
     .bind(after.pos)
     .bind(after.seq)
@@ -265,26 +299,28 @@ pub async fn page(
 pub async fn remaining(
     pool: &AnyPool,
     account: AccountId,
+    kinds: Kinds,
     after: Position,
     upto: i64,
 ) -> Result<u64, sqlx::Error> {
-    let newer: i64 = sqlx::query_scalar(
+    let only = kinds.condition();
+    let newer: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM journal j
          JOIN care_team_members m ON m.patient_id = j.patient_id
          WHERE m.account_id = $1 AND m.ended_at IS NULL
-           AND j.seq > $2 AND j.seq > m.added_seq AND j.seq <= $3",
-    )
+           AND j.seq > $2 AND j.seq > m.added_seq AND j.seq <= $3{only}"
+    ))
     .bind(account.to_string())
     .bind(after.pos)
     .bind(upto)
     .fetch_one(pool)
     .await?;
-    let older: i64 = sqlx::query_scalar(
+    let older: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM care_team_members m
          JOIN journal j ON j.patient_id = m.patient_id AND j.seq < m.added_seq
          WHERE m.account_id = $1 AND m.ended_at IS NULL AND m.added_seq <= $4
-           AND (m.added_seq > $2 OR (m.added_seq = $2 AND j.seq > $3))",
-    )
+           AND (m.added_seq > $2 OR (m.added_seq = $2 AND j.seq > $3)){only}"
+    ))
     .bind(account.to_string())
     .bind(after.pos)
     .bind(after.seq)
@@ -294,25 +330,28 @@ pub async fn remaining(
     Ok((newer.max(0) + older.max(0)) as u64)
 }
 
-/// (id, version) of every entry the account may see, for the checksum;
-/// with `items_only`, care-plan items only (what protocol 2 compared).
+/// (id, version) of every entry of `kinds` the account may see, for the
+/// checksum, and how many are records; with `items_only`, editable items
+/// only (what protocol 2 compared).
 pub async fn versions(
     pool: &AnyPool,
     account: AccountId,
+    kinds: Kinds,
     items_only: bool,
 ) -> Result<(Vec<(Uuid, u64)>, u64), sqlx::Error> {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+    let only = kinds.condition();
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
         "SELECT j.id, j.kind, j.version FROM journal j
          JOIN care_team_members m ON m.patient_id = j.patient_id
-         WHERE m.account_id = $1 AND m.ended_at IS NULL",
-    )
+         WHERE m.account_id = $1 AND m.ended_at IS NULL{only}"
+    ))
     .bind(account.to_string())
     .fetch_all(pool)
     .await?;
     let mut records = 0;
     let mut pairs = Vec::with_capacity(rows.len());
     for (id, kind, version) in rows {
-        if kind != ITEM_KIND {
+        if !is_editable(&kind) {
             records += 1;
             if items_only {
                 continue;

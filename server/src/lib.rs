@@ -3,12 +3,12 @@
 
 pub mod admin;
 pub mod audit;
-pub mod care_plan;
 pub mod care_team;
 pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod items;
 pub mod journal;
 pub mod json;
 pub mod pain_assessment;
@@ -74,7 +74,7 @@ pub fn api_router(state: AppState) -> Router<AppState> {
                     sync::admission,
                 )),
         )
-        .route("/items/{id}/history", get(care_plan::history))
+        .route("/items/{id}/history", get(items::history))
         .fallback(|| async {
             ApiError::NotFound {
                 field: "path".into(),

@@ -2,14 +2,14 @@
 //!
 //! Push: append-lane records are stored once, whatever the number of
 //! retries; mutation-lane changes are applied once each, in order per device
-//! (`care_plan`). Both in one transaction. Pull: the journal in position
+//! (`items`). Both in one transaction. Pull: the journal in position
 //! order, in pages, from a cursor (see `journal` for why nothing is skipped).
 
 use crate::audit::{self, Action, AuditEvent};
-use crate::care_plan;
 use crate::care_team;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
+use crate::items;
 use crate::journal::{self, Position};
 use crate::json::JsonBody;
 use crate::session::Session;
@@ -18,10 +18,9 @@ use axum::extract::{FromRequestParts, RawQuery, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_domain::care_plan::{FieldChange, Mutation};
 use parcours_domain::sync::{
-    decode_json, ChecksumResponse, Cursor, PullQuery, PullResponse, PushError, PushRequest,
-    PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    ChecksumResponse, Cursor, Mutation, PullQuery, PullResponse, PushError, PushRequest,
+    PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PROTOCOL_3_KINDS,
 };
 use parcours_domain::{AccountId, DeviceId, PatientId};
 use serde::Deserialize;
@@ -84,7 +83,7 @@ impl PushEnvelope {
                 .iter()
                 .enumerate()
                 .map(|(i, raw)| {
-                    decode_json::<Mutation>(raw.get())
+                    Mutation::from_json(raw.get())
                         .map_err(|e| located(&format!("mutations[{i}]"), e))
                 })
                 .collect::<ApiResult<_>>()?,
@@ -105,6 +104,7 @@ fn claims(
         )
     });
     let mutations = request.mutations.iter().enumerate().map(|(i, m)| {
+        let m = m.envelope();
         (
             format!("mutations[{i}]"),
             m.author_id,
@@ -159,14 +159,13 @@ pub async fn push(
     {
         let mut conn = state.db.pool.acquire().await?;
         for (i, m) in request.mutations.iter().enumerate() {
-            for (j, change) in m.changes.iter().enumerate() {
-                if let FieldChange::Owner(owner) = change {
-                    if !care_team::is_member(&mut conn, *owner, m.patient_id).await? {
-                        return Err(ApiError::unprocessable(
-                            format!("mutations[{i}].changes[{j}].value"),
-                            "Le responsable doit faire partie de l'équipe de soins du patient.",
-                        ));
-                    }
+            let patient = m.envelope().patient_id;
+            for (j, owner) in m.new_owners() {
+                if !care_team::is_member(&mut conn, owner, patient).await? {
+                    return Err(ApiError::unprocessable(
+                        format!("mutations[{i}].changes[{j}].value"),
+                        "Le responsable doit faire partie de l'équipe de soins du patient.",
+                    ));
                 }
             }
         }
@@ -175,7 +174,7 @@ pub async fn push(
         let mut conn = state.db.pool.acquire().await?;
         return Ok(Json(PushResponse {
             acknowledged: vec![],
-            last_mutation_id: care_plan::last_mutation_id(&mut conn, &session).await?,
+            last_mutation_id: items::last_mutation_id(&mut conn, &session).await?,
         }));
     }
 
@@ -186,7 +185,7 @@ pub async fn push(
     let first = journal::reserve(&mut tx, count).await?;
     store_records(&mut tx, &session, &request.records, first).await?;
     let first_item_seq = first + request.records.len() as i64;
-    let last_mutation_id = care_plan::apply_mutations(
+    let last_mutation_id = items::apply_mutations(
         &mut tx,
         &session,
         &request.mutations,
@@ -225,7 +224,7 @@ async fn store_records(
             Some(p) => Some(p),
             None => journal::stored(tx, amended)
                 .await?
-                .filter(|s| s.kind != journal::ITEM_KIND)
+                .filter(|s| !journal::is_editable(&s.kind))
                 .map(|s| s.patient_id),
         };
         if patient != Some(record.patient_id().to_string()) {
@@ -289,7 +288,18 @@ fn parse_query(raw: Option<&str>) -> ApiResult<PullQuery> {
     })
 }
 
-/// `GET /api/sync/pull?cursor=…&limit=…&estimate=…`.
+/// What a client of this protocol version is sent: a protocol-3 client (one
+/// that does not say) only the kinds it knows, so it never sets aside what
+/// it could not read. Its cursor moves past the others; a client updated to
+/// version 4 pulls again from the start (docs/sync-protocol.md).
+fn kinds_for(protocol: Option<u32>) -> journal::Kinds {
+    match protocol {
+        Some(v) if v >= 4 => journal::Kinds::All,
+        _ => journal::Kinds::Only(PROTOCOL_3_KINDS),
+    }
+}
+
+/// `GET /api/sync/pull?cursor=…&limit=…&estimate=…&protocol=…`.
 pub async fn pull(
     State(state): State<AppState>,
     session: Session,
@@ -314,10 +324,12 @@ pub async fn pull(
             .ok_or_else(|| query_error("cursor"))?,
     };
 
+    let kinds = kinds_for(query.protocol);
     // One more than asked tells whether another page is waiting.
     let mut entries = journal::page(
         &state.db.pool,
         session.account_id,
+        kinds,
         after,
         upto,
         i64::from(limit) + 1,
@@ -348,14 +360,14 @@ pub async fn pull(
     for entry in entries {
         let body = RawValue::from_string(entry.body)
             .map_err(|e| ApiError::Internal(format!("unreadable journal entry: {e}")))?;
-        if entry.kind == journal::ITEM_KIND {
+        if journal::is_editable(&entry.kind) {
             items.push(body);
         } else {
             records.push(body);
         }
     }
     let remaining = if query.estimate {
-        Some(journal::remaining(&state.db.pool, session.account_id, next, upto).await?)
+        Some(journal::remaining(&state.db.pool, session.account_id, kinds, next, upto).await?)
     } else {
         None
     };
@@ -364,7 +376,7 @@ pub async fn pull(
         remaining,
         records,
         items,
-        last_mutation_id: care_plan::last_mutation_id(&mut conn, &session).await?,
+        last_mutation_id: items::last_mutation_id(&mut conn, &session).await?,
         next_cursor: Cursor(next.to_string()),
         has_more,
     }))
@@ -372,7 +384,8 @@ pub async fn pull(
 
 #[derive(Deserialize)]
 pub struct ChecksumQuery {
-    /// 3 and above: records and items. Absent (protocol 2 clients): items only.
+    /// 3 and above: records and items (3: of the kinds it knows). Absent
+    /// (protocol 2 clients): care-plan items only.
     #[serde(default)]
     protocol: Option<u32>,
 }
@@ -388,8 +401,9 @@ pub async fn checksum(
     let query: ChecksumQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|_| query_error("protocol"))?;
     let items_only = query.protocol.unwrap_or(2) < 3;
+    let kinds = kinds_for(query.protocol);
     let (pairs, records) =
-        journal::versions(&state.db.pool, session.account_id, items_only).await?;
+        journal::versions(&state.db.pool, session.account_id, kinds, items_only).await?;
     let event = AuditEvent::new(Action::ReadRecords).detail("sync_checksum");
     audit::record_reads(&state.db.pool, &session, vec![event]).await?;
     let items = pairs.len() as u64 - if items_only { 0 } else { records };

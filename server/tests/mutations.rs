@@ -124,11 +124,7 @@ async fn replayed_pushes_apply_nothing_twice_and_gaps_are_refused(backend: Backe
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(reply.body["last_mutation_id"], 2);
     }
-    assert_eq!(
-        app.count("SELECT count(*) FROM care_plan_item_versions")
-            .await,
-        2
-    );
+    assert_eq!(app.count("SELECT count(*) FROM item_versions").await, 2);
 
     // A gap: mutation 4 before 3.
     let gap = push(
@@ -160,11 +156,7 @@ async fn replayed_pushes_apply_nothing_twice_and_gaps_are_refused(backend: Backe
     .await;
     assert_eq!(reused.status, StatusCode::CONFLICT);
     assert_eq!(reused.body["field"], "mutations[0].mutation_id");
-    assert_eq!(
-        app.count("SELECT count(*) FROM care_plan_item_versions")
-            .await,
-        2
-    );
+    assert_eq!(app.count("SELECT count(*) FROM item_versions").await, 2);
     assert_eq!(
         app.count("SELECT max(version) FROM journal WHERE kind = 'care_plan_item'")
             .await,
@@ -194,9 +186,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
         .status,
         StatusCode::OK
     );
-    let before = app
-        .count("SELECT count(*) FROM care_plan_item_versions")
-        .await;
+    let before = app.count("SELECT count(*) FROM item_versions").await;
     let clock = app.count("SELECT value FROM sync_clock").await;
 
     let notes = json!([{ "field": "notes", "value": "x" }]);
@@ -337,8 +327,7 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
     assert_eq!(reply.body["field"], "mutations[0].item_id");
 
     assert_eq!(
-        app.count("SELECT count(*) FROM care_plan_item_versions")
-            .await,
+        app.count("SELECT count(*) FROM item_versions").await,
         before
     );
     assert_eq!(

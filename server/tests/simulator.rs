@@ -21,7 +21,9 @@ use common::{Backend, Client, TestApp};
 use parcours_domain::care_plan::{self, FieldChange, ItemField, ItemState, ItemStatus, Mutation};
 use parcours_domain::hlc::Hlc;
 use parcours_domain::sync::client::{self, Local, Page, RawPage, Remote, RemoteError, SyncError};
-use parcours_domain::sync::{ChecksumResponse, Cursor, PushRequest, PushResponse, Record};
+use parcours_domain::sync::{
+    self, ChecksumResponse, Cursor, PushRequest, PushResponse, Record, PROTOCOL_VERSION,
+};
 use parcours_domain::{AccountId, DeviceId, ItemId, Patient, PatientId, Profession};
 use parcours_server::admin::{self, NewAccount};
 use parcours_server::audit::Actor;
@@ -82,7 +84,7 @@ impl Local for Device {
     async fn outbox(&self, _limit: usize) -> Result<Vec<Record>, Infallible> {
         Ok(vec![])
     }
-    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Mutation>, Infallible> {
+    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<sync::Mutation>, Infallible> {
         Ok(self
             .store
             .borrow()
@@ -90,6 +92,7 @@ impl Local for Device {
             .iter()
             .take(limit)
             .cloned()
+            .map(sync::Mutation::CarePlanItem)
             .collect())
     }
     async fn acknowledge(&self, _ids: &[uuid::Uuid]) -> Result<(), Infallible> {
@@ -119,6 +122,11 @@ impl Local for Device {
         assert!(page.unreadable.is_empty(), "{:?}", page.unreadable);
         let mut store = self.store.borrow_mut();
         for (state, _) in page.items {
+            #[allow(irrefutable_let_patterns)] // until a second editable kind exists
+            let sync::ItemState::CarePlanItem(state) = state
+            else {
+                panic!("only care-plan items are edited here: {state:?}");
+            };
             store.local_items.remove(&state.item.id);
             let newer = store
                 .server
@@ -182,8 +190,9 @@ impl Remote for Link<'_> {
         if !self.sim.devices[self.d].online {
             return Err(RemoteError::Unreachable);
         }
-        let send = |mutations: &[Mutation]| {
-            let body = json!({ "protocol": 3, "records": [], "mutations": mutations });
+        let send = |mutations: &[sync::Mutation]| {
+            let body =
+                json!({ "protocol": PROTOCOL_VERSION, "records": [], "mutations": mutations });
             async move {
                 let reply = self
                     .sim
@@ -421,7 +430,8 @@ impl Sim {
                 .map(|s| s.open_conflicts().cloned().collect())
                 .unwrap_or_default();
             if !open.is_empty() && roll < 0.35 {
-                let conflict: &care_plan::Conflict = open.choose(rng).unwrap();
+                let conflict: &care_plan::Conflict<care_plan::CarePlanItem> =
+                    open.choose(rng).unwrap();
                 let pick = if rng.gen_bool(0.5) {
                     conflict.standing.change.clone()
                 } else {
@@ -554,7 +564,7 @@ impl Sim {
 
             // Exactly once: ids 1..n, each applied once (the unique index) and none missing.
             let applied: Vec<i64> = sqlx::query_scalar(
-                "SELECT mutation_id FROM care_plan_item_versions WHERE account_id = $1 AND device_id = $2 ORDER BY mutation_id",
+                "SELECT mutation_id FROM item_versions WHERE account_id = $1 AND device_id = $2 ORDER BY mutation_id",
             )
             .bind(dev.account.to_string())
             .bind(dev.device.to_string())
@@ -571,7 +581,7 @@ impl Sim {
             // was already there, or is kept as a conflict on its item.
             for m in &dev.made {
                 let outcome: String = sqlx::query_scalar(
-                    "SELECT outcome FROM care_plan_item_versions WHERE account_id = $1 AND device_id = $2 AND mutation_id = $3",
+                    "SELECT outcome FROM item_versions WHERE account_id = $1 AND device_id = $2 AND mutation_id = $3",
                 )
                 .bind(dev.account.to_string())
                 .bind(dev.device.to_string())
@@ -579,7 +589,8 @@ impl Sim {
                 .fetch_one(&db.pool)
                 .await
                 .unwrap();
-                let outcome: care_plan::Applied = serde_json::from_str(&outcome).unwrap();
+                let outcome: care_plan::Applied<ItemField> =
+                    serde_json::from_str(&outcome).unwrap();
                 for change in &m.changes {
                     let field = change.field();
                     if outcome.applied.contains(&field) || outcome.unchanged.contains(&field) {

@@ -8,11 +8,10 @@ use crate::format;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
-use parcours_domain::care_plan::HistoryEntry;
 use parcours_domain::care_plan::{
     with_pending, CarePlanItem, Conflict, FieldChange, ItemField, ItemState, ItemStatus, Mutation,
-    StampedValue,
 };
+use parcours_domain::merge::StampedValue;
 use parcours_domain::patient::TeamMember;
 use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
 fn member_name(team: &[TeamMember], id: AccountId) -> String {
@@ -117,7 +116,7 @@ pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
         async move {
             let store = sync::store(me?.account_id).await.ok()?;
             let team = store.patient(patient_id).await.ok()??.care_team;
-            let (states, pending) = store.care_plan(patient_id).await.ok()?;
+            let (states, pending) = store.items_of::<CarePlanItem>(patient_id).await.ok()?;
             Some((team, rows(states, pending)))
         }
     });
@@ -166,10 +165,10 @@ pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
 fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let editing = RwSignal::new(false);
-    let history = RwSignal::new(None::<Result<Vec<HistoryEntry>, String>>);
+    let history = RwSignal::new(None::<Result<api::History<CarePlanItem>, String>>);
     let item = row.item.clone();
     let base_version = row.server.as_ref().map(|s| s.version).unwrap_or(0);
-    let open: Vec<Conflict> = row
+    let open: Vec<Conflict<CarePlanItem>> = row
         .server
         .as_ref()
         .map(|s| s.open_conflicts().cloned().collect())
@@ -199,12 +198,16 @@ fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
     let item_id = item.id;
     let show_history = move |_| {
         leptos::task::spawn_local(async move {
-            history.set(Some(api::item_history(item_id).await.map_err(
-                |e| match e {
-                    api::ApiError::Unreachable => "Historique indisponible hors ligne.".to_string(),
-                    other => other.to_string(),
-                },
-            )));
+            history.set(Some(
+                api::item_history::<CarePlanItem>(item_id)
+                    .await
+                    .map_err(|e| match e {
+                        api::ApiError::Unreachable => {
+                            "Historique indisponible hors ligne.".to_string()
+                        }
+                        other => other.to_string(),
+                    }),
+            ));
         });
     };
     let title = item.title.clone();
@@ -276,7 +279,7 @@ fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
 /// one in a single tap.
 #[component]
 fn ConflictView(
-    conflict: Conflict,
+    conflict: Conflict<CarePlanItem>,
     item: CarePlanItem,
     base_version: u64,
     team: Vec<TeamMember>,
@@ -286,7 +289,7 @@ fn ConflictView(
     let state = expect_context::<SyncState>();
     let error = RwSignal::new(None::<String>);
     let field = conflict.field;
-    let line = |v: &StampedValue| {
+    let line = |v: &StampedValue<CarePlanItem>| {
         format!(
             "« {} » — {}, {}",
             describe(&v.change, &team),

@@ -3,7 +3,7 @@
 
 use crate::clock::now_ms;
 use crate::components::header::Header;
-use crate::device_store::StoredAssessment;
+use crate::device_store::Stored;
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
 use crate::pages::require_sign_in;
@@ -32,7 +32,7 @@ pub fn PatientPage() -> impl IntoView {
             let (me, id) = (me?, id?);
             let store = sync::store(me.account_id).await.ok()?;
             let patient = store.patient(id).await.ok()??;
-            let assessments = store.assessments_for(id).await.ok()?;
+            let assessments = store.records_of::<PainAssessment>(id).await.ok()?;
             Some((patient, assessments))
         }
     });
@@ -127,7 +127,7 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let stored = match sync::store(me.account_id).await {
-                Ok(store) => store.record_assessment(&assessment).await,
+                Ok(store) => store.record(assessment.clone()).await,
                 Err(e) => Err(e),
             };
             match stored {
@@ -202,7 +202,7 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
 }
 
 #[component]
-fn AssessmentList(assessments: Vec<StoredAssessment>) -> impl IntoView {
+fn AssessmentList(assessments: Vec<Stored<PainAssessment>>) -> impl IntoView {
     let count = assessments.len();
     view! {
         <section aria-labelledby="assessments">
@@ -210,7 +210,7 @@ fn AssessmentList(assessments: Vec<StoredAssessment>) -> impl IntoView {
             {(count == 0).then(|| view! { <p>"Aucune évaluation pour l'instant."</p> })}
             <ul class="assessments" aria-label="Évaluations de la douleur">
                 {assessments.into_iter().map(|s| {
-                    let a = s.assessment;
+                    let a = s.record;
                     let sync_label = if s.pending { "Sur l'appareil uniquement — en attente d'envoi" } else { "Envoyée" };
                     view! {
                         <li class="assessment" class:pending=s.pending>

@@ -10,10 +10,9 @@
 //! reason to stop.
 
 use super::{
-    checksum, decode_json, ChecksumResponse, Cursor, PullResponse, PushRequest, PushResponse,
-    Record, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
+    checksum, ChecksumResponse, Cursor, ItemState, Mutation, PullResponse, PushRequest,
+    PushResponse, Record, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
 };
-use crate::care_plan::{ItemState, Mutation};
 use crate::hlc::Hlc;
 use crate::Patient;
 use serde::{Deserialize, Serialize};
@@ -227,7 +226,7 @@ pub async fn push_all<R: Remote, L: Local>(
         if records.is_empty() && mutations.is_empty() {
             return Ok(());
         }
-        let first_mutation = mutations.first().map(|m| m.mutation_id);
+        let first_mutation = mutations.first().map(|m| m.envelope().mutation_id);
         let request = PushRequest {
             protocol: PROTOCOL_VERSION,
             records,
@@ -265,7 +264,7 @@ pub fn read_page(page: &RawPage) -> Page<'_> {
     }
     let mut items = Vec::with_capacity(page.items.len());
     for raw in &page.items {
-        match decode_json::<ItemState>(raw.get()) {
+        match ItemState::from_json(raw.get()) {
             Ok(i) => items.push((i, raw.get())),
             Err(e) => unreadable.push(SetAside::new(raw.get(), format!("illisible : {e}"))),
         }
@@ -313,8 +312,8 @@ pub async fn pull_all<R: Remote, L: Local>(
         }
         let read = read_page(&page);
         for (state, _) in &read.items {
-            for stamp in state.stamps.values() {
-                local.observe(stamp.hlc);
+            for hlc in state.clocks() {
+                local.observe(hlc);
             }
         }
         set_aside += local.store_page(read).await.map_err(SyncError::Local)?;

@@ -1,23 +1,33 @@
 //! The messages of the sync protocol (see `docs/sync-protocol.md`).
 //!
 //! Append lane: immutable records made on a device, pushed idempotently.
-//! Mutation lane (version 2): changes to care-plan items, applied once each,
-//! in order per device. Both come back through the same cursor-paged pull.
+//! Mutation lane: changes to editable items (care-plan items, objectives…),
+//! applied once each, in order per device. Both come back through the same
+//! cursor-paged pull.
 //!
 //! A new kind of record is one type implementing [`RecordBody`] and one line
-//! in `record_kinds!` below: the server stores, pulls, audits and checks it
-//! without knowing more.
+//! in `record_kinds!` below; a new editable kind is one type implementing
+//! [`Editable`] and one line in `editable_kinds!`: the server stores, pulls,
+//! merges, audits and checks them without knowing more, and so does the
+//! device's store.
 
 pub mod client;
 
-use crate::care_plan::{ItemState, Mutation};
-use crate::{AccountId, DeviceId, FieldError, PainAssessment, PatientId};
+use crate::care_plan::CarePlanItem;
+use crate::hlc::Hlc;
+use crate::merge::{self, Applied, Editable, MergeError, MutationOf, StateOf};
+use crate::{AccountId, DeviceId, FieldError, ItemId, PainAssessment, PatientId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Bumped when a message changes in a way an older peer cannot read.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
+/// The kind of a mutation or item state that does not say (protocol ≤ 3,
+/// where care-plan items were the only editable kind).
+pub const LEGACY_EDITABLE_KIND: &str = "care_plan_item";
+/// The kinds a protocol-3 client knows: it is sent nothing else.
+pub const PROTOCOL_3_KINDS: &[&str] = &["pain_assessment", "care_plan_item"];
 /// The oldest version the server still accepts (an app cached by an old
 /// service worker may still push its waiting records with it).
 pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
@@ -37,6 +47,8 @@ pub trait RecordBody {
     fn patient_id(&self) -> PatientId;
     fn author_id(&self) -> AccountId;
     fn device_id(&self) -> DeviceId;
+    /// When it was made, by the device's clock (ms since the Unix epoch).
+    fn recorded_at(&self) -> i64;
     /// The record of the same patient this one corrects, if any.
     fn amends(&self) -> Option<Uuid>;
     /// Every rule of the kind, with times checked against the receiver's
@@ -57,12 +69,31 @@ impl RecordBody for PainAssessment {
     fn device_id(&self) -> DeviceId {
         self.device_id
     }
+    fn recorded_at(&self) -> i64 {
+        self.recorded_at
+    }
     fn amends(&self) -> Option<Uuid> {
         self.amends.map(|a| a.0)
     }
     fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
         PainAssessment::validate_at(self, now_ms)
     }
+}
+
+/// A registered record kind: how it goes into and out of a [`Record`], so a
+/// store or a screen can ask for "the pain assessments" without a `match`.
+pub trait RecordKind: RecordBody + Sized {
+    /// As written in `kind`.
+    const KIND: &'static str;
+    fn into_record(self) -> Record;
+    fn from_record(record: Record) -> Option<Self>;
+}
+
+/// A registered editable kind, likewise for [`Mutation`] and [`ItemState`].
+pub trait EditableKind: Editable {
+    fn into_mutation(m: MutationOf<Self>) -> Mutation;
+    fn from_mutation(m: Mutation) -> Option<MutationOf<Self>>;
+    fn from_state(s: ItemState) -> Option<StateOf<Self>>;
 }
 
 /// Declares the record kinds: the `Record` enum tagged by `kind`, and the
@@ -122,6 +153,20 @@ macro_rules! record_kinds {
                 Ok(record)
             }
         }
+
+        $(impl RecordKind for $ty {
+            const KIND: &'static str = $kind;
+            fn into_record(self) -> Record {
+                Record::$variant(self)
+            }
+            fn from_record(record: Record) -> Option<Self> {
+                match record {
+                    Record::$variant(r) => Some(r),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        })*
     };
 }
 
@@ -143,12 +188,213 @@ impl Record {
     pub fn device_id(&self) -> DeviceId {
         self.body().device_id()
     }
+    pub fn recorded_at(&self) -> i64 {
+        self.body().recorded_at()
+    }
     pub fn amends(&self) -> Option<Uuid> {
         self.body().amends()
     }
     pub fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
         self.body().validate_at(now_ms)
     }
+}
+
+/// What every mutation says about itself, whatever its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MutationEnvelope {
+    pub device_id: DeviceId,
+    pub mutation_id: u64,
+    pub item_id: ItemId,
+    pub patient_id: PatientId,
+    pub author_id: AccountId,
+    pub base_version: u64,
+    pub hlc: Hlc,
+}
+
+fn envelope<E: Editable>(m: &MutationOf<E>) -> MutationEnvelope {
+    MutationEnvelope {
+        device_id: m.device_id,
+        mutation_id: m.mutation_id,
+        item_id: m.item_id,
+        patient_id: m.patient_id,
+        author_id: m.author_id,
+        base_version: m.base_version,
+        hlc: m.hlc,
+    }
+}
+
+/// Reads the `kind` of a message that may not say it (protocol ≤ 3).
+fn editable_kind(json: &str) -> Result<String, FieldError> {
+    #[derive(Deserialize)]
+    struct Tag {
+        kind: Option<String>,
+    }
+    let tag: Tag = serde_json::from_str(json)
+        .map_err(|e| FieldError::new("", format!("JSON invalide : {e}")))?;
+    Ok(tag.kind.unwrap_or_else(|| LEGACY_EDITABLE_KIND.to_string()))
+}
+
+/// Declares the editable kinds: the `Mutation` and `ItemState` enums tagged
+/// by `kind`, their decoding by kind, and the merge of a mutation into the
+/// state of its kind.
+macro_rules! editable_kinds {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty) = $kind:literal),* $(,)?) => {
+        /// A change to one editable item, tagged by the item's kind.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        pub enum Mutation {
+            $($(#[$doc])* #[serde(rename = $kind)] $variant(MutationOf<$ty>)),*
+        }
+
+        /// An editable item as the server holds it, tagged by its kind.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        pub enum ItemState {
+            $($(#[$doc])* #[serde(rename = $kind)] $variant(StateOf<$ty>)),*
+        }
+
+        /// What one mutation did to its item, for the history (the JSON of
+        /// the kind's `Applied`).
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[serde(untagged)]
+        pub enum Outcome {
+            $($variant(Applied<<$ty as Editable>::Field>)),*
+        }
+
+        impl Mutation {
+            /// Every editable kind this build knows, as written in `kind`.
+            pub const KINDS: &'static [&'static str] = &[$($kind),*];
+
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Mutation::$variant(_) => $kind),*
+                }
+            }
+
+            pub fn envelope(&self) -> MutationEnvelope {
+                match self {
+                    $(Mutation::$variant(m) => envelope(m)),*
+                }
+            }
+
+            /// Reads one mutation from its JSON; without `kind` it is a
+            /// care-plan item's (protocol ≤ 3). Errors name the field.
+            pub fn from_json(json: &str) -> Result<Self, FieldError> {
+                match editable_kind(json)?.as_str() {
+                    $($kind => decode_json::<MutationOf<$ty>>(json).map(Mutation::$variant),)*
+                    other => Err(FieldError::new(
+                        "kind",
+                        format!("Type d'élément modifiable inconnu : {other}"),
+                    )),
+                }
+            }
+
+            pub fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
+                match self {
+                    $(Mutation::$variant(m) => m.validate_at(now_ms)),*
+                }
+            }
+
+            /// The accounts this mutation makes owner, with the index of the
+            /// change that does (each must be in the patient's care team).
+            pub fn new_owners(&self) -> Vec<(usize, AccountId)> {
+                match self {
+                    $(Mutation::$variant(m) => m
+                        .changes
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, c)| <$ty as Editable>::new_owner(c).map(|o| (i, o)))
+                        .collect()),*
+                }
+            }
+
+            /// Applies this mutation to the state of its item (None: a
+            /// creation). A state of another kind is another item: unknown.
+            pub fn apply(&self, state: Option<ItemState>) -> Result<(ItemState, Outcome), MergeError> {
+                match (self, state) {
+                    $((Mutation::$variant(m), None) => merge::apply(None, m)
+                        .map(|(s, o)| (ItemState::$variant(s), Outcome::$variant(o))),
+                    (Mutation::$variant(m), Some(ItemState::$variant(s))) => merge::apply(Some(s), m)
+                        .map(|(s, o)| (ItemState::$variant(s), Outcome::$variant(o))),)*
+                    #[allow(unreachable_patterns)]
+                    _ => Err(MergeError::UnknownItem),
+                }
+            }
+        }
+
+        impl ItemState {
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(ItemState::$variant(_) => $kind),*
+                }
+            }
+
+            /// Reads one state from its JSON (without `kind`: a care-plan item's).
+            pub fn from_json(json: &str) -> Result<Self, FieldError> {
+                match editable_kind(json)?.as_str() {
+                    $($kind => decode_json::<StateOf<$ty>>(json).map(ItemState::$variant),)*
+                    other => Err(FieldError::new(
+                        "kind",
+                        format!("Type d'élément modifiable inconnu : {other}"),
+                    )),
+                }
+            }
+
+            pub fn id(&self) -> ItemId {
+                match self {
+                    $(ItemState::$variant(s) => s.item.id()),*
+                }
+            }
+
+            pub fn patient_id(&self) -> PatientId {
+                match self {
+                    $(ItemState::$variant(s) => s.item.patient_id()),*
+                }
+            }
+
+            pub fn version(&self) -> u64 {
+                match self {
+                    $(ItemState::$variant(s) => s.version),*
+                }
+            }
+
+            /// The clocks of every field's last change: a device's clock
+            /// moves past them when it receives the state.
+            pub fn clocks(&self) -> Vec<Hlc> {
+                match self {
+                    $(ItemState::$variant(s) => s.stamps.values().map(|st| st.hlc).collect()),*
+                }
+            }
+        }
+
+        $(impl EditableKind for $ty {
+            fn into_mutation(m: MutationOf<Self>) -> Mutation {
+                Mutation::$variant(m)
+            }
+            fn from_mutation(m: Mutation) -> Option<MutationOf<Self>> {
+                match m {
+                    Mutation::$variant(m) => Some(m),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+            fn from_state(s: ItemState) -> Option<StateOf<Self>> {
+                match s {
+                    ItemState::$variant(s) => Some(s),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        })*
+
+        #[cfg(test)]
+        const EDITABLE_KIND_NAMES: &[(&str, &str)] = &[$(($kind, <$ty as Editable>::KIND)),*];
+    };
+}
+
+editable_kinds! {
+    /// An action of the personalised care plan.
+    CarePlanItem(CarePlanItem) = "care_plan_item",
 }
 
 /// Reads a value from JSON with serde's own rules (a field given twice is
@@ -237,13 +483,14 @@ impl PushRequest {
         for (i, m) in self.mutations.iter().enumerate() {
             m.validate_at(now_ms)
                 .map_err(|e| Invalid(e.within(&format!("mutations[{i}]"))))?;
-            if i > 0 && m.mutation_id != self.mutations[i - 1].mutation_id + 1 {
+            let this = m.envelope();
+            if i > 0 && this.mutation_id != self.mutations[i - 1].envelope().mutation_id + 1 {
                 return Err(OutOfOrder(FieldError::new(
                     format!("mutations[{i}].mutation_id"),
                     "Les mutations d'un envoi se suivent sans trou, dans l'ordre.",
                 )));
             }
-            if m.device_id != self.mutations[0].device_id {
+            if this.device_id != self.mutations[0].envelope().device_id {
                 return Err(Invalid(FieldError::new(
                     format!("mutations[{i}].device_id"),
                     "Un envoi vient d'un seul appareil.",
@@ -284,9 +531,13 @@ pub struct PushResponse {
 #[serde(transparent)]
 pub struct Cursor(pub String);
 
-/// `GET /api/sync/pull?cursor=…&limit=…&estimate=…`.
+/// `GET /api/sync/pull?cursor=…&limit=…&estimate=…&protocol=…`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PullQuery {
+    /// The client's protocol version; absent means 3, whose clients are sent
+    /// only the kinds they know ([`PROTOCOL_3_KINDS`]).
+    #[serde(default)]
+    pub protocol: Option<u32>,
     /// The `next_cursor` of the previous page; absent or empty the first time.
     #[serde(default)]
     pub cursor: Option<Cursor>,
@@ -304,7 +555,7 @@ pub struct PullQuery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullResponse<R = Record, I = ItemState> {
     pub records: Vec<R>,
-    /// Care-plan items changed since the cursor, each in its latest state.
+    /// Editable items changed since the cursor, each in its latest state.
     #[serde(default = "Vec::new")]
     pub items: Vec<I>,
     /// The last mutation of this (account, device) the server has applied.
@@ -355,7 +606,7 @@ pub fn checksum<I: IntoIterator<Item = (Uuid, u64)>>(entries: I) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AccountId, AssessmentId, AssessmentMode, DeviceId, PatientId};
+    use crate::{AccountId, AssessmentId, AssessmentMode, DeviceId, ItemId, PatientId};
 
     const NOW: i64 = 1_790_000_000_000;
 
@@ -492,6 +743,52 @@ mod tests {
                 "records[0].recorded_at",
                 "Date dans le futur : vérifiez l'heure de l'appareil."
             ))
+        );
+    }
+
+    #[test]
+    fn editable_kinds_are_tagged_as_their_types_say() {
+        for (tag, kind) in EDITABLE_KIND_NAMES {
+            assert_eq!(tag, kind);
+            assert!(Mutation::KINDS.contains(tag));
+        }
+    }
+
+    #[test]
+    fn a_mutation_without_kind_is_a_care_plan_items() {
+        use crate::care_plan::{FieldChange, ItemStatus};
+        let m = MutationOf::<CarePlanItem> {
+            device_id: DeviceId::new(),
+            mutation_id: 1,
+            item_id: ItemId::new(),
+            patient_id: PatientId::new(),
+            author_id: AccountId::new(),
+            base_version: 0,
+            hlc: Hlc {
+                wall_ms: NOW,
+                counter: 0,
+                device: DeviceId::new(),
+            },
+            changes: vec![FieldChange::Status(ItemStatus::Active)],
+            resolves: vec![],
+        };
+        let tagged = serde_json::to_value(Mutation::CarePlanItem(m.clone())).unwrap();
+        assert_eq!(tagged["kind"], "care_plan_item");
+        let legacy = serde_json::to_string(&m).unwrap();
+        assert!(!legacy.contains("kind"));
+        assert_eq!(
+            Mutation::from_json(&legacy).unwrap(),
+            Mutation::CarePlanItem(m.clone())
+        );
+        assert_eq!(
+            Mutation::from_json(&tagged.to_string()).unwrap(),
+            Mutation::CarePlanItem(m)
+        );
+        let mut unknown = tagged.clone();
+        unknown["kind"] = "pain_assessment".into();
+        assert_eq!(
+            Mutation::from_json(&unknown.to_string()).unwrap_err().field,
+            "kind"
         );
     }
 

@@ -1,7 +1,8 @@
-//! The mutation lane on the server: care-plan items changed by many people
-//! offline. Each mutation is applied once, in order per (account, device), in
-//! the same transaction as the device's `last_mutation_id`, by the merge rules
-//! of `parcours_domain::care_plan` — the same code the devices run.
+//! The mutation lane on the server: editable items (care-plan items,
+//! objectives, review points…) changed by many people offline. Each mutation
+//! is applied once, in order per (account, device), in the same transaction
+//! as the device's `last_mutation_id`, by the merge rules of
+//! `parcours_domain::merge` — the same code the devices run.
 
 use crate::audit::{self, Action, AuditEvent};
 use crate::care_team;
@@ -12,15 +13,17 @@ use crate::session::Session;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use parcours_domain::care_plan::{self, Applied, HistoryEntry, ItemState, MergeError, Mutation};
+use parcours_domain::merge::{HistoryEntry, MergeError};
+use parcours_domain::sync::{ItemState, Mutation};
 use parcours_domain::ItemId;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// The same answer for an unknown item and an item of a patient outside the
 /// person's care teams: the existence of an item id does not leak.
-pub const ITEM_NOT_FOUND: &str = "Action du plan inconnue.";
+pub const ITEM_NOT_FOUND: &str = "Élément du plan inconnu.";
 
 pub async fn last_mutation_id(
     conn: &mut AnyConnection,
@@ -46,16 +49,13 @@ fn merge_error(index: usize, e: MergeError) -> ApiError {
         },
         MergeError::AlreadyExists => ApiError::Conflict {
             field,
-            message: "Cette action du plan existe déjà.".into(),
+            message: "Cet élément du plan existe déjà.".into(),
         },
         MergeError::FutureBase { .. } => ApiError::unprocessable(
             field,
-            "La version de base est plus récente que l'action elle-même.",
+            "La version de base est plus récente que l'élément lui-même.",
         ),
-        MergeError::IncompleteCreate(_) => ApiError::unprocessable(
-            field,
-            "Une nouvelle action demande un intitulé, un responsable et un statut.",
-        ),
+        MergeError::IncompleteCreate(message) => ApiError::unprocessable(field, message),
         MergeError::Invalid(f) => ApiError::unprocessable(field, f.message),
     }
 }
@@ -82,12 +82,13 @@ pub async fn apply_mutations(
     let mut touched: HashMap<ItemId, (ItemState, i64)> = HashMap::new();
     let mut versions = Vec::with_capacity(mutations.len());
     let mut audited = Vec::with_capacity(mutations.len());
-    for (i, m) in mutations.iter().enumerate() {
+    for (i, mutation) in mutations.iter().enumerate() {
+        let m = mutation.envelope();
         if m.mutation_id <= last {
             // Already applied: it must be the very same mutation, or this
             // device reused an id (its store was wiped) and would lose data.
             let stored: Option<String> = sqlx::query_scalar(
-                "SELECT mutation FROM care_plan_item_versions
+                "SELECT mutation FROM item_versions
                  WHERE account_id = $1 AND device_id = $2 AND mutation_id = $3",
             )
             .bind(&account)
@@ -96,8 +97,8 @@ pub async fn apply_mutations(
             .fetch_optional(&mut *tx)
             .await?;
             let same = stored
-                .and_then(|s| serde_json::from_str::<Mutation>(&s).ok())
-                .is_some_and(|s| s == *m);
+                .and_then(|s| Mutation::from_json(&s).ok())
+                .is_some_and(|s| s == *mutation);
             if !same {
                 return Err(ApiError::Conflict {
                     field: format!("mutations[{i}].mutation_id"),
@@ -120,19 +121,18 @@ pub async fn apply_mutations(
             Some((state, _)) => Some(state),
             None => journal::item(tx, m.item_id.0).await?,
         };
-        let (state, applied): (ItemState, Applied) =
-            care_plan::apply(current, m).map_err(|e| merge_error(i, e))?;
+        let (state, applied) = mutation.apply(current).map_err(|e| merge_error(i, e))?;
         let seq = seqs
             .next()
             .ok_or_else(|| ApiError::Internal("sync clock numbers exhausted".into()))?;
         versions.push((
             m.item_id.to_string(),
-            state.version,
+            state.version(),
             m.mutation_id,
-            to_json(m)?,
+            to_json(mutation)?,
             to_json(&applied)?,
         ));
-        audited.push((m.patient_id, m.item_id));
+        audited.push((m.patient_id, m.item_id, mutation.kind()));
         touched.insert(m.item_id, (state, seq));
         last = m.mutation_id;
     }
@@ -141,7 +141,7 @@ pub async fn apply_mutations(
     }
     for chunk in versions.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO care_plan_item_versions
+            "INSERT INTO item_versions
                  (item_id, version, account_id, device_id, mutation_id, applied_at, mutation, outcome)
              VALUES {}",
             crate::db::values_placeholders(chunk.len(), 8)
@@ -162,11 +162,11 @@ pub async fn apply_mutations(
     }
     let events: Vec<AuditEvent> = audited
         .iter()
-        .map(|(patient, item)| {
+        .map(|(patient, item, kind)| {
             AuditEvent::new(Action::WriteRecord)
                 .patient(*patient)
                 .record(item)
-                .detail("care_plan_item")
+                .detail(kind)
         })
         .collect();
     audit::record_many(tx, &session.into(), &events).await?;
@@ -194,12 +194,17 @@ struct HistoryRow {
     outcome: String,
 }
 
-/// `GET /api/items/{id}/history`: every version of an item, oldest first.
+/// The history as sent: each stored mutation and outcome passed through as
+/// the JSON of its kind.
+type RawHistory = Vec<HistoryEntry<Box<RawValue>, Box<RawValue>>>;
+
+/// `GET /api/items/{id}/history`: every version of an editable item, oldest
+/// first.
 pub async fn history(
     State(state): State<AppState>,
     session: Session,
     Path(item_id): Path<String>,
-) -> ApiResult<Json<Vec<HistoryEntry>>> {
+) -> ApiResult<Json<RawHistory>> {
     let not_found = || ApiError::NotFound {
         field: "item_id".into(),
         message: ITEM_NOT_FOUND.into(),
@@ -212,11 +217,11 @@ pub async fn history(
     let Some(item) = item else {
         return Err(not_found());
     };
-    let patient = item.item.patient_id;
+    let patient = item.patient_id();
     care_team::require_member_or(&state, &session, patient, "item_id", ITEM_NOT_FOUND).await?;
     let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT v.version, v.account_id, a.display_name, v.device_id, v.mutation_id, v.applied_at, v.mutation, v.outcome
-         FROM care_plan_item_versions v JOIN accounts a ON a.id = v.account_id
+         FROM item_versions v JOIN accounts a ON a.id = v.account_id
          WHERE v.item_id = $1 ORDER BY v.version",
     )
     .bind(item_id.to_string())
@@ -225,7 +230,7 @@ pub async fn history(
     let event = AuditEvent::new(Action::ReadRecords)
         .patient(patient)
         .record(item_id)
-        .detail("care_plan_item_history");
+        .detail(format!("{}_history", item.kind()));
     audit::record_reads(&state.db.pool, &session, vec![event]).await?;
     let unreadable = |what: &str| ApiError::Internal(format!("unreadable {what} in the history"));
     rows.into_iter()
@@ -237,8 +242,8 @@ pub async fn history(
                 device_id: r.device_id.parse().map_err(|_| unreadable("device"))?,
                 mutation_id: r.mutation_id.max(0) as u64,
                 applied_at: r.applied_at,
-                mutation: serde_json::from_str(&r.mutation).map_err(|_| unreadable("mutation"))?,
-                outcome: serde_json::from_str(&r.outcome).map_err(|_| unreadable("outcome"))?,
+                mutation: RawValue::from_string(r.mutation).map_err(|_| unreadable("mutation"))?,
+                outcome: RawValue::from_string(r.outcome).map_err(|_| unreadable("outcome"))?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()

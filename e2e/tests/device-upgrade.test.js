@@ -1,0 +1,101 @@
+// A phone updated from the previous version of the app (device store 3:
+// untagged pain assessments, care-plan mutations without a kind) keeps what
+// was waiting to be sent: the new version moves it to its own layout, shows
+// it, and sends it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, phone, signIn } from './harness.js';
+
+let server;
+before(async () => { server = await Server.start(); });
+after(async () => { await server?.stop(); });
+
+/** Builds, in the page, the IndexedDB of store version 3 with one waiting
+ *  assessment and one waiting care-plan item, as that version wrote them. */
+async function writeVersion3Store(page, { accountId, deviceId, patient }) {
+  await page.evaluate(async ({ accountId, deviceId, patient }) => {
+    const name = `parcours-${accountId}`;
+    await new Promise((res, rej) => {
+      const r = indexedDB.deleteDatabase(name);
+      r.onsuccess = res;
+      r.onerror = rej;
+      r.onblocked = () => rej(new Error('the app still holds the database open'));
+    });
+    const db = await new Promise((res, rej) => {
+      const r = indexedDB.open(name, 3);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore('patients', { keyPath: 'id' });
+        d.createObjectStore('assessments', { keyPath: 'id' }).createIndex('by_patient', 'patient_id');
+        d.createObjectStore('outbox', { keyPath: 'id' });
+        d.createObjectStore('meta');
+        d.createObjectStore('items', { keyPath: 'item.id' }).createIndex('by_patient', 'item.patient_id');
+        d.createObjectStore('mutations', { keyPath: 'mutation_id' });
+        d.createObjectStore('quarantine', { keyPath: 'key' });
+      };
+      r.onsuccess = () => res(r.result);
+      r.onerror = rej;
+    });
+    const now = Date.now();
+    const assessment = {
+      id: '01930000-0000-7000-8000-0000000000a1', patient_id: patient.id, recorded_at: now,
+      author_id: accountId, device_id: deviceId, mode: 'interview', pain_now: 6,
+      pain_average_24h: 5, pain_worst_24h: 8, location: 'Hanche', note: 'Avant la mise à jour', amends: null,
+    };
+    const mutation = {
+      device_id: deviceId, mutation_id: 1, item_id: '01930000-0000-7000-8000-0000000000b1',
+      patient_id: patient.id, author_id: accountId, base_version: 0,
+      hlc: { wall_ms: now, counter: 0, device: deviceId },
+      changes: [
+        { field: 'title', value: 'Marche quotidienne' },
+        { field: 'owner', value: accountId },
+        { field: 'status', value: 'active' },
+      ],
+      resolves: [],
+    };
+    const tx = db.transaction(['patients', 'assessments', 'outbox', 'mutations', 'meta'], 'readwrite');
+    tx.objectStore('patients').put(patient);
+    tx.objectStore('assessments').put(assessment);
+    tx.objectStore('outbox').put(assessment);
+    tx.objectStore('mutations').put(mutation);
+    tx.objectStore('meta').put(2, 'next_mutation_id');
+    tx.objectStore('meta').put('0', 'pull_cursor');
+    await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = rej; });
+    db.close();
+  }, { accountId, deviceId, patient });
+}
+
+test('a phone updated from device store 3 keeps, shows and sends what was waiting', async () => {
+  const { page, context, setOnline } = await phone();
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    const me = await page.evaluate(() => JSON.parse(localStorage.getItem('parcours.me')));
+    const deviceId = await page.evaluate(() => JSON.parse(localStorage.getItem('parcours.device_id')));
+    const caseload = await page.evaluate(async () => (await fetch('/api/caseload')).json());
+    const patient = caseload.find((p) => p.family_name.toUpperCase().startsWith('LEF'));
+    assert.ok(patient, 'the demo caseload has Jeanne Lefèvre');
+
+    // The old version's store, written while no app page holds it open.
+    await page.goto(`${server.url}/manifest.webmanifest`);
+    await writeVersion3Store(page, { accountId: me.account_id, deviceId, patient });
+    await setOnline(false);
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE id = '01930000-0000-7000-8000-0000000000a1'"), '0');
+
+    // The new version opens offline: what waited is there, and still waits.
+    await page.goto(server.url);
+    await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
+    await page.getByRole('heading', { name: 'Évaluations (1)' }).waitFor();
+    await page.getByText('Avant la mise à jour').waitFor();
+    await page.getByRole('listitem', { name: 'Marche quotidienne' }).waitFor();
+    await page.getByRole('status').getByText('2 en attente', { exact: true }).waitFor();
+
+    // Back online, both leave, once.
+    await setOnline(true);
+    await page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE id = '01930000-0000-7000-8000-0000000000a1'"), '1');
+    assert.equal(server.sql("SELECT json_extract(body, '$.item.title') FROM journal WHERE id = '01930000-0000-7000-8000-0000000000b1'"), 'Marche quotidienne');
+    assert.equal(server.sql('SELECT count(*) FROM item_versions'), '1');
+  } finally {
+    await context.close();
+  }
+});
