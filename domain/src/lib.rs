@@ -4,13 +4,17 @@
 //! rule (a score's range, a field's name in an error, the shape of a sync
 //! message) exists in exactly one place.
 
+pub mod body_map;
 pub mod care_plan;
+pub mod date;
 pub mod hlc;
 pub mod ids;
+pub mod instrument;
 pub mod merge;
 pub mod pain_assessment;
 pub mod patient;
 pub mod profession;
+pub mod programme;
 pub mod session;
 pub mod sync;
 pub mod validation;

@@ -77,27 +77,7 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), FieldError
 /// `YYYY-MM-DD`, a day that exists in the calendar (no 31 April, 29 February
 /// only in leap years), between 1900 and 2200.
 pub fn is_calendar_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let digits = |r: std::ops::Range<usize>| {
-        s.get(r.clone())
-            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|p| p.parse::<u32>().ok())
-    };
-    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
-        return false;
-    };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1900..=2200).contains(&year) && (1..=days_in_month).contains(&day)
+    s.parse::<crate::date::CalendarDate>().is_ok()
 }
 
 #[cfg(test)]
