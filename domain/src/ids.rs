@@ -62,3 +62,8 @@ id_type!(
     /// One action of a care plan (an item of the PPS).
     ItemId
 );
+id_type!(
+    /// One record of the append lane (an inclusion, a visit, a filled
+    /// instrument…), made on the device that recorded it.
+    RecordId
+);

@@ -7,19 +7,23 @@
 pub mod body_map;
 pub mod care_plan;
 pub mod date;
+pub mod enrollment;
 pub mod hlc;
 pub mod ids;
 pub mod instrument;
+pub mod instrument_response;
 pub mod merge;
 pub mod pain_assessment;
 pub mod patient;
 pub mod profession;
 pub mod programme;
+pub mod record;
 pub mod session;
 pub mod sync;
 pub mod validation;
+pub mod visit;
 
-pub use ids::{AccountId, AssessmentId, DeviceId, ItemId, PatientId};
+pub use ids::{AccountId, AssessmentId, DeviceId, ItemId, PatientId, RecordId};
 pub use pain_assessment::{AssessmentMode, PainAssessment, NRS_MAX};
 pub use patient::Patient;
 pub use profession::Profession;

@@ -138,6 +138,20 @@ pub async fn add_member(
 ) -> Result<(), sqlx::Error> {
     let mut tx = sqlx::Connection::begin(conn).await?;
     let seq = crate::journal::reserve(&mut tx, 1).await?;
+    join(&mut tx, who, patient, account, seq, "care_team_add").await?;
+    tx.commit().await
+}
+
+/// The membership itself, in the caller's transaction, beginning at clock
+/// number `seq` (reserved by the caller), audited with `detail`.
+pub async fn join(
+    tx: &mut AnyConnection,
+    who: &Actor,
+    patient: PatientId,
+    account: AccountId,
+    seq: i64,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO care_team_members (patient_id, account_id, added_at, added_seq) VALUES ($1, $2, $3, $4)
          ON CONFLICT (patient_id, account_id) DO UPDATE SET
@@ -153,12 +167,80 @@ pub async fn add_member(
     .bind(seq)
     .execute(&mut *tx)
     .await?;
-    let event = AuditEvent::new(Action::Operator)
+    let action = if who.operator.is_some() {
+        Action::Operator
+    } else {
+        Action::WriteRecord
+    };
+    let event = AuditEvent::new(action)
         .patient(patient)
         .record(account)
-        .detail("care_team_add");
-    audit::record(&mut tx, who, event).await?;
-    tx.commit().await
+        .detail(detail);
+    audit::record(tx, who, event).await
+}
+
+/// The professions of every enabled account, for the rules of records that
+/// name people (who may include, who is in the team).
+pub struct Directory(HashMap<AccountId, Profession>);
+
+impl Directory {
+    pub async fn load(conn: &mut AnyConnection) -> Result<Self, sqlx::Error> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, profession FROM accounts WHERE disabled_at IS NULL")
+                .fetch_all(conn)
+                .await?;
+        Ok(Directory(
+            rows.into_iter()
+                .filter_map(|(id, p)| Some((id.parse().ok()?, p.parse().ok()?)))
+                .collect(),
+        ))
+    }
+}
+
+impl parcours_domain::record::Directory for Directory {
+    fn profession(&self, account: AccountId) -> Option<Profession> {
+        self.0.get(&account).copied()
+    }
+}
+
+/// Whether a patient with this id exists.
+pub async fn patient_exists(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM patients WHERE id = $1")
+        .bind(patient.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Brings a patient in (an inclusion of someone the server did not know):
+/// the patient row and the care team, in the caller's transaction, the
+/// memberships at clock number `seq`.
+pub async fn open_patient(
+    tx: &mut AnyConnection,
+    who: &Actor,
+    opening: &parcours_domain::record::Opening,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    let p = &opening.patient;
+    sqlx::query(
+        "INSERT INTO patients (id, family_name, given_name, birth_date, town, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(p.id.to_string())
+    .bind(&p.family_name)
+    .bind(&p.given_name)
+    .bind(&p.birth_date)
+    .bind(&p.town)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    for account in &opening.team {
+        join(tx, who, p.id, *account, seq, "care_team_open").await?;
+    }
+    Ok(())
 }
 
 /// Ends an account's membership of a patient's care team (the row stays:

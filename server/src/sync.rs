@@ -18,6 +18,7 @@ use axum::extract::{FromRequestParts, RawQuery, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use parcours_domain::record::Opening;
 use parcours_domain::sync::{
     ChecksumResponse, Cursor, Mutation, PullQuery, PullResponse, PushError, PushRequest,
     PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PROTOCOL_3_KINDS,
@@ -145,15 +146,52 @@ pub async fn push(
             });
         }
     }
+    // Rules about the people records name (who may include, who is in
+    // the team), against the accounts the server knows.
+    if !request.records.is_empty() {
+        let mut conn = state.db.pool.acquire().await?;
+        let directory = care_team::Directory::load(&mut conn).await?;
+        for (i, record) in request.records.iter().enumerate() {
+            record.check_people(&directory).map_err(|e| {
+                // Who may write it is a matter of rights (403); whom it
+                // names, of content (422).
+                let forbidden = e.field == "author_id";
+                let e = e.within(&format!("records[{i}]"));
+                if forbidden {
+                    ApiError::Forbidden {
+                        field: e.field,
+                        message: e.message,
+                    }
+                } else {
+                    ApiError::invalid(e)
+                }
+            })?;
+        }
+    }
     // Access is checked before anything is written; a refusal writes nothing
     // but its audit row. (An item's own patient is checked against the
-    // mutation's by the merge rules.)
+    // mutation's by the merge rules.) A patient the server does not know may
+    // be brought in by an inclusion in this push, whose author then joins
+    // the team with it.
+    let mut openings: Vec<Opening> = vec![];
     let mut checked = BTreeSet::new();
     for (at, _, _, patient) in claims(&request) {
-        if checked.insert(patient) {
-            care_team::require_member(&state, &session, patient, &format!("{at}.patient_id"))
-                .await?;
+        if !checked.insert(patient) {
+            continue;
         }
+        let opening = request
+            .records
+            .iter()
+            .filter(|r| r.patient_id() == patient)
+            .find_map(Record::opens);
+        if let Some(opening) = opening {
+            let mut conn = state.db.pool.acquire().await?;
+            if !care_team::patient_exists(&mut conn, patient).await? {
+                openings.push(opening);
+                continue;
+            }
+        }
+        care_team::require_member(&state, &session, patient, &format!("{at}.patient_id")).await?;
     }
     // An item's owner answers for it to the team: it must be one of them.
     {
@@ -180,9 +218,16 @@ pub async fn push(
 
     let mut tx = state.db.pool.begin().await?;
     // The clock first: it orders this transaction after every other writer.
+    // Patients brought in take one number (their team's memberships), then
+    // each record and mutation one.
+    let opened = i64::from(!openings.is_empty());
     let count = i64::try_from(request.records.len() + request.mutations.len())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let first = journal::reserve(&mut tx, count).await?;
+    let first = journal::reserve(&mut tx, count + opened).await?;
+    for opening in &openings {
+        care_team::open_patient(&mut tx, &(&session).into(), opening, first).await?;
+    }
+    let first = first + opened;
     store_records(&mut tx, &session, &request.records, first).await?;
     let first_item_seq = first + request.records.len() as i64;
     let last_mutation_id = items::apply_mutations(
@@ -210,28 +255,47 @@ async fn store_records(
     records: &[Record],
     first_seq: i64,
 ) -> ApiResult<()> {
-    // A correction names a record of the same patient: stored already, or
-    // earlier in this push.
+    // A correction names a record of the same patient and kind; a record
+    // may refer to others of the same patient (an exit to its inclusion).
+    // Each is stored already, or earlier in this push.
     for (i, record) in records.iter().enumerate() {
-        let Some(amended) = record.amends() else {
-            continue;
-        };
-        let in_push = records[..i]
-            .iter()
-            .find(|r| r.id() == amended)
-            .map(|r| r.patient_id().to_string());
-        let patient = match in_push {
-            Some(p) => Some(p),
-            None => journal::stored(tx, amended)
-                .await?
-                .filter(|s| !journal::is_editable(&s.kind))
-                .map(|s| s.patient_id),
-        };
-        if patient != Some(record.patient_id().to_string()) {
-            return Err(ApiError::unprocessable(
-                format!("records[{i}].amends"),
-                "L'évaluation corrigée est inconnue pour ce patient.",
+        let mut references: Vec<(&str, uuid::Uuid, Vec<&str>, &str)> = vec![];
+        if let Some(amended) = record.amends() {
+            references.push((
+                "amends",
+                amended,
+                vec![record.kind()],
+                "L'enregistrement corrigé est inconnu pour ce patient.",
             ));
+        }
+        for r in record.refers_to() {
+            references.push((
+                r.field,
+                r.id,
+                r.kinds.to_vec(),
+                "L'enregistrement indiqué est inconnu pour ce patient.",
+            ));
+        }
+        for (field, id, kinds, message) in references {
+            let in_push = records[..i]
+                .iter()
+                .find(|r| r.id() == id)
+                .map(|r| (r.kind().to_string(), r.patient_id().to_string()));
+            let found = match in_push {
+                Some(found) => Some(found),
+                None => journal::stored(tx, id)
+                    .await?
+                    .map(|s| (s.kind, s.patient_id)),
+            };
+            let fits = found.is_some_and(|(kind, patient)| {
+                kinds.contains(&kind.as_str()) && patient == record.patient_id().to_string()
+            });
+            if !fits {
+                return Err(ApiError::unprocessable(
+                    format!("records[{i}].{field}"),
+                    message,
+                ));
+            }
         }
     }
     let all: Vec<&Record> = records.iter().collect();

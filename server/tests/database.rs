@@ -180,7 +180,9 @@ async fn the_journal_migration_keeps_every_record_and_item(url: String) {
         (second, Some(first), ""),
     ]) {
         assert_eq!(row.1, "pain_assessment");
-        let Record::PainAssessment(a) = Record::from_json(&row.4).expect("a readable record");
+        let Ok(Record::PainAssessment(a)) = Record::from_json(&row.4) else {
+            panic!("a readable pain assessment: {}", row.4)
+        };
         assert_eq!(
             (a.id.0, a.amends.map(|x| x.0), a.note.as_str()),
             (id, amends, note)

@@ -14,8 +14,12 @@
 pub mod client;
 
 use crate::care_plan::CarePlanItem;
+use crate::enrollment::{Consent, Enrollment, Exit};
 use crate::hlc::Hlc;
+use crate::instrument_response::InstrumentResponse;
 use crate::merge::{self, Applied, Editable, MergeError, MutationOf, StateOf};
+use crate::record::{Directory, Opening, Reference};
+use crate::visit::Visit;
 use crate::{AccountId, DeviceId, FieldError, ItemId, PainAssessment, PatientId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -40,45 +44,7 @@ pub const DEFAULT_PULL_LIMIT: u32 = 500;
 /// Most records and items (counted together) one pull page may hold.
 pub const MAX_PULL_LIMIT: u32 = 1000;
 
-/// What every record of the append lane says about itself, whatever its kind:
-/// enough for the server to check, store, route and audit it.
-pub trait RecordBody {
-    fn id(&self) -> Uuid;
-    fn patient_id(&self) -> PatientId;
-    fn author_id(&self) -> AccountId;
-    fn device_id(&self) -> DeviceId;
-    /// When it was made, by the device's clock (ms since the Unix epoch).
-    fn recorded_at(&self) -> i64;
-    /// The record of the same patient this one corrects, if any.
-    fn amends(&self) -> Option<Uuid>;
-    /// Every rule of the kind, with times checked against the receiver's
-    /// clock (`now_ms`).
-    fn validate_at(&self, now_ms: i64) -> Result<(), FieldError>;
-}
-
-impl RecordBody for PainAssessment {
-    fn id(&self) -> Uuid {
-        self.id.0
-    }
-    fn patient_id(&self) -> PatientId {
-        self.patient_id
-    }
-    fn author_id(&self) -> AccountId {
-        self.author_id
-    }
-    fn device_id(&self) -> DeviceId {
-        self.device_id
-    }
-    fn recorded_at(&self) -> i64 {
-        self.recorded_at
-    }
-    fn amends(&self) -> Option<Uuid> {
-        self.amends.map(|a| a.0)
-    }
-    fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
-        PainAssessment::validate_at(self, now_ms)
-    }
-}
+pub use crate::record::RecordBody;
 
 /// A registered record kind: how it goes into and out of a [`Record`], so a
 /// store or a screen can ask for "the pain assessments" without a `match`.
@@ -96,7 +62,8 @@ pub trait EditableKind: Editable {
     fn from_state(s: ItemState) -> Option<StateOf<Self>>;
 }
 
-/// Declares the record kinds: the `Record` enum tagged by `kind`, and the
+/// Declares the record kinds: the `Record` enum tagged by `kind` (so no kind
+/// may have a field of that name), and the
 /// decoding of one record by its kind with errors that name the field.
 macro_rules! record_kinds {
     ($($(#[$doc:meta])* $variant:ident($ty:ty) = $kind:literal),* $(,)?) => {
@@ -171,8 +138,18 @@ macro_rules! record_kinds {
 }
 
 record_kinds! {
-    /// A pain assessment on the numeric rating scale.
+    /// A pain assessment on the numeric rating scale (the quick record).
     PainAssessment(PainAssessment) = "pain_assessment",
+    /// A patient's inclusion in a programme.
+    Enrollment(Enrollment) = "enrollment",
+    /// Consent to a programme's care contract.
+    Consent(Consent) = "consent",
+    /// The end of a patient's pathway.
+    Exit(Exit) = "exit",
+    /// One filled instrument (DN4, QCD, HADS…).
+    InstrumentResponse(InstrumentResponse) = "instrument_response",
+    /// A visit or consultation.
+    Visit(Visit) = "visit",
 }
 
 impl Record {
@@ -196,6 +173,15 @@ impl Record {
     }
     pub fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
         self.body().validate_at(now_ms)
+    }
+    pub fn opens(&self) -> Option<Opening> {
+        self.body().opens()
+    }
+    pub fn refers_to(&self) -> Vec<Reference> {
+        self.body().refers_to()
+    }
+    pub fn check_people(&self, directory: &dyn Directory) -> Result<(), FieldError> {
+        self.body().check_people(directory)
     }
 }
 
@@ -730,7 +716,9 @@ mod tests {
 
     #[test]
     fn times_beyond_the_receivers_clock_and_mutations_on_protocol_1_are_refused() {
-        let Record::PainAssessment(mut a) = record(2);
+        let Some(mut a) = PainAssessment::from_record(record(2)) else {
+            panic!("a pain assessment")
+        };
         a.recorded_at = i64::MAX;
         let push = PushRequest {
             protocol: PROTOCOL_VERSION,

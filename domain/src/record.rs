@@ -1,0 +1,193 @@
+//! What every record of the append lane is, whatever its kind: an envelope
+//! (id, patient, author, device, when, what it amends) the server stores as
+//! columns, the rules of its kind, and what the server must check against
+//! what it knows (the people named, the records referred to, a patient the
+//! record opens). A kind declares these here once; the server, the device
+//! store and the sync client handle every kind alike.
+
+use crate::patient::Patient;
+use crate::validation::check_time;
+use crate::{AccountId, DeviceId, FieldError, PainAssessment, PatientId, Profession};
+use uuid::Uuid;
+
+/// What the server knows of the people a record names.
+pub trait Directory {
+    /// The account's profession, if the account exists and is enabled.
+    fn profession(&self, account: AccountId) -> Option<Profession>;
+}
+
+/// A patient a record brings into Parcours (an inclusion of someone the
+/// server does not know yet), with the care team it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    pub patient: Patient,
+    /// Everyone who joins the care team, the author included.
+    pub team: Vec<AccountId>,
+}
+
+/// A record of the same patient this one points at, which must exist (or
+/// come earlier in the same push) and be of one of these kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub field: &'static str,
+    pub id: Uuid,
+    pub kinds: &'static [&'static str],
+}
+
+/// What every record of the append lane says about itself, whatever its kind:
+/// enough for the server to check, store, route and audit it.
+pub trait RecordBody {
+    fn id(&self) -> Uuid;
+    fn patient_id(&self) -> PatientId;
+    fn author_id(&self) -> AccountId;
+    fn device_id(&self) -> DeviceId;
+    /// When it was made, by the device's clock (ms since the Unix epoch).
+    fn recorded_at(&self) -> i64;
+    /// The record of the same patient this one corrects, if any.
+    fn amends(&self) -> Option<Uuid>;
+    /// Every rule of the kind, with times checked against the receiver's
+    /// clock (`now_ms`).
+    fn validate_at(&self, now_ms: i64) -> Result<(), FieldError>;
+    /// A patient this record brings in, when the server does not know them.
+    fn opens(&self) -> Option<Opening> {
+        None
+    }
+    /// Records of the same patient this one refers to.
+    fn refers_to(&self) -> Vec<Reference> {
+        vec![]
+    }
+    /// Rules about the people it names (who may write it, who is named).
+    fn check_people(&self, _directory: &dyn Directory) -> Result<(), FieldError> {
+        Ok(())
+    }
+}
+
+/// The envelope's own rules: a time the receiver can store, and no record
+/// correcting itself.
+pub fn check_envelope(
+    id: Uuid,
+    recorded_at: i64,
+    amends: Option<Uuid>,
+    now_ms: i64,
+) -> Result<(), FieldError> {
+    check_time("recorded_at", recorded_at, now_ms)?;
+    if amends == Some(id) {
+        return Err(FieldError::new(
+            "amends",
+            "Un enregistrement ne peut pas corriger lui-même.",
+        ));
+    }
+    Ok(())
+}
+
+/// Implements the envelope part of [`RecordBody`] for a record type with the
+/// usual fields (`id: RecordId`, `patient_id`, `author_id`, `device_id`,
+/// `recorded_at`, `amends: Option<RecordId>`); the kind's own rules are its
+/// `check(&self)`, and the optional parts are given by name.
+macro_rules! record_body {
+    ($ty:ty $(, $name:ident => $body:expr)* $(,)?) => {
+        impl $crate::record::RecordBody for $ty {
+            fn id(&self) -> uuid::Uuid {
+                self.id.0
+            }
+            fn patient_id(&self) -> $crate::PatientId {
+                self.patient_id
+            }
+            fn author_id(&self) -> $crate::AccountId {
+                self.author_id
+            }
+            fn device_id(&self) -> $crate::DeviceId {
+                self.device_id
+            }
+            fn recorded_at(&self) -> i64 {
+                self.recorded_at
+            }
+            fn amends(&self) -> Option<uuid::Uuid> {
+                self.amends.map(|a| a.0)
+            }
+            fn validate_at(&self, now_ms: i64) -> Result<(), $crate::FieldError> {
+                $crate::record::check_envelope(self.id.0, self.recorded_at, self.amends.map(|a| a.0), now_ms)?;
+                self.check()
+            }
+            $($crate::record::record_body!(@part $name $body);)*
+        }
+    };
+    (@part opens $body:expr) => {
+        fn opens(&self) -> Option<$crate::record::Opening> {
+            ($body)(self)
+        }
+    };
+    (@part refers_to $body:expr) => {
+        fn refers_to(&self) -> Vec<$crate::record::Reference> {
+            ($body)(self)
+        }
+    };
+    (@part check_people $body:expr) => {
+        fn check_people(&self, directory: &dyn $crate::record::Directory) -> Result<(), $crate::FieldError> {
+            ($body)(self, directory)
+        }
+    };
+}
+pub(crate) use record_body;
+
+impl RecordBody for PainAssessment {
+    fn id(&self) -> Uuid {
+        self.id.0
+    }
+    fn patient_id(&self) -> PatientId {
+        self.patient_id
+    }
+    fn author_id(&self) -> AccountId {
+        self.author_id
+    }
+    fn device_id(&self) -> DeviceId {
+        self.device_id
+    }
+    fn recorded_at(&self) -> i64 {
+        self.recorded_at
+    }
+    fn amends(&self) -> Option<Uuid> {
+        self.amends.map(|a| a.0)
+    }
+    fn validate_at(&self, now_ms: i64) -> Result<(), FieldError> {
+        PainAssessment::validate_at(self, now_ms)
+    }
+}
+
+/// Checks a named account exists with one of these professions.
+pub fn check_profession(
+    directory: &dyn Directory,
+    field: &str,
+    account: AccountId,
+    allowed: &[Profession],
+    message: &str,
+) -> Result<(), FieldError> {
+    match directory.profession(account) {
+        Some(p) if allowed.is_empty() || allowed.contains(&p) => Ok(()),
+        Some(_) => Err(FieldError::new(field, message)),
+        None => Err(FieldError::new(field, "Compte inconnu ou désactivé.")),
+    }
+}
+
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// A directory in memory, for the kinds' tests.
+    #[derive(Default)]
+    pub struct People(pub BTreeMap<AccountId, Profession>);
+
+    impl People {
+        pub fn with(mut self, account: AccountId, p: Profession) -> Self {
+            self.0.insert(account, p);
+            self
+        }
+    }
+
+    impl Directory for People {
+        fn profession(&self, account: AccountId) -> Option<Profession> {
+            self.0.get(&account).copied()
+        }
+    }
+}

@@ -1,0 +1,491 @@
+//! The chronic-pain pathway's records through the sync lanes, on SQLite and
+//! PostgreSQL: an inclusion brings a patient in with their care team, who
+//! may include, eligibility, consent and exit naming their inclusion, filled
+//! instruments whose scores the server checks, visits — and what is refused
+//! changes nothing.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Backend, Client, TestApp};
+use parcours_domain::enrollment::{Consent, Enrollment, Exit, Identity, Sex, TeamMember};
+use parcours_domain::instrument::{Answer, Instrument, ResponseMode};
+use parcours_domain::instrument_response::InstrumentResponse;
+use parcours_domain::programme::{CriterionKind, Programme};
+use parcours_domain::sync::{Record, PROTOCOL_VERSION};
+use parcours_domain::visit::{Visit, VisitKind};
+use parcours_domain::{AccountId, DeviceId, PatientId, Profession, RecordId};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+on_both_backends!(
+    a_gp_includes_a_new_patient_who_reaches_the_whole_team_and_no_one_else,
+    an_ineligible_patient_or_an_unauthorised_includer_is_refused_and_nothing_is_created,
+    consent_visits_instruments_and_exit_refer_to_what_exists_and_scores_are_checked,
+    older_clients_are_not_sent_kinds_they_do_not_know,
+);
+
+const NOW: i64 = 1_790_000_000_000;
+
+fn ids(client: &Client) -> (AccountId, DeviceId) {
+    (
+        client.account_id.parse().unwrap(),
+        client.device_id.parse().unwrap(),
+    )
+}
+
+fn enrollment(author: &Client, gp: &Client, patient: PatientId) -> Enrollment {
+    let p = Programme::find("chronic_pain").unwrap();
+    let (author_id, device_id) = ids(author);
+    Enrollment {
+        id: RecordId::new(),
+        patient_id: patient,
+        author_id,
+        device_id,
+        recorded_at: NOW,
+        amends: None,
+        programme_id: p.id.clone(),
+        programme_version: p.version,
+        included_on: "2026-09-20".parse().unwrap(),
+        referring_gp_id: gp.account_id.parse().unwrap(),
+        reason: "Lombalgie chronique".into(),
+        identity: Identity {
+            family_name: "Morel".into(),
+            given_name: "Lucie".into(),
+            birth_date: "1971-05-02".parse().unwrap(),
+            sex: Sex::Female,
+            phone: String::new(),
+            address: String::new(),
+            town: "Pontivy".into(),
+            ins: None,
+        },
+        eligibility: p
+            .criteria
+            .iter()
+            .map(|c| (c.id.clone(), c.kind == CriterionKind::Inclusion))
+            .collect(),
+        care_team: vec![],
+    }
+}
+
+async fn push(app: &TestApp, client: &Client, records: Vec<Record>) -> common::Reply {
+    app.post_sync(
+        "/api/sync/push",
+        &client.cookie,
+        &json!({ "protocol": PROTOCOL_VERSION, "records": records }),
+    )
+    .await
+}
+
+async fn pulled_kinds(app: &TestApp, client: &Client, query: &str) -> Vec<String> {
+    let reply = app
+        .get_sync(&format!("/api/sync/pull?{query}"), &client.cookie)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn a_gp_includes_a_new_patient_who_reaches_the_whole_team_and_no_one_else(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let gp = app.session_for("dr.durand").await;
+    let physio = app.session_for("lea").await;
+    let nurse = app.session_for("claire").await;
+    let outsider = app.session_for("sophie").await;
+    let patient = PatientId::new();
+    let mut e = enrollment(&gp, &gp, patient);
+    for (who, role) in [
+        (&physio, Profession::Physiotherapist),
+        (&nurse, Profession::PainResourceNurse),
+    ] {
+        e.care_team.push(TeamMember {
+            account_id: who.account_id.parse().unwrap(),
+            role,
+            from: "2026-09-20".parse().unwrap(),
+        });
+    }
+    let reply = push(&app, &gp, vec![Record::Enrollment(e.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    // The patient exists, with the GP and the named team.
+    let members = app
+        .count(&format!(
+            "SELECT count(*) FROM care_team_members WHERE patient_id = '{patient}' AND ended_at IS NULL"
+        ))
+        .await;
+    assert_eq!(members, 3);
+    for who in [&gp, &physio, &nurse] {
+        let caseload = app.get("/api/caseload", &who.cookie).await;
+        let found = caseload.body.as_array().unwrap().iter().any(|p| {
+            p["id"] == patient.to_string() && p["family_name"] == "Morel" && p["town"] == "Pontivy"
+        });
+        assert!(found, "{}", caseload.body);
+        assert_eq!(
+            pulled_kinds(&app, who, "protocol=4").await,
+            vec!["enrollment"]
+        );
+    }
+    // Someone outside the team sees nothing, and cannot write for them.
+    let caseload = app.get("/api/caseload", &outsider.cookie).await;
+    assert!(!caseload.body.to_string().contains("Morel"));
+    assert!(pulled_kinds(&app, &outsider, "protocol=4")
+        .await
+        .iter()
+        .all(|k| k != "enrollment"));
+    let mut takeover = enrollment(&outsider, &gp, patient);
+    takeover.identity.family_name = "Intrus".into();
+    let reply = push(&app, &outsider, vec![Record::Enrollment(takeover)]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let name: String = sqlx::query_scalar("SELECT family_name FROM patients WHERE id = $1")
+        .bind(patient.to_string())
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "Morel");
+
+    // Sent again (a lost acknowledgement): acknowledged, nothing doubled.
+    let reply = push(&app, &gp, vec![Record::Enrollment(e.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM journal WHERE patient_id = '{patient}'"
+        ))
+        .await,
+        1
+    );
+    // Audited: the record, and each membership it opened.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM audit_events WHERE patient_id = '{patient}' AND detail = 'care_team_open'"
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM audit_events WHERE patient_id = '{patient}' AND detail = 'enrollment' AND record_id = '{}'",
+            e.id
+        ))
+        .await,
+        1
+    );
+    // The envelope's columns.
+    let (device, recorded_at): (String, i64) =
+        sqlx::query_as("SELECT device_id, recorded_at FROM journal WHERE id = $1")
+            .bind(e.id.to_string())
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((device, recorded_at), (gp.device_id.clone(), NOW));
+}
+
+async fn an_ineligible_patient_or_an_unauthorised_includer_is_refused_and_nothing_is_created(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let gp = app.session_for("dr.durand").await;
+    let nurse = app.session_for("claire").await;
+    let physio = app.session_for("lea").await;
+    let before = app.count("SELECT count(*) FROM patients").await;
+
+    let mut cancer = enrollment(&gp, &gp, PatientId::new());
+    cancer
+        .eligibility
+        .insert("ongoing_cancer_treatment".into(), true);
+    let reply = push(&app, &gp, vec![Record::Enrollment(cancer)]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply.body["field"],
+        "records[0].eligibility.ongoing_cancer_treatment"
+    );
+    assert!(reply.body["error"].as_str().unwrap().contains("cancer"));
+
+    let mut fourteen = enrollment(&gp, &gp, PatientId::new());
+    fourteen.identity.birth_date = "2011-09-21".parse().unwrap();
+    let reply = push(&app, &gp, vec![Record::Enrollment(fourteen.clone())]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["field"], "records[0].identity.birth_date");
+    // Fifteen that very day: included.
+    fourteen.identity.birth_date = "2011-09-20".parse().unwrap();
+    fourteen.id = RecordId::new();
+    let reply = push(&app, &gp, vec![Record::Enrollment(fourteen)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let reply = push(
+        &app,
+        &physio,
+        vec![Record::Enrollment(enrollment(
+            &physio,
+            &gp,
+            PatientId::new(),
+        ))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(reply.body["field"], "records[0].author_id");
+
+    // A nurse includes for a GP; not for a physiotherapist.
+    let reply = push(
+        &app,
+        &nurse,
+        vec![Record::Enrollment(enrollment(
+            &nurse,
+            &physio,
+            PatientId::new(),
+        ))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["field"], "records[0].referring_gp_id");
+    let reply = push(
+        &app,
+        &nurse,
+        vec![Record::Enrollment(enrollment(
+            &nurse,
+            &gp,
+            PatientId::new(),
+        ))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    assert_eq!(
+        app.count("SELECT count(*) FROM patients").await,
+        before + 2,
+        "only the two accepted inclusions created a patient"
+    );
+    // Every refusal is audited.
+    assert!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'refused'")
+            .await
+            >= 4
+    );
+}
+
+fn consent(author: &Client, e: &Enrollment) -> Consent {
+    let p = Programme::find(&e.programme_id).unwrap();
+    let (author_id, device_id) = ids(author);
+    Consent {
+        id: RecordId::new(),
+        patient_id: e.patient_id,
+        author_id,
+        device_id,
+        recorded_at: NOW,
+        amends: None,
+        enrollment_id: e.id,
+        programme_id: p.id.clone(),
+        contract_version: p.consent.version.clone(),
+        consented_on: "2026-09-21".parse().unwrap(),
+        collected_by: author_id,
+        starts_on: "2026-09-21".parse().unwrap(),
+        planned_end_on: "2027-09-21".parse().unwrap(),
+    }
+}
+
+fn response(author: &Client, patient: PatientId, visit: Option<RecordId>) -> InstrumentResponse {
+    let ins = Instrument::find("dn4").unwrap();
+    let (author_id, device_id) = ids(author);
+    let answers: BTreeMap<String, Answer> = ins
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.id.clone(),
+                Answer::YesNo(i.id == "burning" || i.id == "brushing"),
+            )
+        })
+        .collect();
+    InstrumentResponse {
+        id: RecordId::new(),
+        patient_id: patient,
+        author_id,
+        device_id,
+        recorded_at: NOW,
+        amends: None,
+        instrument_id: ins.id.clone(),
+        instrument_version: ins.version.clone(),
+        language: ins.language.clone(),
+        mode: ResponseMode::Examination,
+        visit_id: visit,
+        scores: ins.score(&answers),
+        answers,
+    }
+}
+
+async fn consent_visits_instruments_and_exit_refer_to_what_exists_and_scores_are_checked(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let gp = app.session_for("dr.durand").await;
+    let nurse = app.session_for("claire").await;
+    let jeanne: PatientId = app.patient_id("Lefèvre").await.parse().unwrap();
+    let e = enrollment(&nurse, &gp, jeanne);
+    let journal_before = app.count("SELECT count(*) FROM journal").await;
+
+    // A consent naming an inclusion the server does not have: refused.
+    let reply = push(&app, &nurse, vec![Record::Consent(consent(&nurse, &e))]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["field"], "records[0].enrollment_id");
+    // The inclusion earlier in the same push: accepted, for an existing
+    // patient of the nurse's team (no new patient).
+    let (nurse_id, nurse_device) = ids(&nurse);
+    let visit = Visit {
+        id: RecordId::new(),
+        patient_id: jeanne,
+        author_id: nurse_id,
+        device_id: nurse_device,
+        recorded_at: NOW,
+        amends: None,
+        visit_type: VisitKind::Home,
+        started_at: NOW - 3_600_000,
+        duration_minutes: 60,
+        place: "Domicile".into(),
+        with: vec![],
+        actions: vec!["Évaluation initiale".into()],
+        notes: String::new(),
+        evaluation: None,
+    };
+    let reply = push(
+        &app,
+        &nurse,
+        vec![
+            Record::Enrollment(e.clone()),
+            Record::Consent(consent(&nurse, &e)),
+            Record::Visit(visit.clone()),
+            Record::InstrumentResponse(response(&nurse, jeanne, Some(visit.id))),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal").await,
+        journal_before + 4
+    );
+
+    // Forged scores, examination items answered in an interview, an
+    // unknown visit, a consent for another patient's inclusion.
+    let mut forged = response(&nurse, jeanne, None);
+    forged.scores[0].value = Some(parcours_domain::instrument::Hundredths(1000));
+    let mut interview = response(&nurse, jeanne, None);
+    interview.mode = ResponseMode::Interview;
+    let unknown_visit = response(&nurse, jeanne, Some(RecordId::new()));
+    let other: PatientId = app.patient_id("Roux").await.parse().unwrap();
+    let mut crossed = consent(&nurse, &e);
+    crossed.patient_id = other;
+    let mut bad_exit = Exit {
+        id: RecordId::new(),
+        patient_id: jeanne,
+        author_id: nurse_id,
+        device_id: nurse_device,
+        recorded_at: NOW,
+        amends: None,
+        enrollment_id: e.id,
+        programme_id: "chronic_pain".into(),
+        exited_on: "2026-09-22".parse().unwrap(),
+        reason: "lassitude".into(),
+        note: String::new(),
+    };
+    for (record, status, field) in [
+        (
+            Record::InstrumentResponse(forged),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "records[0].scores",
+        ),
+        (
+            Record::InstrumentResponse(interview),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "records[0].answers.brushing",
+        ),
+        (
+            Record::InstrumentResponse(unknown_visit),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "records[0].visit_id",
+        ),
+        (
+            Record::Exit(bad_exit.clone()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "records[0].reason",
+        ),
+    ] {
+        let reply = push(&app, &nurse, vec![record]).await;
+        assert_eq!(reply.status, status, "{field}: {}", reply.body);
+        assert_eq!(reply.body["field"], field);
+    }
+    // Another team's patient: the nurse is no member — the same 404 as
+    // for an unknown patient, whatever the record says.
+    let reply = push(&app, &nurse, vec![Record::Consent(crossed)]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal").await,
+        journal_before + 4,
+        "refusals stored nothing"
+    );
+    bad_exit.reason = "goals_met".into();
+    let reply = push(&app, &nurse, vec![Record::Exit(bad_exit)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    // The GP, in the team, receives all of it.
+    let kinds = pulled_kinds(&app, &gp, "protocol=4").await;
+    for kind in [
+        "enrollment",
+        "consent",
+        "visit",
+        "instrument_response",
+        "exit",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+}
+
+async fn older_clients_are_not_sent_kinds_they_do_not_know(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let gp = app.session_for("dr.durand").await;
+    let nurse = app.session_for("claire").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let reply = app
+        .post_sync(
+            "/api/sync/push",
+            &nurse.cookie,
+            &common::push_body(vec![nurse.assessment(&jeanne, 4)]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let e = enrollment(&nurse, &gp, jeanne.parse().unwrap());
+    let reply = push(&app, &nurse, vec![Record::Enrollment(e)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    assert_eq!(
+        pulled_kinds(&app, &gp, "").await,
+        vec!["pain_assessment"],
+        "a version-3 client"
+    );
+    assert_eq!(
+        pulled_kinds(&app, &gp, "protocol=4").await,
+        vec!["pain_assessment", "enrollment"]
+    );
+    let checksum = |q: &'static str| {
+        let (app, gp) = (&app, &gp);
+        async move {
+            app.get_sync(&format!("/api/sync/checksum?{q}"), &gp.cookie)
+                .await
+                .body
+        }
+    };
+    let v3: Value = checksum("protocol=3").await;
+    let v4: Value = checksum("protocol=4").await;
+    assert_eq!(
+        (v3["records"].as_u64(), v4["records"].as_u64()),
+        (Some(1), Some(2))
+    );
+}
