@@ -2,14 +2,19 @@
 //! conflict resolution: it is an editable kind of the mutation lane, merged
 //! by the rules of `merge`.
 
+use crate::date::CalendarDate;
 pub use crate::merge::{apply, with_pending, Applied, Conflict, FieldStamp, MergeError};
-use crate::merge::{Editable, MutationOf, StateOf};
-use crate::{AccountId, FieldError, ItemId, PatientId};
+use crate::merge::{editable_fields, Editable, MutationOf, StateOf};
+pub use crate::programme::Funding;
+use crate::programme::{PlanItemKind, Programme};
+use crate::record::{check_profession, Directory};
+use crate::{AccountId, FieldError, ItemId, PatientId, Profession};
 use serde::{Deserialize, Serialize};
 
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const FREQUENCY_MAX_CHARS: usize = 200;
 pub const NOTES_MAX_CHARS: usize = 4000;
+pub const LEGAL_BASIS_MAX_CHARS: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -68,6 +73,15 @@ pub struct CarePlanItem {
     pub ends_on: Option<String>,
     pub status: ItemStatus,
     pub notes: String,
+    /// Fields of protocol 4; an item written before reads them blank.
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub funding: Option<Funding>,
+    #[serde(default)]
+    pub legal_basis: String,
+    #[serde(default)]
+    pub countersignature: Option<Countersignature>,
 }
 
 impl CarePlanItem {
@@ -83,99 +97,53 @@ impl CarePlanItem {
             ends_on: None,
             status: ItemStatus::Proposed,
             notes: String::new(),
+            category: String::new(),
+            funding: None,
+            legal_basis: String::new(),
+            countersignature: None,
         }
+    }
+
+    /// The programme's kind of this item, if it has one.
+    pub fn kind_in(&self, programme: &'static Programme) -> Option<&'static PlanItemKind> {
+        programme.plan_item_kind(&self.category)
+    }
+
+    /// An order that waits for its countersignature (a TENS without the GP's).
+    pub fn awaits_countersignature(&self) -> bool {
+        self.countersignature.is_none()
+            && Programme::all()
+                .iter()
+                .filter_map(|p| p.plan_item_kind(&self.category))
+                .any(|k| k.countersigned_by.is_some())
     }
 }
 
-/// The fields of an item that a mutation can change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemField {
-    Title,
-    Owner,
-    Frequency,
-    StartsOn,
-    EndsOn,
-    Status,
-    Notes,
-}
+editable_fields!(CarePlanItem, ItemField, FieldChange {
+    Title(title: String) = "Action",
+    Owner(owner_id: AccountId) = "Responsable",
+    Frequency(frequency: String) = "Fréquence",
+    StartsOn(starts_on: Option<String>) = "Début",
+    EndsOn(ends_on: Option<String>) = "Fin",
+    Status(status: ItemStatus) = "Statut",
+    Notes(notes: String) = "Notes",
+    /// The programme's kind of item (`tens`, `psychology`…), or empty.
+    Category(category: String) = "Type d'action",
+    Funding(funding: Option<Funding>) = "Financement",
+    /// Why the owner may order it (a nurse's TENS prescription).
+    LegalBasis(legal_basis: String) = "Base légale",
+    /// The GP's countersignature of an order, given from their own account.
+    Countersignature(countersignature: Option<Countersignature>) = "Contreseing",
+});
 
-impl ItemField {
-    pub const ALL: [ItemField; 7] = [
-        Self::Title,
-        Self::Owner,
-        Self::Frequency,
-        Self::StartsOn,
-        Self::EndsOn,
-        Self::Status,
-        Self::Notes,
-    ];
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            Self::Title => "Action",
-            Self::Owner => "Responsable",
-            Self::Frequency => "Fréquence",
-            Self::StartsOn => "Début",
-            Self::EndsOn => "Fin",
-            Self::Status => "Statut",
-            Self::Notes => "Notes",
-        }
-    }
-}
-
-/// A new value for one field. In JSON: `{"field": "status", "value": "active"}`;
-/// a field that does not exist is refused when the message is read.
+/// A GP's countersignature: who, and which day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "field", content = "value", rename_all = "snake_case")]
-pub enum FieldChange {
-    Title(String),
-    Owner(AccountId),
-    Frequency(String),
-    StartsOn(Option<String>),
-    EndsOn(Option<String>),
-    Status(ItemStatus),
-    Notes(String),
+pub struct Countersignature {
+    pub by: AccountId,
+    pub on: CalendarDate,
 }
 
 impl FieldChange {
-    pub fn field(&self) -> ItemField {
-        match self {
-            Self::Title(_) => ItemField::Title,
-            Self::Owner(_) => ItemField::Owner,
-            Self::Frequency(_) => ItemField::Frequency,
-            Self::StartsOn(_) => ItemField::StartsOn,
-            Self::EndsOn(_) => ItemField::EndsOn,
-            Self::Status(_) => ItemField::Status,
-            Self::Notes(_) => ItemField::Notes,
-        }
-    }
-
-    /// The item's current value of `field`, as a change that would set it.
-    pub fn current(item: &CarePlanItem, field: ItemField) -> Self {
-        match field {
-            ItemField::Title => Self::Title(item.title.clone()),
-            ItemField::Owner => Self::Owner(item.owner_id),
-            ItemField::Frequency => Self::Frequency(item.frequency.clone()),
-            ItemField::StartsOn => Self::StartsOn(item.starts_on.clone()),
-            ItemField::EndsOn => Self::EndsOn(item.ends_on.clone()),
-            ItemField::Status => Self::Status(item.status),
-            ItemField::Notes => Self::Notes(item.notes.clone()),
-        }
-    }
-
-    pub fn apply_to(&self, item: &mut CarePlanItem) {
-        match self {
-            Self::Title(v) => item.title = v.clone(),
-            Self::Owner(v) => item.owner_id = *v,
-            Self::Frequency(v) => item.frequency = v.clone(),
-            Self::StartsOn(v) => item.starts_on = v.clone(),
-            Self::EndsOn(v) => item.ends_on = v.clone(),
-            Self::Status(v) => item.status = *v,
-            Self::Notes(v) => item.notes = v.clone(),
-        }
-    }
-
     pub fn validate(&self) -> Result<(), FieldError> {
         use crate::validation::{check_text, is_calendar_date};
         match self {
@@ -191,6 +159,15 @@ impl FieldChange {
             Self::EndsOn(Some(d)) if !is_calendar_date(d) => {
                 Err(FieldError::new("ends_on", "Date invalide (AAAA-MM-JJ)."))
             }
+            Self::Category(c)
+                if !c.is_empty()
+                    && !Programme::all()
+                        .iter()
+                        .any(|p| p.plan_item_kind(c).is_some()) =>
+            {
+                Err(FieldError::new("category", "Type d'action inconnu."))
+            }
+            Self::LegalBasis(v) => check_text("legal_basis", v, LEGAL_BASIS_MAX_CHARS),
             _ => Ok(()),
         }
     }
@@ -200,7 +177,7 @@ impl Editable for CarePlanItem {
     type Field = ItemField;
     type Change = FieldChange;
     const KIND: &'static str = "care_plan_item";
-    const FIELDS: &'static [ItemField] = &ItemField::ALL;
+    const FIELDS: &'static [ItemField] = ItemField::ALL;
     // What it is, who owns it and its status; the rest may wait.
     const REQUIRED: &'static [ItemField] = &[ItemField::Title, ItemField::Owner, ItemField::Status];
     const INCOMPLETE: &'static str =
@@ -233,6 +210,118 @@ impl Editable for CarePlanItem {
     fn new_owner(change: &FieldChange) -> Option<AccountId> {
         match change {
             FieldChange::Owner(owner) => Some(*owner),
+            _ => None,
+        }
+    }
+    fn check_people(
+        change: &FieldChange,
+        author: AccountId,
+        directory: &dyn Directory,
+    ) -> Result<(), FieldError> {
+        match change {
+            FieldChange::Countersignature(signature) => {
+                if signature.as_ref().is_some_and(|s| s.by != author) {
+                    return Err(FieldError::new(
+                        "countersignature",
+                        "On ne contresigne qu'en son propre nom.",
+                    ));
+                }
+                check_profession(
+                    directory,
+                    "countersignature",
+                    author,
+                    &[Profession::GeneralPractitioner],
+                    "Seul un médecin contresigne une prescription.",
+                )
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The plan itself, one per patient: who coordinates it, the pain resource
+/// nurse, and the patient's expectations and priorities in their own words.
+/// Its id is made from the patient's, so two people starting it offline
+/// write to the same plan (their values merge, conflicts kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarePlan {
+    pub id: ItemId,
+    pub patient_id: PatientId,
+    pub owner_id: AccountId,
+    pub coordinator_id: Option<AccountId>,
+    pub irdp_id: Option<AccountId>,
+    pub expectations: String,
+    pub priorities: String,
+}
+
+editable_fields!(CarePlan, PlanField, PlanChange {
+    Owner(owner_id: AccountId) = "Responsable du plan",
+    Coordinator(coordinator_id: Option<AccountId>) = "Coordinateur·rice",
+    Irdp(irdp_id: Option<AccountId>) = "Infirmière ressource douleur",
+    Expectations(expectations: String) = "Attentes du patient",
+    Priorities(priorities: String) = "Priorités du patient",
+});
+
+impl CarePlan {
+    /// The plan's id for this patient.
+    pub fn id_for(patient: PatientId) -> ItemId {
+        // A fixed mask keeps it a valid UUID and unlike any made on a device.
+        ItemId(uuid::Uuid::from_u128(
+            patient.0.as_u128() ^ 0x0000_0000_0000_0000_0000_0000_c0a7_9ea0,
+        ))
+    }
+}
+
+impl Editable for CarePlan {
+    type Field = PlanField;
+    type Change = PlanChange;
+    const KIND: &'static str = "care_plan";
+    const FIELDS: &'static [PlanField] = PlanField::ALL;
+    const REQUIRED: &'static [PlanField] = &[PlanField::Owner];
+    const INCOMPLETE: &'static str = "Un plan demande un responsable.";
+    const SINGLETON: bool = true;
+
+    fn blank(id: ItemId, patient_id: PatientId, author_id: AccountId) -> Self {
+        CarePlan {
+            id,
+            patient_id,
+            owner_id: author_id,
+            coordinator_id: None,
+            irdp_id: None,
+            expectations: String::new(),
+            priorities: String::new(),
+        }
+    }
+    fn id(&self) -> ItemId {
+        self.id
+    }
+    fn patient_id(&self) -> PatientId {
+        self.patient_id
+    }
+    fn owner_id(&self) -> AccountId {
+        self.owner_id
+    }
+    fn field_of(change: &PlanChange) -> PlanField {
+        change.field()
+    }
+    fn current(&self, field: PlanField) -> PlanChange {
+        PlanChange::current(self, field)
+    }
+    fn apply(&mut self, change: &PlanChange) {
+        change.apply_to(self)
+    }
+    fn check(change: &PlanChange) -> Result<(), FieldError> {
+        use crate::validation::check_text;
+        match change {
+            PlanChange::Expectations(t) => check_text("expectations", t, NOTES_MAX_CHARS),
+            PlanChange::Priorities(t) => check_text("priorities", t, NOTES_MAX_CHARS),
+            _ => Ok(()),
+        }
+    }
+    fn new_owner(change: &PlanChange) -> Option<AccountId> {
+        match change {
+            PlanChange::Owner(o) => Some(*o),
+            PlanChange::Coordinator(Some(o)) | PlanChange::Irdp(Some(o)) => Some(*o),
             _ => None,
         }
     }
@@ -635,6 +724,103 @@ mod tests {
             ("a", ItemStatus::Stopped)
         );
         assert_eq!(with_pending::<CarePlanItem>(None, &[]), None);
+    }
+
+    #[test]
+    fn only_a_gp_countersigns_and_only_in_their_own_name() {
+        use crate::record::testing::People;
+        let (gp, nurse) = (AccountId::new(), AccountId::new());
+        let people = People::default()
+            .with(gp, Profession::GeneralPractitioner)
+            .with(nurse, Profession::PainResourceNurse);
+        let sign = |by| {
+            FieldChange::Countersignature(Some(Countersignature {
+                by,
+                on: "2026-11-24".parse().unwrap(),
+            }))
+        };
+        assert_eq!(CarePlanItem::check_people(&sign(gp), gp, &people), Ok(()));
+        assert!(CarePlanItem::check_people(&sign(nurse), nurse, &people).is_err());
+        assert!(CarePlanItem::check_people(&sign(gp), nurse, &people).is_err());
+        assert_eq!(
+            CarePlanItem::check_people(&FieldChange::Notes("x".into()), nurse, &people),
+            Ok(())
+        );
+        // A TENS item waits for it; once given, it no longer does.
+        let mut tens = CarePlanItem::blank(ItemId::new(), PatientId::new(), nurse);
+        tens.category = "tens".into();
+        assert!(tens.awaits_countersignature());
+        sign(gp).apply_to(&mut tens);
+        assert!(!tens.awaits_countersignature());
+        assert_eq!(
+            FieldChange::Category("horoscope".into())
+                .validate()
+                .unwrap_err()
+                .field,
+            "category"
+        );
+    }
+
+    #[test]
+    fn an_item_stored_before_protocol_4_reads_its_new_fields_blank() {
+        let (s1, ..) = setup();
+        let mut json = serde_json::to_value(&s1).unwrap();
+        for field in ["category", "funding", "legal_basis", "countersignature"] {
+            json["item"].as_object_mut().unwrap().remove(field);
+        }
+        let old: ItemState = serde_json::from_value(json).unwrap();
+        assert_eq!(old.item.category, "");
+        assert_eq!(old.item.countersignature, None);
+    }
+
+    #[test]
+    fn two_devices_starting_the_plan_offline_merge_instead_of_refusing() {
+        let (mut nurse, mut gp) = (Person::new(), Person::new());
+        let patient = PatientId::new();
+        let id = CarePlan::id_for(patient);
+        assert_eq!(id, CarePlan::id_for(patient), "the same id on every device");
+        let start = |who: &mut Person, text: &str| MutationOf::<CarePlan> {
+            device_id: who.device,
+            mutation_id: 1,
+            item_id: id,
+            patient_id: patient,
+            author_id: who.account,
+            base_version: 0,
+            hlc: Hlc {
+                wall_ms: 1_790_000_000_000,
+                counter: 0,
+                device: who.device,
+            },
+            changes: vec![
+                PlanChange::Owner(who.account),
+                PlanChange::Expectations(text.into()),
+            ],
+            resolves: vec![],
+        };
+        let (s1, _) = apply(None, &start(&mut nurse, "Remarcher")).unwrap();
+        let (s2, outcome) = apply(Some(s1), &start(&mut gp, "Dormir")).unwrap();
+        assert_eq!(s2.version, 2);
+        assert!(outcome.conflicted.contains(&PlanField::Expectations));
+        assert!(s2
+            .open_conflicts()
+            .any(|c| c.field == PlanField::Expectations));
+        // A care-plan item is not a singleton: the same refusal as before.
+        let (s, mut a, _, _) = setup();
+        let again = a.mutation(
+            s.item.id,
+            s.item.patient_id,
+            0,
+            vec![FieldChange::Notes("x".into())],
+        );
+        let mut other = Person::new();
+        let mut m = other.mutation(
+            s.item.id,
+            s.item.patient_id,
+            0,
+            vec![FieldChange::Notes("y".into())],
+        );
+        m.mutation_id = again.mutation_id;
+        assert_eq!(apply(Some(s), &m).unwrap_err(), MergeError::AlreadyExists);
     }
 
     #[test]

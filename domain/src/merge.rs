@@ -29,6 +29,62 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 
+/// Declares an editable kind's fields: the `Field` enum (with its French
+/// labels) and the `Change` enum (`{"field": "…", "value": …}`), and how a
+/// change reads and sets the item's member.
+macro_rules! editable_fields {
+    ($item:ty, $field:ident, $change:ident {
+        $($(#[$doc:meta])* $variant:ident($member:ident: $ty:ty) = $label:literal),* $(,)?
+    }) => {
+        /// The fields a mutation can change.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $field {
+            $($variant),*
+        }
+
+        impl $field {
+            pub const ALL: &'static [$field] = &[$($field::$variant),*];
+
+            pub fn label_fr(self) -> &'static str {
+                match self {
+                    $($field::$variant => $label),*
+                }
+            }
+        }
+
+        /// A new value for one field; a field that does not exist is refused
+        /// when the message is read.
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "field", content = "value", rename_all = "snake_case")]
+        pub enum $change {
+            $($(#[$doc])* $variant($ty)),*
+        }
+
+        impl $change {
+            pub fn field(&self) -> $field {
+                match self {
+                    $($change::$variant(_) => $field::$variant),*
+                }
+            }
+
+            /// The item's current value of `field`, as a change that would set it.
+            pub fn current(item: &$item, field: $field) -> Self {
+                match field {
+                    $($field::$variant => $change::$variant(item.$member.clone())),*
+                }
+            }
+
+            pub fn apply_to(&self, item: &mut $item) {
+                match self {
+                    $($change::$variant(v) => item.$member = v.clone()),*
+                }
+            }
+        }
+    };
+}
+pub(crate) use editable_fields;
+
 /// What the merge needs to know about one editable kind.
 pub trait Editable: Clone + PartialEq + Eq + Debug + Serialize + DeserializeOwned {
     /// The fields a mutation can change (serialised as snake_case names).
@@ -61,6 +117,18 @@ pub trait Editable: Clone + PartialEq + Eq + Debug + Serialize + DeserializeOwne
     fn new_owner(_change: &Self::Change) -> Option<AccountId> {
         None
     }
+    /// Rules about who may make a change (a countersignature is the GP's own).
+    fn check_people(
+        _change: &Self::Change,
+        _author: AccountId,
+        _directory: &dyn crate::record::Directory,
+    ) -> Result<(), FieldError> {
+        Ok(())
+    }
+    /// One item per patient (its id made from the patient's): two devices
+    /// may create it offline, and the second creation merges as a
+    /// concurrent edit instead of being refused.
+    const SINGLETON: bool = false;
 }
 
 /// A change to one editable item, made on one device, sent through the outbox.
@@ -336,7 +404,7 @@ fn edit<E: Editable>(
             current: state.version,
         });
     }
-    if m.base_version == 0 && state.created_by_device != m.device_id {
+    if m.base_version == 0 && state.created_by_device != m.device_id && !E::SINGLETON {
         return Err(MergeError::AlreadyExists);
     }
     let owner = state.item.owner_id();

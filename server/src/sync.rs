@@ -146,26 +146,34 @@ pub async fn push(
             });
         }
     }
-    // Rules about the people records name (who may include, who is in
-    // the team), against the accounts the server knows.
-    if !request.records.is_empty() {
+    // Rules about the people records and changes name (who may include,
+    // who is in the team, who countersigns), against the accounts the
+    // server knows. Who may write something is a matter of rights (403);
+    // whom it names, of content (422).
+    if !request.records.is_empty() || !request.mutations.is_empty() {
         let mut conn = state.db.pool.acquire().await?;
         let directory = care_team::Directory::load(&mut conn).await?;
+        let refusal = |e: parcours_domain::FieldError, at: String, forbidden: bool| {
+            let e = e.within(&at);
+            if forbidden {
+                ApiError::Forbidden {
+                    field: e.field,
+                    message: e.message,
+                }
+            } else {
+                ApiError::invalid(e)
+            }
+        };
         for (i, record) in request.records.iter().enumerate() {
             record.check_people(&directory).map_err(|e| {
-                // Who may write it is a matter of rights (403); whom it
-                // names, of content (422).
                 let forbidden = e.field == "author_id";
-                let e = e.within(&format!("records[{i}]"));
-                if forbidden {
-                    ApiError::Forbidden {
-                        field: e.field,
-                        message: e.message,
-                    }
-                } else {
-                    ApiError::invalid(e)
-                }
+                refusal(e, format!("records[{i}]"), forbidden)
             })?;
+        }
+        for (i, mutation) in request.mutations.iter().enumerate() {
+            mutation
+                .check_people(&directory)
+                .map_err(|e| refusal(e, format!("mutations[{i}]"), true))?;
         }
     }
     // Access is checked before anything is written; a refusal writes nothing

@@ -23,6 +23,7 @@ on_both_backends!(
     an_ineligible_patient_or_an_unauthorised_includer_is_refused_and_nothing_is_created,
     consent_visits_instruments_and_exit_refer_to_what_exists_and_scores_are_checked,
     older_clients_are_not_sent_kinds_they_do_not_know,
+    objectives_reviews_and_a_countersigned_tens_order_go_through_the_mutation_lane,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -488,4 +489,238 @@ async fn older_clients_are_not_sent_kinds_they_do_not_know(backend: Backend) {
         (v3["records"].as_u64(), v4["records"].as_u64()),
         (Some(1), Some(2))
     );
+}
+
+fn edit(
+    client: &Client,
+    kind: &str,
+    id: u64,
+    item: &str,
+    patient: &str,
+    base: u64,
+    changes: Value,
+) -> Value {
+    let mut m = client.mutation(id, item, patient, base, changes);
+    m["kind"] = kind.into();
+    m
+}
+
+async fn push_mutations(app: &TestApp, client: &Client, mutations: Vec<Value>) -> common::Reply {
+    app.post_sync(
+        "/api/sync/push",
+        &client.cookie,
+        &json!({ "protocol": PROTOCOL_VERSION, "mutations": mutations }),
+    )
+    .await
+}
+
+async fn objectives_reviews_and_a_countersigned_tens_order_go_through_the_mutation_lane(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let gp = app.session_for("dr.durand").await;
+    let nurse = app.session_for("claire").await;
+    let outsider = app.session_for("sophie").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let plan = parcours_domain::care_plan::CarePlan::id_for(jeanne.parse().unwrap()).to_string();
+    let (objective, review, tens) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
+    let reply = push_mutations(
+        &app,
+        &nurse,
+        vec![
+            edit(&nurse, "care_plan", 1, &plan, &jeanne, 0, json!([
+                { "field": "owner", "value": nurse.account_id },
+                { "field": "irdp", "value": nurse.account_id },
+                { "field": "expectations", "value": "Pouvoir jardiner" },
+            ])),
+            edit(&nurse, "objective", 2, &objective, &jeanne, 0, json!([
+                { "field": "title", "value": "Douleur moyenne ≤ 4" },
+                { "field": "owner", "value": nurse.account_id },
+                { "field": "status", "value": "active" },
+                { "field": "due_on", "value": "2027-03-01" },
+            ])),
+            edit(&nurse, "review", 3, &review, &jeanne, 0, json!([
+                { "field": "review_type", "value": "irdp_gp" },
+                { "field": "owner", "value": nurse.account_id },
+                { "field": "due_on", "value": "2026-12-24" },
+                { "field": "status", "value": "planned" },
+            ])),
+            edit(&nurse, "care_plan_item", 4, &tens, &jeanne, 0, json!([
+                { "field": "title", "value": "TENS lombaire" },
+                { "field": "owner", "value": nurse.account_id },
+                { "field": "status", "value": "active" },
+                { "field": "category", "value": "tens" },
+                { "field": "legal_basis", "value": "Prescription infirmière (arrêté du 20 mars 2012)" },
+            ])),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let pulled = app.get_sync("/api/sync/pull?protocol=4", &gp.cookie).await;
+    let mut kinds: Vec<&str> = pulled.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        vec!["care_plan", "care_plan_item", "objective", "review"]
+    );
+    // A version-3 client gets the care-plan item only.
+    let pulled = app.get_sync("/api/sync/pull", &gp.cookie).await;
+    assert_eq!(pulled.body["items"].as_array().unwrap().len(), 1);
+    // Nobody outside the team.
+    let pulled = app
+        .get_sync("/api/sync/pull?protocol=4", &outsider.cookie)
+        .await;
+    assert!(!pulled.body.to_string().contains(&objective));
+
+    // The nurse cannot countersign her own order; the GP can, in his name.
+    let sign = |who: &Client| json!([{ "field": "countersignature", "value": { "by": who.account_id, "on": "2026-11-24" } }]);
+    let reply = push_mutations(
+        &app,
+        &nurse,
+        vec![edit(
+            &nurse,
+            "care_plan_item",
+            5,
+            &tens,
+            &jeanne,
+            1,
+            sign(&nurse),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(reply.body["field"], "mutations[0].changes[0].value");
+    let reply = push_mutations(
+        &app,
+        &gp,
+        vec![edit(
+            &gp,
+            "care_plan_item",
+            1,
+            &tens,
+            &jeanne,
+            1,
+            sign(&nurse),
+        )],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::FORBIDDEN,
+        "someone else's name: {}",
+        reply.body
+    );
+    let reply = push_mutations(
+        &app,
+        &gp,
+        vec![edit(&gp, "care_plan_item", 1, &tens, &jeanne, 1, sign(&gp))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body: String = sqlx::query_scalar("SELECT body FROM journal WHERE id = $1")
+        .bind(&tens)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        state["item"]["countersignature"]["by"],
+        gp.account_id.as_str()
+    );
+
+    // An objective owned by someone outside the team; an unknown kind; a
+    // kind that is not the item's.
+    let reply = push_mutations(
+        &app,
+        &nurse,
+        vec![edit(
+            &nurse,
+            "objective",
+            5,
+            &objective,
+            &jeanne,
+            1,
+            json!([{ "field": "owner", "value": outsider.account_id }]),
+        )],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let reply = push_mutations(
+        &app,
+        &nurse,
+        vec![edit(
+            &nurse,
+            "horoscope",
+            5,
+            &objective,
+            &jeanne,
+            1,
+            json!([]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.body["field"], "mutations[0].kind");
+    let reply = push_mutations(
+        &app,
+        &nurse,
+        vec![edit(
+            &nurse,
+            "objective",
+            5,
+            &review,
+            &jeanne,
+            1,
+            json!([{ "field": "notes", "value": "x" }]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+
+    // The GP, not seeing the nurse's start, starts the plan too: merged.
+    let reply = push_mutations(
+        &app,
+        &gp,
+        vec![edit(
+            &gp,
+            "care_plan",
+            2,
+            &plan,
+            &jeanne,
+            0,
+            json!([
+                { "field": "owner", "value": gp.account_id },
+                { "field": "expectations", "value": "Dormir la nuit" },
+            ]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let history = app
+        .get(&format!("/api/items/{plan}/history"), &gp.cookie)
+        .await;
+    assert_eq!(history.status, StatusCode::OK);
+    assert_eq!(history.body.as_array().unwrap().len(), 2);
+    assert_eq!(history.body[1]["mutation"]["kind"], "care_plan");
+    let history = app
+        .get(&format!("/api/items/{objective}/history"), &outsider.cookie)
+        .await;
+    assert_eq!(history.status, StatusCode::NOT_FOUND);
 }

@@ -320,7 +320,30 @@ fn random_change(rng: &mut ChaCha8Rng, field: ItemField, accounts: &[AccountId])
         ItemField::Notes => {
             FieldChange::Notes(["a", "b", "c", "d", "e"].choose(rng).unwrap().to_string())
         }
+        ItemField::Category => {
+            FieldChange::Category(["", "tens", "psychology"].choose(rng).unwrap().to_string())
+        }
+        ItemField::Funding => FieldChange::Funding(
+            *[None, Some(care_plan::Funding::Pathway)]
+                .choose(rng)
+                .unwrap(),
+        ),
+        ItemField::LegalBasis => {
+            FieldChange::LegalBasis(["", "arrêté"].choose(rng).unwrap().to_string())
+        }
+        // Only a GP countersigns, in their own name: not among the
+        // simulated edits (`random_fields` leaves it out).
+        ItemField::Countersignature => FieldChange::Countersignature(None),
     }
+}
+
+/// The fields the simulated people edit: all but the countersignature.
+fn random_fields() -> Vec<ItemField> {
+    ItemField::ALL
+        .iter()
+        .copied()
+        .filter(|f| *f != ItemField::Countersignature)
+        .collect()
 }
 
 impl Sim {
@@ -447,7 +470,7 @@ impl Sim {
                     vec![],
                 )
             } else {
-                let mut fields = ItemField::ALL.to_vec();
+                let mut fields = random_fields();
                 fields.shuffle(rng);
                 let n = rng.gen_range(1..=2);
                 let changes = fields[..n]

@@ -37,6 +37,19 @@ fn describe(change: &FieldChange, team: &[TeamMember]) -> String {
             d.as_deref().map(format::date).unwrap_or_else(|| "—".into())
         }
         FieldChange::Status(s) => s.label_fr().to_string(),
+        FieldChange::Category(c) => parcours_domain::programme::Programme::all()
+            .iter()
+            .find_map(|p| p.plan_item_kind(c))
+            .map(|k| k.label.clone())
+            .unwrap_or_else(|| or_dash(c)),
+        FieldChange::Funding(f) => f
+            .map(|f| f.label_fr().to_string())
+            .unwrap_or_else(|| "—".into()),
+        FieldChange::LegalBasis(s) => or_dash(s),
+        FieldChange::Countersignature(c) => c
+            .as_ref()
+            .map(|c| format!("{} le {}", member_name(team, c.by), c.on.french()))
+            .unwrap_or_else(|| "—".into()),
     }
 }
 

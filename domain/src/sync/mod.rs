@@ -13,12 +13,15 @@
 
 pub mod client;
 
-use crate::care_plan::CarePlanItem;
+use crate::care_plan::{CarePlan, CarePlanItem};
 use crate::enrollment::{Consent, Enrollment, Exit};
 use crate::hlc::Hlc;
 use crate::instrument_response::InstrumentResponse;
 use crate::merge::{self, Applied, Editable, MergeError, MutationOf, StateOf};
+use crate::objective::Objective;
+use crate::problem::Problem;
 use crate::record::{Directory, Opening, Reference};
+use crate::review::Review;
 use crate::visit::Visit;
 use crate::{AccountId, DeviceId, FieldError, ItemId, PainAssessment, PatientId};
 use serde::de::DeserializeOwned;
@@ -281,6 +284,19 @@ macro_rules! editable_kinds {
                 }
             }
 
+            /// Rules about who may make each change (a countersignature).
+            pub fn check_people(&self, directory: &dyn Directory) -> Result<(), FieldError> {
+                match self {
+                    $(Mutation::$variant(m) => {
+                        for (i, c) in m.changes.iter().enumerate() {
+                            <$ty as Editable>::check_people(c, m.author_id, directory)
+                                .map_err(|e| FieldError::new(format!("changes[{i}].value"), e.message))?;
+                        }
+                        Ok(())
+                    }),*
+                }
+            }
+
             /// The accounts this mutation makes owner, with the index of the
             /// change that does (each must be in the patient's care team).
             pub fn new_owners(&self) -> Vec<(usize, AccountId)> {
@@ -381,6 +397,14 @@ macro_rules! editable_kinds {
 editable_kinds! {
     /// An action of the personalised care plan.
     CarePlanItem(CarePlanItem) = "care_plan_item",
+    /// The plan itself (one per patient): coordinator, IRDP, expectations.
+    CarePlan(CarePlan) = "care_plan",
+    /// A problem the plan answers.
+    Problem(Problem) = "problem",
+    /// A shared, measurable objective.
+    Objective(Objective) = "objective",
+    /// A review point or team meeting.
+    Review(Review) = "review",
 }
 
 /// Reads a value from JSON with serde's own rules (a field given twice is
