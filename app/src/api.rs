@@ -5,9 +5,9 @@
 use gloo_net::http::{Request, Response};
 use parcours_domain::merge::{Applied, Editable, HistoryEntry, MutationOf};
 use parcours_domain::session::{Me, SignInRequest};
-use parcours_domain::sync::client::{RawPage, Remote, RemoteError};
+use parcours_domain::sync::client::{RawPage, RawPush, Remote, RemoteError};
 use parcours_domain::sync::{
-    ChecksumResponse, Cursor, PushRequest, PushResponse, MAX_PULL_LIMIT, PROTOCOL_VERSION,
+    ChecksumResponse, Cursor, PushResponse, MAX_PULL_LIMIT, PROTOCOL_VERSION,
 };
 use parcours_domain::{ErrorBody, Patient};
 use serde::de::DeserializeOwned;
@@ -83,7 +83,7 @@ pub async fn item_history<E: Editable>(
 pub struct Server;
 
 impl Remote for Server {
-    async fn push(&self, request: &PushRequest) -> Result<PushResponse, RemoteError> {
+    async fn push(&self, request: &RawPush) -> Result<PushResponse, RemoteError> {
         read(send(Request::post("/api/sync/push").json(request)).await?).await
     }
 

@@ -5,9 +5,10 @@ use crate::device_store::{DeviceStore, StoreError};
 use crate::sync::SyncState;
 use leptos::prelude::*;
 use parcours_domain::hlc::Hlc;
-use parcours_domain::sync::client::{Local, Page, Progress};
-use parcours_domain::sync::{Cursor, Mutation, Record};
+use parcours_domain::sync::client::{Local, Outgoing, Page, Progress};
+use parcours_domain::sync::Cursor;
 use parcours_domain::{DeviceId, Patient};
+use serde_json::value::RawValue;
 use std::rc::Rc;
 
 pub struct Device {
@@ -19,11 +20,11 @@ pub struct Device {
 impl Local for Device {
     type Error = StoreError;
 
-    async fn outbox(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
+    async fn outbox(&self, limit: usize) -> Result<Vec<Box<RawValue>>, StoreError> {
         self.store.outbox(limit as u32).await
     }
 
-    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Mutation>, StoreError> {
+    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
         self.store.mutation_outbox(limit as u32).await
     }
 

@@ -8,16 +8,17 @@
 //! Rule that must stay true: inside an open transaction, await nothing but
 //! IndexedDB requests, or the browser commits it behind our back.
 
+use crate::document;
 use indexed_db_futures::database::Database;
 use indexed_db_futures::error::OpenDbError;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
-use parcours_domain::care_plan;
-use parcours_domain::merge::{MutationOf, StateOf};
-use parcours_domain::sync::client::SetAside;
-use parcours_domain::sync::{EditableKind, ItemState, Mutation, Record, RecordKind};
-use parcours_domain::{AccountId, PainAssessment, Patient, PatientId};
+use parcours_domain::merge::{Editable, MutationOf, StateOf};
+use parcours_domain::sync::client::{Entry, Outgoing, SetAside};
+use parcours_domain::sync::{RecordKind, LEGACY_EDITABLE_KIND};
+use parcours_domain::{AccountId, Patient, PatientId};
+use serde_json::value::RawValue;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
@@ -154,34 +155,38 @@ impl DeviceStore {
         if layout.is_some() {
             return Ok(());
         }
+        // Version 3 wrote pain assessments and care-plan items untagged.
+        let tag = |values: Vec<JsValue>, kind: &str| -> StoreResult<Vec<JsValue>> {
+            for v in &values {
+                document::set(v, "kind", &JsValue::from_str(kind))?;
+            }
+            Ok(values)
+        };
         let legacy = tx.object_store(LEGACY_ASSESSMENTS)?;
-        let assessments: Vec<PainAssessment> =
-            legacy.get_all().serde()?.await?.collect::<Result<_, _>>()?;
         let records = tx.object_store(RECORDS)?;
-        for a in assessments {
-            drop(records.put(Record::PainAssessment(a)).serde()?);
-        }
-        legacy.clear()?.await?;
-        let outbox = tx.object_store(OUTBOX)?;
-        let waiting: Vec<PainAssessment> =
-            outbox.get_all().serde()?.await?.collect::<Result<_, _>>()?;
-        for a in waiting {
-            drop(outbox.put(Record::PainAssessment(a)).serde()?);
-        }
-        let items = tx.object_store(ITEMS)?;
-        let states: Vec<care_plan::ItemState> =
-            items.get_all().serde()?.await?.collect::<Result<_, _>>()?;
-        for state in states {
-            drop(items.put(ItemState::CarePlanItem(state)).serde()?);
-        }
-        let mutations = tx.object_store(MUTATIONS)?;
-        let queued: Vec<care_plan::Mutation> = mutations
+        let assessments: Vec<JsValue> = legacy
             .get_all()
-            .serde()?
+            .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        for m in queued {
-            drop(mutations.put(Mutation::CarePlanItem(m)).serde()?);
+        for a in tag(assessments, "pain_assessment")? {
+            drop(records.put(a).primitive()?);
+        }
+        legacy.clear()?.await?;
+        for (name, kind) in [
+            (OUTBOX, "pain_assessment"),
+            (ITEMS, LEGACY_EDITABLE_KIND),
+            (MUTATIONS, LEGACY_EDITABLE_KIND),
+        ] {
+            let store = tx.object_store(name)?;
+            let values: Vec<JsValue> = store
+                .get_all()
+                .primitive()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            for v in tag(values, kind)? {
+                drop(store.put(v).primitive()?);
+            }
         }
         drop(meta.delete(LEGACY_CURSOR_KEY).primitive()?);
         meta.put(JsValue::from_f64(4.0))
@@ -279,32 +284,32 @@ impl DeviceStore {
 
     /// Saves a record made on this device and queues it for sending, both
     /// in one transaction: it is never shown without being queued.
-    pub async fn record<K: RecordKind>(&self, record: K) -> StoreResult<()> {
-        let record = record.into_record();
+    pub async fn record<K: RecordKind + serde::Serialize>(&self, record: &K) -> StoreResult<()> {
+        let value = document::tagged(K::KIND, record)?;
         let tx = self
             .db
             .transaction([RECORDS, OUTBOX])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        tx.object_store(RECORDS)?.put(&record).serde()?.await?;
-        tx.object_store(OUTBOX)?.put(&record).serde()?.await?;
+        tx.object_store(RECORDS)?.put(&value).primitive()?.await?;
+        tx.object_store(OUTBOX)?.put(&value).primitive()?.await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// One patient's records of kind `K`, most recent first, each marked
     /// pending or not.
-    pub async fn records_of<K: RecordKind>(
+    pub async fn records_of<K: RecordKind + serde::de::DeserializeOwned>(
         &self,
         patient: PatientId,
     ) -> StoreResult<Vec<Stored<K>>> {
         let tx = self.db.transaction([RECORDS, OUTBOX]).build()?;
-        let records: Vec<Record> = tx
+        let values: Vec<JsValue> = tx
             .object_store(RECORDS)?
             .index(BY_PATIENT)?
             .get_all()
             .with_query(patient.to_string())
-            .serde()?
+            .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
         let pending: HashSet<String> = tx
@@ -313,29 +318,33 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        let mut stored: Vec<Stored<K>> = records
-            .into_iter()
-            .filter(|r| r.kind() == K::KIND)
-            .filter_map(|r| {
-                let pending = pending.contains(&r.id().to_string());
-                K::from_record(r).map(|record| Stored { record, pending })
-            })
-            .collect();
+        let mut stored = vec![];
+        for v in values
+            .iter()
+            .filter(|v| document::string(v, "kind").as_deref() == Some(K::KIND))
+        {
+            let record: K = document::read(v)?;
+            stored.push(Stored {
+                pending: pending.contains(&record.id().to_string()),
+                record,
+            });
+        }
         stored.sort_by_key(|s| std::cmp::Reverse(s.record.recorded_at()));
         Ok(stored)
     }
 
     /// Up to `limit` records waiting to be sent, oldest first (ids are v7,
-    /// so key order is creation order).
-    pub async fn outbox(&self, limit: u32) -> StoreResult<Vec<Record>> {
+    /// so key order is creation order), as stored.
+    pub async fn outbox(&self, limit: u32) -> StoreResult<Vec<Box<RawValue>>> {
         let tx = self.db.transaction(OUTBOX).build()?;
-        let store = tx.object_store(OUTBOX)?;
-        Ok(store
+        let values: Vec<JsValue> = tx
+            .object_store(OUTBOX)?
             .get_all()
             .with_limit(limit)
-            .serde()?
+            .primitive()?
             .await?
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()?;
+        values.iter().map(document::raw).collect()
     }
 
     /// Everything waiting to leave this device: records and mutations.
@@ -374,8 +383,8 @@ impl DeviceStore {
     /// moves. Returns how many were set aside.
     pub async fn apply_pulled_page(
         &self,
-        records: &[(Record, &str)],
-        items: &[(ItemState, &str)],
+        records: &[Entry<'_>],
+        items: &[Entry<'_>],
         mut unreadable: Vec<SetAside>,
         next_cursor: &str,
     ) -> StoreResult<usize> {
@@ -389,11 +398,7 @@ impl DeviceStore {
         // leaves the quarantine (checked only when there is one, which is rare).
         let clear_quarantine = quarantine.count().primitive()?.await? > 0u32;
         if clear_quarantine {
-            for key in records
-                .iter()
-                .map(|(r, _)| r.id().to_string())
-                .chain(items.iter().map(|(i, _)| i.id().to_string()))
-            {
+            for key in records.iter().chain(items).map(|e| e.id.to_string()) {
                 drop(quarantine.delete(key).primitive()?);
             }
         }
@@ -403,18 +408,22 @@ impl DeviceStore {
         // commit below waits for all of them and fails if any failed. A
         // value that cannot become a JavaScript value fails here, before
         // its request is made.
-        for (r, raw) in records {
-            match record_store.put(r).serde() {
+        for e in records {
+            match document::parse(e.raw).and_then(|v| Ok(record_store.put(v).primitive()?)) {
                 Ok(request) => drop(request),
-                Err(e) => unreadable.push(SetAside::new(raw, format!("non enregistrable : {e}"))),
+                Err(err) => {
+                    unreadable.push(SetAside::new(e.raw, format!("non enregistrable : {err}")))
+                }
             }
         }
         // Pages arrive in position order, so a later state always replaces an earlier one.
         let item_store = tx.object_store(ITEMS)?;
-        for (state, raw) in items {
-            match item_store.put(state).serde() {
+        for e in items {
+            match document::parse(e.raw).and_then(|v| Ok(item_store.put(v).primitive()?)) {
                 Ok(request) => drop(request),
-                Err(e) => unreadable.push(SetAside::new(raw, format!("non enregistrable : {e}"))),
+                Err(err) => {
+                    unreadable.push(SetAside::new(e.raw, format!("non enregistrable : {err}")))
+                }
             }
         }
         for q in &unreadable {
@@ -464,12 +473,21 @@ impl DeviceStore {
             .filter_map(|k| k.parse().ok())
             .map(|id| (id, 0))
             .collect();
-        let states: Vec<ItemState> = tx
+        let states: Vec<JsValue> = tx
             .object_store(ITEMS)?
             .get_all()
-            .serde()?
+            .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
+        let states: Vec<(uuid::Uuid, u64)> = states
+            .iter()
+            .filter_map(|s| {
+                let id = document::string(&document::object(s, "item")?, "id")?
+                    .parse()
+                    .ok()?;
+                Some((id, document::number(s, "version")? as u64))
+            })
+            .collect();
         let set_aside: Vec<SetAside> = tx
             .object_store(QUARANTINE)?
             .get_all()
@@ -478,12 +496,7 @@ impl DeviceStore {
             .collect::<Result<_, _>>()?;
         // A newer state set aside stands for the item (the server counts that one).
         let aside: HashSet<uuid::Uuid> = set_aside.iter().filter_map(|q| q.id).collect();
-        entries.extend(
-            states
-                .into_iter()
-                .filter(|s| !aside.contains(&s.id().0))
-                .map(|s| (s.id().0, s.version())),
-        );
+        entries.extend(states.into_iter().filter(|(id, _)| !aside.contains(id)));
         entries.extend(
             set_aside
                 .into_iter()
@@ -497,7 +510,7 @@ impl DeviceStore {
     /// Queues a change to an editable item: gives it this device's next
     /// mutation id and stores it, in one transaction (ids never repeat, even
     /// across crashes).
-    pub async fn record_mutation<E: EditableKind>(
+    pub async fn record_mutation<E: Editable>(
         &self,
         mut mutation: MutationOf<E>,
     ) -> StoreResult<MutationOf<E>> {
@@ -510,8 +523,8 @@ impl DeviceStore {
         let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
         mutation.mutation_id = next.unwrap_or(1.0) as u64;
         tx.object_store(MUTATIONS)?
-            .put(E::into_mutation(mutation.clone()))
-            .serde()?
+            .put(document::tagged(E::KIND, &mutation)?)
+            .primitive()?
             .await?;
         meta.put(JsValue::from_f64((mutation.mutation_id + 1) as f64))
             .with_key(NEXT_MUTATION_KEY)
@@ -541,16 +554,25 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Up to `limit` mutations waiting, in id order.
-    pub async fn mutation_outbox(&self, limit: u32) -> StoreResult<Vec<Mutation>> {
+    /// Up to `limit` mutations waiting, in id order, as stored.
+    pub async fn mutation_outbox(&self, limit: u32) -> StoreResult<Vec<Outgoing>> {
         let tx = self.db.transaction(MUTATIONS).build()?;
-        let store = tx.object_store(MUTATIONS)?;
-        Ok(store
+        let values: Vec<JsValue> = tx
+            .object_store(MUTATIONS)?
             .get_all()
             .with_limit(limit)
-            .serde()?
+            .primitive()?
             .await?
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()?;
+        values
+            .iter()
+            .map(|v| {
+                Ok(Outgoing {
+                    mutation_id: document::number(v, "mutation_id").unwrap_or(0.0) as u64,
+                    raw: document::raw(v)?,
+                })
+            })
+            .collect()
     }
 
     /// The server applied every mutation up to `last`: they leave the outbox.
@@ -576,32 +598,39 @@ impl DeviceStore {
 
     /// One patient's editable items of kind `E` as the server sent them,
     /// and this device's mutations of them still waiting.
-    pub async fn items_of<E: EditableKind>(
+    pub async fn items_of<E: Editable>(
         &self,
         patient: PatientId,
     ) -> StoreResult<(Vec<StateOf<E>>, Vec<MutationOf<E>>)> {
         let tx = self.db.transaction([ITEMS, MUTATIONS]).build()?;
-        let states: Vec<ItemState> = tx
+        let states: Vec<JsValue> = tx
             .object_store(ITEMS)?
             .index(BY_PATIENT)?
             .get_all()
             .with_query(patient.to_string())
-            .serde()?
+            .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        let pending: Vec<Mutation> = tx
+        let pending: Vec<JsValue> = tx
             .object_store(MUTATIONS)?
             .get_all()
-            .serde()?
+            .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
+        let of_kind = |v: &&JsValue| document::string(v, "kind").as_deref() == Some(E::KIND);
+        let patient = patient.to_string();
         Ok((
-            states.into_iter().filter_map(E::from_state).collect(),
+            states
+                .iter()
+                .filter(of_kind)
+                .map(document::read)
+                .collect::<StoreResult<_>>()?,
             pending
-                .into_iter()
-                .filter(|m| m.envelope().patient_id == patient)
-                .filter_map(E::from_mutation)
-                .collect(),
+                .iter()
+                .filter(of_kind)
+                .filter(|v| document::string(v, "patient_id").as_deref() == Some(patient.as_str()))
+                .map(document::read)
+                .collect::<StoreResult<_>>()?,
         ))
     }
 

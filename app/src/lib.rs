@@ -6,6 +6,7 @@ mod clock;
 mod components;
 mod device;
 mod device_store;
+mod document;
 mod format;
 mod pages;
 mod persistence;

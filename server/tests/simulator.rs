@@ -20,16 +20,17 @@ use axum::http::StatusCode;
 use common::{Backend, Client, TestApp};
 use parcours_domain::care_plan::{self, FieldChange, ItemField, ItemState, ItemStatus, Mutation};
 use parcours_domain::hlc::Hlc;
-use parcours_domain::sync::client::{self, Local, Page, RawPage, Remote, RemoteError, SyncError};
-use parcours_domain::sync::{
-    self, ChecksumResponse, Cursor, PushRequest, PushResponse, Record, PROTOCOL_VERSION,
+use parcours_domain::sync::client::{
+    self, Local, Outgoing, Page, RawPage, RawPush, Remote, RemoteError, SyncError,
 };
+use parcours_domain::sync::{self, ChecksumResponse, Cursor, PushResponse, PROTOCOL_VERSION};
 use parcours_domain::{AccountId, DeviceId, ItemId, Patient, PatientId, Profession};
 use parcours_server::admin::{self, NewAccount};
 use parcours_server::audit::Actor;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -81,18 +82,21 @@ impl Device {
 impl Local for Device {
     type Error = Infallible;
 
-    async fn outbox(&self, _limit: usize) -> Result<Vec<Record>, Infallible> {
+    async fn outbox(&self, _limit: usize) -> Result<Vec<Box<RawValue>>, Infallible> {
         Ok(vec![])
     }
-    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<sync::Mutation>, Infallible> {
+    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Outgoing>, Infallible> {
         Ok(self
             .store
             .borrow()
             .outbox
             .iter()
             .take(limit)
-            .cloned()
-            .map(sync::Mutation::CarePlanItem)
+            .map(|m| Outgoing {
+                mutation_id: m.mutation_id,
+                raw: serde_json::value::to_raw_value(&sync::Mutation::CarePlanItem(m.clone()))
+                    .expect("a mutation serialises"),
+            })
             .collect())
     }
     async fn acknowledge(&self, _ids: &[uuid::Uuid]) -> Result<(), Infallible> {
@@ -121,11 +125,10 @@ impl Local for Device {
     async fn store_page(&self, page: Page<'_>) -> Result<usize, Infallible> {
         assert!(page.unreadable.is_empty(), "{:?}", page.unreadable);
         let mut store = self.store.borrow_mut();
-        for (state, _) in page.items {
-            #[allow(irrefutable_let_patterns)] // until a second editable kind exists
-            let sync::ItemState::CarePlanItem(state) = state
+        for entry in page.items {
+            let Ok(sync::ItemState::CarePlanItem(state)) = sync::ItemState::from_json(entry.raw)
             else {
-                panic!("only care-plan items are edited here: {state:?}");
+                panic!("only care-plan items are edited here: {}", entry.raw);
             };
             store.local_items.remove(&state.item.id);
             let newer = store
@@ -186,11 +189,11 @@ impl Link<'_> {
 }
 
 impl Remote for Link<'_> {
-    async fn push(&self, request: &PushRequest) -> Result<PushResponse, RemoteError> {
+    async fn push(&self, request: &RawPush) -> Result<PushResponse, RemoteError> {
         if !self.sim.devices[self.d].online {
             return Err(RemoteError::Unreachable);
         }
-        let send = |mutations: &[sync::Mutation]| {
+        let send = |mutations: &[Box<RawValue>]| {
             let body =
                 json!({ "protocol": PROTOCOL_VERSION, "records": [], "mutations": mutations });
             async move {

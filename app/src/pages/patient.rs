@@ -127,7 +127,7 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let stored = match sync::store(me.account_id).await {
-                Ok(store) => store.record(assessment.clone()).await,
+                Ok(store) => store.record(&assessment).await,
                 Err(e) => Err(e),
             };
             match stored {

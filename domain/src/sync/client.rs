@@ -8,20 +8,168 @@
 //! cursor after it; compare checksums, and pull again from the start if the
 //! copies differ. An entry the device cannot read is set aside, never a
 //! reason to stop.
+//!
+//! The client knows no kind: it moves records and item states as JSON with
+//! their envelope (kind, id, patient, version) read, the way the device
+//! stores them. Only a screen that shows a kind decodes it, so the code of
+//! every kind stays out of what every screen needs.
 
 use super::{
-    checksum, ChecksumResponse, Cursor, ItemState, Mutation, PullResponse, PushRequest,
-    PushResponse, Record, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
+    checksum, ChecksumResponse, Cursor, Mutation, PullResponse, PushRequest, PushResponse, Record,
+    LEGACY_EDITABLE_KIND, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
 };
 use crate::hlc::Hlc;
-use crate::Patient;
+use crate::validation::MAX_SAFE_INTEGER;
+use crate::{Patient, PatientId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A pull page as it comes: every record and item still raw JSON, so that
 /// one a device cannot read costs it that entry, not the page.
 pub type RawPage = PullResponse<Box<RawValue>, Box<RawValue>>;
+
+/// A push as the client sends it: records and mutations as stored.
+pub type RawPush = PushRequest<Box<RawValue>, Box<RawValue>>;
+
+/// A mutation waiting to leave, as the device stored it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub mutation_id: u64,
+    pub raw: Box<RawValue>,
+}
+
+/// What the client reads of a pulled record or item state, and the entry as
+/// it came (the device stores that).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub kind: String,
+    pub id: Uuid,
+    pub patient_id: PatientId,
+    /// 0 for a record; the item's version for an item state.
+    pub version: u64,
+    pub raw: &'a str,
+}
+
+#[derive(Deserialize)]
+struct RecordEnvelope {
+    kind: String,
+    id: String,
+    patient_id: PatientId,
+}
+
+#[derive(Deserialize)]
+struct Stamp {
+    hlc: Hlc,
+}
+
+#[derive(Deserialize)]
+struct ItemHeader {
+    id: Uuid,
+    patient_id: PatientId,
+}
+
+#[derive(Deserialize)]
+struct ItemEnvelope {
+    #[serde(default)]
+    kind: Option<String>,
+    item: ItemHeader,
+    version: u64,
+    #[serde(default)]
+    stamps: BTreeMap<String, Stamp>,
+}
+
+/// Whether the JSON text holds an integer no JavaScript number holds
+/// exactly (beyond 2^53 − 1): a device would store another number.
+pub fn has_unsafe_integer(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let fraction = i < bytes.len() && matches!(bytes[i], b'.' | b'e' | b'E');
+            let digits = &json[start..i];
+            if !fraction && digits.parse::<u64>().map_or(true, |n| n > MAX_SAFE_INTEGER) {
+                return true;
+            }
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'+' | b'-'))
+            {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Reads a pulled record's envelope: a kind this build knows, an id in
+/// canonical form, a patient; and no number the device would change.
+pub fn read_record(raw: &str) -> Result<Entry<'_>, String> {
+    let e: RecordEnvelope = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+    if !Record::KINDS.contains(&e.kind.as_str()) {
+        return Err(format!("type d'enregistrement inconnu : {}", e.kind));
+    }
+    let id: Uuid =
+        e.id.parse()
+            .map_err(|_| "identifiant invalide".to_string())?;
+    if id.to_string() != e.id {
+        return Err("identifiant non canonique".into());
+    }
+    if has_unsafe_integer(raw) {
+        return Err("nombre trop grand pour l'appareil".into());
+    }
+    Ok(Entry {
+        kind: e.kind,
+        id,
+        patient_id: e.patient_id,
+        version: 0,
+        raw,
+    })
+}
+
+/// Reads a pulled item state's envelope, and the clocks of its fields.
+pub fn read_item(raw: &str) -> Result<(Entry<'_>, Vec<Hlc>), String> {
+    let e: ItemEnvelope = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+    let kind = e.kind.unwrap_or_else(|| LEGACY_EDITABLE_KIND.to_string());
+    if !Mutation::KINDS.contains(&kind.as_str()) {
+        return Err(format!("type d'élément inconnu : {kind}"));
+    }
+    if has_unsafe_integer(raw) {
+        return Err("nombre trop grand pour l'appareil".into());
+    }
+    let clocks = e.stamps.values().map(|s| s.hlc).collect();
+    Ok((
+        Entry {
+            kind,
+            id: e.item.id,
+            patient_id: e.item.patient_id,
+            version: e.version,
+            raw,
+        },
+        clocks,
+    ))
+}
 
 /// Why the server did not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +203,7 @@ impl RemoteError {
 /// The server, as the client needs it.
 #[allow(async_fn_in_trait)] // driven on one thread (the browser's; a test's task): no Send bound.
 pub trait Remote {
-    async fn push(&self, request: &PushRequest) -> Result<PushResponse, RemoteError>;
+    async fn push(&self, request: &RawPush) -> Result<PushResponse, RemoteError>;
     async fn caseload(&self) -> Result<Vec<Patient>, RemoteError>;
     async fn pull(&self, cursor: Option<&Cursor>, estimate: bool) -> Result<RawPage, RemoteError>;
     async fn checksum(&self) -> Result<ChecksumResponse, RemoteError>;
@@ -107,8 +255,8 @@ impl SetAside {
 /// A pulled page, read: what the device stores, with each entry's raw JSON
 /// (to set it aside should the store refuse it), and what it could not read.
 pub struct Page<'a> {
-    pub records: Vec<(Record, &'a str)>,
-    pub items: Vec<(ItemState, &'a str)>,
+    pub records: Vec<Entry<'a>>,
+    pub items: Vec<Entry<'a>>,
     pub unreadable: Vec<SetAside>,
     pub next_cursor: Cursor,
 }
@@ -129,10 +277,10 @@ pub enum Progress {
 #[allow(async_fn_in_trait)] // see `Remote`
 pub trait Local {
     type Error;
-    /// Up to `limit` records waiting to leave, oldest first.
-    async fn outbox(&self, limit: usize) -> Result<Vec<Record>, Self::Error>;
+    /// Up to `limit` records waiting to leave, oldest first, as stored.
+    async fn outbox(&self, limit: usize) -> Result<Vec<Box<RawValue>>, Self::Error>;
     /// Up to `limit` mutations waiting, in mutation-id order.
-    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Mutation>, Self::Error>;
+    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Outgoing>, Self::Error>;
     /// The server stored these records: they leave the outbox.
     async fn acknowledge(&self, ids: &[Uuid]) -> Result<(), Self::Error>;
     /// The server applied every mutation up to `last`: they leave the outbox.
@@ -226,11 +374,11 @@ pub async fn push_all<R: Remote, L: Local>(
         if records.is_empty() && mutations.is_empty() {
             return Ok(());
         }
-        let first_mutation = mutations.first().map(|m| m.envelope().mutation_id);
-        let request = PushRequest {
+        let first_mutation = mutations.first().map(|m| m.mutation_id);
+        let request = RawPush {
             protocol: PROTOCOL_VERSION,
             records,
-            mutations,
+            mutations: mutations.into_iter().map(|m| m.raw).collect(),
         };
         let response = remote.push(&request).await?;
         local
@@ -252,29 +400,35 @@ pub async fn push_all<R: Remote, L: Local>(
     }
 }
 
-/// Reads a raw page: each record and item on its own.
-pub fn read_page(page: &RawPage) -> Page<'_> {
+/// Reads a raw page: each record and item's envelope on its own, and the
+/// clocks the device must move past.
+pub fn read_page(page: &RawPage) -> (Page<'_>, Vec<Hlc>) {
     let mut unreadable = vec![];
+    let mut clocks = vec![];
     let mut records = Vec::with_capacity(page.records.len());
     for raw in &page.records {
-        match Record::from_json(raw.get()) {
-            Ok(r) => records.push((r, raw.get())),
+        match read_record(raw.get()) {
+            Ok(r) => records.push(r),
             Err(e) => unreadable.push(SetAside::new(raw.get(), format!("illisible : {e}"))),
         }
     }
     let mut items = Vec::with_capacity(page.items.len());
     for raw in &page.items {
-        match ItemState::from_json(raw.get()) {
-            Ok(i) => items.push((i, raw.get())),
+        match read_item(raw.get()) {
+            Ok((entry, seen)) => {
+                items.push(entry);
+                clocks.extend(seen);
+            }
             Err(e) => unreadable.push(SetAside::new(raw.get(), format!("illisible : {e}"))),
         }
     }
-    Page {
+    let page = Page {
         records,
         items,
         unreadable,
         next_cursor: page.next_cursor.clone(),
-    }
+    };
+    (page, clocks)
 }
 
 /// Pulls pages from the stored cursor until the server has no more; returns
@@ -310,11 +464,9 @@ pub async fn pull_all<R: Remote, L: Local>(
                 expected: total.max(received),
             });
         }
-        let read = read_page(&page);
-        for (state, _) in &read.items {
-            for hlc in state.clocks() {
-                local.observe(hlc);
-            }
+        let (read, clocks) = read_page(&page);
+        for hlc in clocks {
+            local.observe(hlc);
         }
         set_aside += local.store_page(read).await.map_err(SyncError::Local)?;
         local
@@ -334,6 +486,45 @@ pub async fn pull_all<R: Remote, L: Local>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_beyond_what_a_phone_holds_are_seen_wherever_they_are() {
+        assert!(!has_unsafe_integer(
+            r#"{"a":9007199254740991,"b":-3,"c":1.5e300}"#
+        ));
+        assert!(has_unsafe_integer(r#"{"a":9007199254740992}"#));
+        assert!(has_unsafe_integer(
+            r#"{"x":[1,{"y":-9223372036854775807}]}"#
+        ));
+        assert!(!has_unsafe_integer(
+            r#"{"s":"9223372036854775807 \" 99999999999999999999"}"#
+        ));
+        assert!(!has_unsafe_integer(r#"{"f":12345678901234567890.5}"#));
+    }
+
+    #[test]
+    fn envelopes_are_read_without_knowing_the_kind_s_fields() {
+        let id = Uuid::now_v7();
+        let p = PatientId::new();
+        let raw = format!(
+            r#"{{"kind":"visit","id":"{id}","patient_id":"{p}","anything":{{"deep":[1,2]}}}}"#
+        );
+        let e = read_record(&raw).unwrap();
+        assert_eq!(
+            (e.kind.as_str(), e.id, e.patient_id, e.version),
+            ("visit", id, p, 0)
+        );
+        let upper = raw.replace(&id.to_string(), &id.to_string().to_uppercase());
+        assert!(read_record(&upper).is_err(), "ids are canonical");
+        let unknown = raw.replace("\"visit\"", "\"telepathy\"");
+        assert!(read_record(&unknown).is_err());
+        let item = format!(
+            r#"{{"item":{{"id":"{id}","patient_id":"{p}","title":"x"}},"version":3,"stamps":{{"title":{{"version":1,"hlc":{{"wall_ms":5,"counter":0,"device":"{id}"}}}}}}}}"#
+        );
+        let (e, clocks) = read_item(&item).unwrap();
+        assert_eq!((e.kind.as_str(), e.version), ("care_plan_item", 3));
+        assert_eq!(clocks.len(), 1);
+    }
 
     #[test]
     fn what_can_be_read_of_a_bad_entry_is_kept_for_the_checksum() {

@@ -449,15 +449,18 @@ impl PushError {
     }
 }
 
-/// `POST /api/sync/push`.
+/// `POST /api/sync/push`. Generic over how records and mutations are
+/// carried: the server reads them as the domain's types; the sync client
+/// sends them as the device stored them (raw JSON), so it needs no code of
+/// any kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PushRequest {
+pub struct PushRequest<R = Record, M = Mutation> {
     pub protocol: u32,
-    #[serde(default)]
-    pub records: Vec<Record>,
+    #[serde(default = "Vec::new")]
+    pub records: Vec<R>,
     /// In mutation-id order, consecutive.
-    #[serde(default)]
-    pub mutations: Vec<Mutation>,
+    #[serde(default = "Vec::new")]
+    pub mutations: Vec<M>,
 }
 
 impl PushRequest {
