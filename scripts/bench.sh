@@ -11,15 +11,7 @@ ensure_browser
 ensure_sqlite_cli
 ensure_node_modules
 
-log "front-end transfer size (what a phone downloads on first visit)"
-printf '%-28s %10s %10s %10s\n' file raw brotli gzip
-total_raw=0; total_br=0; total_gz=0
-for f in "$DIST"/pkg/*.wasm "$DIST"/pkg/*.js "$DIST"/pkg/*.css "$DIST/index.html" "$DIST/sw.js"; do
-  raw=$(stat -c %s "$f"); br=$(stat -c %s "$f.br"); gz=$(stat -c %s "$f.gz")
-  total_raw=$((total_raw + raw)); total_br=$((total_br + br)); total_gz=$((total_gz + gz))
-  printf '%-28s %10d %10d %10d\n' "$(basename "$f")" "$raw" "$br" "$gz"
-done
-printf '%-28s %10d %10d %10d\n' total "$total_raw" "$total_br" "$total_gz"
+report_sizes
 
 export PARCOURS_SERVER_BIN="$CARGO_TARGET_DIR/release/parcours-server" PARCOURS_DIST="$DIST"
 log "offline reload to caseload on screen (headless Chromium, 360 × 740)"

@@ -49,8 +49,16 @@ ensure_wasm_tools() {
     log "installing wasm-opt 0.116.1 (about ten minutes, once)"
     cargo install -q wasm-opt --version 0.116.1 --locked
   fi
+  # Splits the app's wasm at its lazy routes (the split points of
+  # leptos_router's #[lazy_route]); 0.2.x matches wasm_split_helpers 0.2.
+  if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    log "installing wasm-split-cli $WASM_SPLIT_VERSION (a few minutes, once)"
+    cargo install -q wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --locked --features build-binary
+  fi
   command -v brotli >/dev/null || apt_install brotli
 }
+
+WASM_SPLIT_VERSION=0.2.4
 
 ensure_browser() {
   apt_install chromium chromium-driver
@@ -72,38 +80,87 @@ ensure_sqlite_cli() {
 # names, index.html and sw.js pointing at them, brotli and gzip twins for the server.
 build_app() {
   ensure_wasm_tools
-  log "building the app (release, wasm32)"
-  cargo build --profile wasm-release --locked --target wasm32-unknown-unknown -p app
+  log "building the app (release, wasm32, split at its lazy routes)"
+  # --emit-relocs keeps what wasm-split needs to see which code each lazy
+  # route uses; only the wasm target's flags change.
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
+    cargo build --profile wasm-release --locked --target wasm32-unknown-unknown -p app
   local stage; stage="$(mktemp -d)"
-  wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name app \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm"
+  # The main module (app.wasm, for wasm-bindgen), one module per lazy
+  # route and the shared chunks, and __wasm_split.js that loads them.
+  wasm-split-cli "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm" "$stage/split" --out-name app
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-dir "$stage/out" --out-name app "$stage/split/app.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    -o "$stage/app_bg.opt.wasm" "$stage/app_bg.wasm"
-  mv "$stage/app_bg.opt.wasm" "$stage/app_bg.wasm"
+    -o "$stage/out/app_bg.opt.wasm" "$stage/out/app_bg.wasm"
+  mv "$stage/out/app_bg.opt.wasm" "$stage/out/app_bg.wasm"
+  rm "$stage/split/app.wasm"
+  # The lazy modules, optimised like the main one (their imports and
+  # exports, which tie them to it, are kept).
+  local chunk
+  for chunk in "$stage/split/"*.wasm; do
+    [ -e "$chunk" ] || continue
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o "$chunk.opt" "$chunk" 2>/dev/null
+    mv "$chunk.opt" "$chunk"
+  done
+  cp "$stage/split/"* "$stage/out/"
 
+  # Every file of one build in one folder named by their content: the
+  # modules import each other by relative names, and /pkg/ is cached forever.
   rm -rf "$DIST"; mkdir -p "$DIST/pkg"
-  local h_wasm h_js h_css
-  h_wasm="$(sha256sum "$stage/app_bg.wasm" | cut -c1-16)"
-  h_js="$(sha256sum "$stage/app.js" | cut -c1-16)"
+  local build css h_css
+  build="$(cat "$stage/out/"* | sha256sum | cut -c1-16)"
   h_css="$(sha256sum "$ROOT/public/style.css" | cut -c1-16)"
-  local wasm="app-$h_wasm.wasm" js="app-$h_js.js" css="style-$h_css.css"
-  cp "$stage/app_bg.wasm" "$DIST/pkg/$wasm"
-  cp "$stage/app.js" "$DIST/pkg/$js"
+  css="style-$h_css.css"
+  mkdir -p "$DIST/pkg/$build"
+  cp "$stage/out/"* "$DIST/pkg/$build/"
   cp "$ROOT/public/style.css" "$DIST/pkg/$css"
   rm -rf "$stage"
   cp -r "$ROOT/public/icons" "$ROOT/public/manifest.webmanifest" "$DIST/"
-  sed -e "s/@WASM@/$wasm/g" -e "s/@JS@/$js/g" -e "s/@CSS@/$css/g" "$ROOT/public/index.html" > "$DIST/index.html"
+  sed -e "s|@WASM@|$build/app_bg.wasm|g" -e "s|@JS@|$build/app.js|g" -e "s|@CSS@|$css|g" \
+    "$ROOT/public/index.html" > "$DIST/index.html"
 
-  local version precache
-  version="$(cat "$DIST/index.html" "$DIST/pkg/"* "$ROOT/public/sw.js" | sha256sum | cut -c1-16)"
-  precache="['/', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png', '/pkg/$js', '/pkg/$wasm', '/pkg/$css']"
-  sed -e "s|@VERSION@|$version|" -e "s|@PRECACHE@|$precache|" "$ROOT/public/sw.js" > "$DIST/sw.js"
+  local version precache f
+  version="$(cat "$DIST/index.html" "$DIST/pkg/$build/"* "$DIST/pkg/$css" "$ROOT/public/sw.js" | sha256sum | cut -c1-16)"
+  # Everything is precached: a lazy route opens offline after the first visit.
+  precache="'/', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png', '/pkg/$css'"
+  for f in "$DIST/pkg/$build/"*; do
+    precache="$precache, '/pkg/$build/$(basename "$f")'"
+  done
+  sed -e "s|@VERSION@|$version|" -e "s|@PRECACHE@|[$precache]|" "$ROOT/public/sw.js" > "$DIST/sw.js"
 
-  for f in "$DIST/index.html" "$DIST/sw.js" "$DIST/manifest.webmanifest" "$DIST/pkg/"*; do
+  for f in "$DIST/index.html" "$DIST/sw.js" "$DIST/manifest.webmanifest" "$DIST/pkg/$css" "$DIST/pkg/$build/"*; do
     brotli -q 11 -f -k "$f"
     gzip -9 -f -k "$f"
   done
   log "app built in $DIST (build $version)"
+}
+
+# What a phone downloads: before its first screen (the page, the style, the
+# main module and its loader), then the lazy modules (fetched when a route
+# first opens, and precached by the service worker after the first visit).
+report_sizes() {
+  local build; build="$(basename "$(dirname "$(ls "$DIST"/pkg/*/app.js)")")"
+  local f raw br gz
+  local group
+  for group in first lazy; do
+    local files=() total_raw=0 total_br=0 total_gz=0
+    if [ "$group" = first ]; then
+      log "front end: downloaded before the first screen"
+      files=("$DIST/index.html" "$DIST"/pkg/*.css "$DIST/pkg/$build/app.js" "$DIST/pkg/$build/app_bg.wasm" "$DIST/pkg/$build/__wasm_split.js")
+    else
+      log "front end: lazy modules (loaded when first needed; precached for offline)"
+      files=("$DIST"/pkg/"$build"/split_*.wasm "$DIST/sw.js")
+    fi
+    printf '%-60s %10s %10s %10s\n' file raw brotli gzip
+    for f in "${files[@]}"; do
+      [ -e "$f" ] || continue
+      raw=$(stat -c %s "$f"); br=$(stat -c %s "$f.br"); gz=$(stat -c %s "$f.gz")
+      total_raw=$((total_raw + raw)); total_br=$((total_br + br)); total_gz=$((total_gz + gz))
+      printf '%-60s %10d %10d %10d\n' "$(basename "$f")" "$raw" "$br" "$gz"
+    done
+    printf '%-60s %10d %10d %10d\n' total "$total_raw" "$total_br" "$total_gz"
+  done
 }
 
 build_server() {

@@ -15,6 +15,7 @@ mod sync;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::Lazy;
 use leptos_router::path;
 use parcours_domain::session::Me;
 use std::time::Duration;
@@ -79,7 +80,7 @@ fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main><p>"Page introuvable."</p></main> }>
                 <Route path=path!("/connexion") view=pages::sign_in::SignIn/>
                 <Route path=path!("/") view=pages::caseload::Caseload/>
-                <Route path=path!("/patients/:id") view=pages::patient::PatientPage/>
+                <Route path=path!("/patients/:id") view={Lazy::<pages::patient::PatientRoute>::new()}/>
             </Routes>
         </Router>
     }

@@ -15,6 +15,23 @@ use leptos_router::hooks::use_params_map;
 use parcours_domain::pain_assessment::{nrs_band_fr, parse_nrs};
 use parcours_domain::{AssessmentId, AssessmentMode, FieldError, PainAssessment, PatientId};
 
+/// The patient's page, loaded when first opened (a chunk of its own, and
+/// precached by the service worker for offline use): the caseload, the
+/// first screen, does not carry its code.
+#[derive(Debug)]
+pub struct PatientRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for PatientRoute {
+    fn data() -> Self {
+        PatientRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <PatientPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn PatientPage() -> impl IntoView {
     require_sign_in();
