@@ -15,8 +15,8 @@ mod sync;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::Lazy;
 use leptos_router::path;
+use leptos_router::Lazy;
 use parcours_domain::session::Me;
 use std::time::Duration;
 use sync::SyncState;
