@@ -215,8 +215,9 @@ impl DeviceStore {
 
     /// The caseload as the server last gave it, replacing the previous one in
     /// one transaction. A patient who left the person's caseload disappears
-    /// with everything the device received about them; what this device
-    /// made and has not sent yet stays until it leaves.
+    /// with everything the device received about them, unless this device
+    /// made something for them that has not been sent yet: then they stay
+    /// until it leaves (a patient included here offline is in no caseload yet).
     pub async fn replace_patients(&self, patients: &[Patient]) -> StoreResult<()> {
         let tx = self
             .db
@@ -230,14 +231,32 @@ impl DeviceStore {
             .await?
             .collect::<Result<_, _>>()?;
         let now: HashSet<String> = patients.iter().map(|p| p.id.to_string()).collect();
-        let departed: Vec<&String> = before.iter().filter(|p| !now.contains(*p)).collect();
+        // A patient included on this device and not yet sent is in no
+        // caseload the server knows: kept until the inclusion leaves.
+        let outbox: Vec<JsValue> = tx
+            .object_store(OUTBOX)?
+            .get_all()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let waiting_patients: HashSet<String> = outbox
+            .iter()
+            .filter_map(|v| document::string(v, "patient_id"))
+            .collect();
+        let mut kept: Vec<Patient> = vec![];
+        for id in before
+            .iter()
+            .filter(|p| !now.contains(*p) && waiting_patients.contains(*p))
+        {
+            if let Some(p) = store.get(id.clone()).serde()?.await? {
+                kept.push(p);
+            }
+        }
+        let departed: Vec<&String> = before
+            .iter()
+            .filter(|p| !now.contains(*p) && !waiting_patients.contains(*p))
+            .collect();
         if !departed.is_empty() {
-            let waiting: HashSet<String> = tx
-                .object_store(OUTBOX)?
-                .get_all_keys::<String>()
-                .primitive()?
-                .await?
-                .collect::<Result<_, _>>()?;
             let records = tx.object_store(RECORDS)?;
             let items = tx.object_store(ITEMS)?;
             for patient in &departed {
@@ -248,8 +267,8 @@ impl DeviceStore {
                     .primitive()?
                     .await?
                     .collect::<Result<_, _>>()?;
-                for id in ids.iter().filter(|id| !waiting.contains(*id)) {
-                    drop(records.delete(id.clone()).primitive()?);
+                for id in ids {
+                    drop(records.delete(id).primitive()?);
                 }
                 let item_ids: Vec<String> = items
                     .index(BY_PATIENT)?
@@ -275,7 +294,7 @@ impl DeviceStore {
             }
         }
         store.clear()?.await?;
-        for p in patients {
+        for p in patients.iter().chain(&kept) {
             drop(store.put(p).serde()?);
         }
         tx.commit().await?;
@@ -288,11 +307,19 @@ impl DeviceStore {
         let value = document::tagged(K::KIND, record)?;
         let tx = self
             .db
-            .transaction([RECORDS, OUTBOX])
+            .transaction([RECORDS, OUTBOX, PATIENTS])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         tx.object_store(RECORDS)?.put(&value).primitive()?.await?;
         tx.object_store(OUTBOX)?.put(&value).primitive()?.await?;
+        // A record that brings a patient in (an inclusion) puts them in the
+        // caseload at once, offline: the server's caseload confirms it later.
+        if let Some(opening) = record.opens() {
+            tx.object_store(PATIENTS)?
+                .put(&opening.patient)
+                .serde()?
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -1,4 +1,4 @@
-use crate::{AccountId, PatientId};
+use crate::{AccountId, PatientId, Profession};
 use serde::{Deserialize, Serialize};
 
 /// A patient as a member of the care team sees them in the caseload.
@@ -21,6 +21,9 @@ pub struct TeamMember {
     pub account_id: AccountId,
     pub display_name: String,
     pub profession_label: String,
+    /// Absent from servers before protocol 4.
+    #[serde(default)]
+    pub profession: Option<Profession>,
 }
 
 impl Patient {

@@ -118,6 +118,7 @@ pub async fn caseload(
             account_id: account_id.parse().map_err(|_| unreadable("account id"))?,
             display_name,
             profession_label: profession.label_fr().to_string(),
+            profession: Some(profession),
         });
     }
     for p in &mut patients {

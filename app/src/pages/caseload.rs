@@ -27,6 +27,15 @@ pub fn Caseload() -> impl IntoView {
         <Header/>
         <main>
             <h1>"Mes patients"</h1>
+            {move || {
+                let may_include = auth.0.get().and_then(|me| {
+                    parcours_domain::programme::Programme::find("chronic_pain")?
+                        .includes_in_own_name(me.profession)
+                });
+                may_include.is_some().then(|| view! {
+                    <A href="/inclusion" attr:class="button">"Inclure un patient"</A>
+                })
+            }}
             {move || match patients.get().flatten() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(list) if list.is_empty() => view! {

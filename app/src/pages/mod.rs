@@ -1,5 +1,6 @@
 pub mod care_plan;
 pub mod caseload;
+pub mod inclusion;
 pub mod patient;
 pub mod sign_in;
 

@@ -1,0 +1,101 @@
+// The GP includes patients in the chronic-pain pathway from her phone,
+// offline: one is included (the rules shown item by item), another is
+// refused with the reason in French. Back online the server holds the new
+// patient with the GP in the care team; nobody else sees them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, phone, signIn } from './harness.js';
+
+let server;
+
+before(async () => { server = await Server.start(); });
+after(async () => { await server?.stop(); });
+
+async function fillIdentity(page, { family, given, birth, sex }) {
+  const form = page.getByRole('form', { name: 'Inclusion' });
+  await form.getByLabel('Nom de naissance').fill(family);
+  await form.getByLabel('Prénom').fill(given);
+  await form.getByLabel('Date de naissance').fill(birth);
+  await form.getByRole('group', { name: 'Sexe' }).getByLabel(sex).check();
+  await form.getByLabel('Commune').fill('Figeac');
+  return form;
+}
+
+/** Answers every criterion of the form: `yes` lists the ones answered "Oui". */
+async function answerCriteria(form, yes) {
+  const groups = form.getByRole('group', { name: /Critère d/ });
+  const count = await groups.count();
+  assert.equal(count, 5, 'one group per criterion of the programme');
+  for (let i = 0; i < count; i++) {
+    const group = groups.nth(i);
+    const label = await group.locator('legend').innerText();
+    const answer = yes.some((y) => label.includes(y)) ? 'Oui' : 'Non';
+    await group.getByLabel(answer, { exact: true }).check();
+  }
+}
+
+test('offline, the GP includes an eligible patient and is refused an ineligible one; back online the server has the first only', async () => {
+  const gp = await phone();
+  const physio = await phone();
+  try {
+    await signIn(gp.page, server, 'dr.durand', 'demo-durand');
+    await gp.setOnline(false);
+    const page = gp.page;
+
+    // Refused: 14 years old on the inclusion day, and an exclusion answered yes.
+    await page.getByRole('link', { name: 'Inclure un patient' }).click();
+    let form = await fillIdentity(page, { family: 'Mercier', given: 'Théo', birth: '2012-06-01', sex: 'Masculin' });
+    await answerCriteria(form, ['Douleurs chroniques', 'cancer']);
+    await form.getByLabel("Date d'inclusion").fill('2026-11-20');
+    await form.getByLabel("Motif d'inclusion").fill('Lombalgie');
+    const rules = page.getByRole('list', { name: 'Règles du parcours' });
+    await rules.getByText(/✗/).first().waitFor();
+    await page.getByRole('status').filter({ hasText: "14 ans le jour de l'inclusion — non éligible" }).waitFor();
+    await form.getByRole('button', { name: 'Inclure le patient' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'Patient non inclus' });
+    await refusal.waitFor();
+    const reasons = await refusal.getByRole('listitem').allInnerTexts();
+    assert.equal(reasons.length, 2, `two reasons: ${reasons.join(' | ')}`);
+    assert.ok(reasons.some((r) => /15 ans/.test(r)), `the age is a reason: ${reasons}`);
+    assert.ok(reasons.some((r) => /cancer/i.test(r)), `the exclusion is a reason: ${reasons}`);
+    assert.equal(await page.getByRole('heading', { name: 'Inclure un patient' }).count(), 1, 'still on the form');
+
+    // Included: fifteen years old that very day.
+    await page.goto(`${server.url}/inclusion`).catch(() => {});
+    await page.getByRole('heading', { name: 'Inclure un patient' }).waitFor();
+    form = await fillIdentity(page, { family: 'Vidal', given: 'Inès', birth: '2011-11-20', sex: 'Féminin' });
+    await answerCriteria(form, ['Douleurs chroniques']);
+    await form.getByLabel("Date d'inclusion").fill('2026-11-20');
+    await form.getByLabel("Motif d'inclusion").fill('Douleurs diffuses depuis 8 mois');
+    await page.getByRole('status').filter({ hasText: "15 ans le jour de l'inclusion — éligible" }).waitFor();
+    await form.getByRole('button', { name: 'Inclure le patient' }).click();
+    await page.getByRole('heading', { name: 'VIDAL Inès' }).waitFor();
+
+    // On the caseload at once, offline, and waiting to be sent.
+    await page.getByRole('link', { name: /Mes patients/ }).first().click();
+    await page.getByRole('link', { name: /VIDAL Inès/ }).waitFor();
+    assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Vidal'"), '0', 'nothing left the phone yet');
+
+    await gp.setOnline(true);
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Vidal'"), '1');
+    assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Mercier'"), '0', 'the refused patient never left the phone');
+    assert.equal(server.sql(
+      `SELECT a.username FROM care_team_members m JOIN accounts a ON a.id = m.account_id
+       JOIN patients p ON p.id = m.patient_id WHERE p.family_name = 'Vidal'`), 'dr.durand');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'enrollment'"), '1');
+    // Still on the caseload once the server's caseload replaced the device's.
+    await page.reload();
+    await page.getByRole('link', { name: /VIDAL Inès/ }).waitFor();
+
+    // The physiotherapist is not in this patient's team: she never sees them.
+    await signIn(physio.page, server, 'lea', 'demo-lea');
+    await physio.page.getByRole('button', { name: 'Synchroniser' }).click();
+    await physio.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(await physio.page.getByRole('link', { name: /VIDAL/ }).count(), 0);
+  } finally {
+    await gp.context.close();
+    await physio.context.close();
+  }
+});
