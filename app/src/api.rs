@@ -79,6 +79,12 @@ pub async fn item_history<E: Editable>(
     read(send(Request::get(&format!("/api/items/{item}/history")).build()).await?).await
 }
 
+/// The wording of the licensed instruments this deployment holds, as JSON
+/// text: kept as is on the device, read by the screens that fill them.
+pub async fn instrument_wordings() -> Result<Box<serde_json::value::RawValue>, ApiError> {
+    read(send(Request::get("/api/instruments/wordings").build()).await?).await
+}
+
 /// The server, for the sync client.
 pub struct Server;
 

@@ -14,6 +14,18 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// Today on this device, as a calendar day.
+pub fn today() -> parcours_domain::date::CalendarDate {
+    let date = js_sys::Date::new_0();
+    parcours_domain::date::CalendarDate::new(
+        date.get_full_year() as i32,
+        date.get_month() + 1,
+        date.get_date(),
+    )
+    // A browser's Date always gives a real day.
+    .unwrap_or_else(|| parcours_domain::date::CalendarDate::new(1970, 1, 1).expect("a real day"))
+}
+
 /// The timestamp of a change made now on this device.
 pub fn next(device: DeviceId) -> Hlc {
     let hlc = HLC.get().unwrap_or(Hlc::zero(device)).tick(now_ms());

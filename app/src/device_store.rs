@@ -78,6 +78,21 @@ impl From<indexed_db_futures::error::SerialisationError> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A record made on this device, ready to be saved.
+pub struct NewRecord {
+    value: JsValue,
+    opens: Option<Patient>,
+}
+
+impl NewRecord {
+    pub fn of<K: RecordKind + serde::Serialize>(record: &K) -> StoreResult<Self> {
+        Ok(Self {
+            value: document::tagged(K::KIND, record)?,
+            opens: record.opens().map(|o| o.patient),
+        })
+    }
+}
+
 /// A record as the device shows it: the record and whether it has left.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored<K> {
@@ -304,21 +319,31 @@ impl DeviceStore {
     /// Saves a record made on this device and queues it for sending, both
     /// in one transaction: it is never shown without being queued.
     pub async fn record<K: RecordKind + serde::Serialize>(&self, record: &K) -> StoreResult<()> {
-        let value = document::tagged(K::KIND, record)?;
+        self.record_all(&[NewRecord::of(record)?]).await
+    }
+
+    /// Saves records made together (a visit and the instruments filled in
+    /// it) in one transaction: all of them or none.
+    pub async fn record_all(&self, records: &[NewRecord]) -> StoreResult<()> {
         let tx = self
             .db
             .transaction([RECORDS, OUTBOX, PATIENTS])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        tx.object_store(RECORDS)?.put(&value).primitive()?.await?;
-        tx.object_store(OUTBOX)?.put(&value).primitive()?.await?;
-        // A record that brings a patient in (an inclusion) puts them in the
-        // caseload at once, offline: the server's caseload confirms it later.
-        if let Some(opening) = record.opens() {
-            tx.object_store(PATIENTS)?
-                .put(&opening.patient)
-                .serde()?
-                .await?;
+        let (stored, outbox, patients) = (
+            tx.object_store(RECORDS)?,
+            tx.object_store(OUTBOX)?,
+            tx.object_store(PATIENTS)?,
+        );
+        for r in records {
+            // Queued on the transaction; the commit waits for them all.
+            drop(stored.put(&r.value).primitive()?);
+            drop(outbox.put(&r.value).primitive()?);
+            // A record that brings a patient in (an inclusion) puts them in
+            // the caseload at once, offline: the server's caseload confirms it later.
+            if let Some(patient) = &r.opens {
+                drop(patients.put(patient).serde()?);
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -673,6 +698,30 @@ impl DeviceStore {
             .delete(CURSOR_KEY)
             .primitive()?
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A text kept on this device under `key` (a draft, the instruments'
+    /// wording): not synced, kept across reloads and offline.
+    pub async fn kept_text(&self, key: &str) -> StoreResult<Option<String>> {
+        let tx = self.db.transaction(META).build()?;
+        Ok(tx.object_store(META)?.get(key).primitive()?.await?)
+    }
+
+    /// Keeps (or, with None, forgets) a text under `key`.
+    pub async fn keep_text(&self, key: &str, text: Option<&str>) -> StoreResult<()> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let meta = tx.object_store(META)?;
+        // The commit below waits for the request and fails if it failed.
+        match text {
+            Some(text) => drop(meta.put(text).with_key(key).primitive()?),
+            None => drop(meta.delete(key).primitive()?),
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -81,6 +81,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/connexion") view=pages::sign_in::SignIn/>
                 <Route path=path!("/") view=pages::caseload::Caseload/>
                 <Route path=path!("/inclusion") view={Lazy::<pages::inclusion::InclusionRoute>::new()}/>
+                <Route path=path!("/patients/:id/evaluation") view={Lazy::<pages::evaluation::EvaluationRoute>::new()}/>
                 <Route path=path!("/patients/:id") view={Lazy::<pages::patient::PatientRoute>::new()}/>
             </Routes>
         </Router>

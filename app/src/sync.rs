@@ -80,7 +80,11 @@ impl Default for SyncState {
 thread_local! {
     static STORE: RefCell<Option<(AccountId, Rc<DeviceStore>)>> = const { RefCell::new(None) };
     static SYNCING: Cell<bool> = const { Cell::new(false) };
+    static WORDINGS_FETCHED: Cell<bool> = const { Cell::new(false) };
 }
+
+/// Where the device keeps the licensed instruments' wording.
+pub const WORDINGS_KEY: &str = "instrument_wordings";
 
 /// The open device store of the signed-in person, opened on first use.
 pub async fn store(account: AccountId) -> Result<Rc<DeviceStore>, StoreError> {
@@ -128,6 +132,7 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
     state.status.set(SyncStatus::Syncing);
     let outcome = match store(account).await {
         Ok(store) => {
+            fetch_wordings(&store).await;
             let device = Device {
                 store,
                 state,
@@ -169,6 +174,25 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
     }
     state.store_changed();
     SYNCING.set(false);
+}
+
+/// The licensed instruments' wording, once per app start when the server
+/// answers (a deployment's licences change rarely; the device keeps the last
+/// copy for offline use). Before the records, so a finished sync means the
+/// wording is on the device too.
+async fn fetch_wordings(store: &DeviceStore) {
+    if WORDINGS_FETCHED.get() {
+        return;
+    }
+    if let Ok(wordings) = api::instrument_wordings().await {
+        if store
+            .keep_text(WORDINGS_KEY, Some(wordings.get()))
+            .await
+            .is_ok()
+        {
+            WORDINGS_FETCHED.set(true);
+        }
+    }
 }
 
 /// The server asked this account to wait (another of its devices is

@@ -71,6 +71,9 @@ pub struct Visit {
 pub struct InitialEvaluation {
     pub programme_id: String,
     pub history: BTreeMap<String, String>,
+    /// Where it hurts, as body-map region codes.
+    #[serde(default)]
+    pub pain_regions: Vec<String>,
 }
 
 impl Visit {
@@ -105,6 +108,14 @@ impl Visit {
                     ));
                 }
                 check_text(&field, text, HISTORY_MAX_CHARS)?;
+            }
+            for (i, region) in e.pain_regions.iter().enumerate() {
+                if !crate::body_map::is_region(region) || e.pain_regions[..i].contains(region) {
+                    return Err(FieldError::new(
+                        format!("evaluation.pain_regions[{i}]"),
+                        "Zone du schéma corporel inconnue ou en double.",
+                    ));
+                }
             }
         }
         Ok(())
@@ -145,6 +156,7 @@ mod tests {
             evaluation: Some(InitialEvaluation {
                 programme_id: "chronic_pain".into(),
                 history: [("onset".to_string(), "Chute en 2024".to_string())].into(),
+                pain_regions: vec!["back.lower_back".into(), "front.knee_left".into()],
             }),
         }
     }
@@ -168,5 +180,17 @@ mod tests {
             v.validate_at(NOW).unwrap_err().field,
             "evaluation.history.horoscope"
         );
+        for (regions, bad) in [
+            (vec!["back.lower_back", "front.tail"], 1),
+            (vec!["back.lower_back", "back.lower_back"], 1),
+        ] {
+            let mut v = visit();
+            v.evaluation.as_mut().unwrap().pain_regions =
+                regions.into_iter().map(String::from).collect();
+            assert_eq!(
+                v.validate_at(NOW).unwrap_err().field,
+                format!("evaluation.pain_regions[{bad}]")
+            );
+        }
     }
 }

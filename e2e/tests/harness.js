@@ -37,8 +37,10 @@ async function freePort() {
 
 /** A Parcours server process with its own SQLite file; stop() and start() keep the data. */
 export class Server {
-  static async start() {
+  /** `wording`: the deployment holds the licensed instruments' wording (the test files in fixtures/wording). */
+  static async start({ wording = false } = {}) {
     const s = new Server();
+    s.wording = wording;
     s.dir = mkdtempSync(path.join(tmpdir(), 'parcours-e2e-'));
     s.port = await freePort();
     s.dbPath = path.join(s.dir, 'parcours.db');
@@ -52,6 +54,7 @@ export class Server {
     this.proc = spawn(SERVER_BIN, [
       'serve', '--demo', '--addr', `127.0.0.1:${this.port}`, '--dist', DIST,
       '--database-url', `sqlite://${this.dbPath}`,
+      ...(this.wording ? ['--wording-dir', path.join(here, '..', 'fixtures', 'wording')] : []),
     ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
     this.output = '';
     this.proc.stdout.on('data', (d) => { this.output += d; });

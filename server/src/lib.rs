@@ -15,6 +15,7 @@ pub mod pain_assessment;
 pub mod session;
 pub mod state;
 pub mod sync;
+pub mod wording;
 
 pub use state::AppState;
 
@@ -75,6 +76,7 @@ pub fn api_router(state: AppState) -> Router<AppState> {
                 )),
         )
         .route("/items/{id}/history", get(items::history))
+        .route("/instruments/wordings", get(wording::list))
         .fallback(|| async {
             ApiError::NotFound {
                 field: "path".into(),

@@ -72,6 +72,11 @@ struct ServeArgs {
     /// only after its commit, and an interrupted push is sent again).
     #[arg(long, env = "PARCOURS_SHUTDOWN_DEADLINE", default_value_t = 20)]
     shutdown_deadline: u64,
+    /// Folder of wording files for licensed instruments (DN4, QCD, HADS,
+    /// PCS-CF), one `<instrument>.<language>.json` each, for a deployment
+    /// that holds the licence; without it those instruments are unavailable.
+    #[arg(long, env = "PARCOURS_WORDING_DIR")]
+    wording_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -265,6 +270,14 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut state = AppState::new(db, args.secure_cookies)?.trusting_proxy(args.trust_proxy);
     state.body_timeout = Duration::from_secs(args.body_timeout);
+    if let Some(dir) = &args.wording_dir {
+        let wordings = parcours_server::wording::load(dir)?;
+        tracing::info!(
+            instruments = ?wordings.iter().map(|w| w.instrument.as_str()).collect::<Vec<_>>(),
+            "licensed instrument wording loaded"
+        );
+        state.wordings = std::sync::Arc::new(wordings);
+    }
     let shutdown_deadline = Duration::from_secs(args.shutdown_deadline);
     let app = router(state, dist);
     let listener = tokio::net::TcpListener::bind(addr)

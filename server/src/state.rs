@@ -29,6 +29,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// Sync requests in flight per account (see `SYNC_REQUESTS_PER_ACCOUNT`).
     pub sync_shares: SyncShares,
+    /// Wording of licensed instruments this deployment holds (`wording.rs`).
+    pub wordings: Arc<Vec<parcours_domain::instrument::Wording>>,
 }
 
 /// See `AppState::body_timeout`.
@@ -60,6 +62,7 @@ impl AppState {
             sign_ins: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_SIGN_INS)),
             sync_shares: SyncShares::default(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            wordings: Arc::default(),
         })
     }
 

@@ -4,7 +4,7 @@
 //! patient is not included and the screen says why. Saved on the device as
 //! an inclusion record that brings the patient in at the next sync.
 
-use crate::clock::now_ms;
+use crate::clock::{now_ms, today};
 use crate::components::header::Header;
 use crate::pages::require_sign_in;
 use crate::sync::{self, SyncState};
@@ -32,17 +32,6 @@ impl leptos_router::LazyRoute for InclusionRoute {
     fn view(_this: Self) -> AnyView {
         view! { <Inclusion/> }.into_any()
     }
-}
-
-/// Today on this device, as a calendar day.
-fn today() -> CalendarDate {
-    let date = js_sys::Date::new_0();
-    CalendarDate::new(
-        date.get_full_year() as i32,
-        date.get_month() + 1,
-        date.get_date(),
-    )
-    .unwrap_or_else(|| CalendarDate::new(2026, 1, 1).expect("a real day"))
 }
 
 #[component]

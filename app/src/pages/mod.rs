@@ -1,6 +1,8 @@
 pub mod care_plan;
 pub mod caseload;
+pub mod evaluation;
 pub mod inclusion;
+pub mod pathway;
 pub mod patient;
 pub mod sign_in;
 

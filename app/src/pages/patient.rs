@@ -6,6 +6,7 @@ use crate::components::header::Header;
 use crate::device_store::Stored;
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
+use crate::pages::pathway::PathwaySection;
 use crate::pages::require_sign_in;
 use crate::sync::{self, SyncState};
 use crate::Auth;
@@ -70,6 +71,7 @@ pub fn PatientPage() -> impl IntoView {
             // never wipe what the nurse is typing.
             <Show when=move || data.get().flatten().is_some()>
                 {move || patient_id().map(|id| view! {
+                    <PathwaySection patient_id=id/>
                     <CarePlanSection patient_id=id/>
                     <AssessmentForm patient_id=id/>
                 })}
