@@ -37,6 +37,7 @@ async function answerCriteria(form, yes) {
 test('offline, the GP includes an eligible patient and is refused an ineligible one; back online the server has the first only', async () => {
   const gp = await phone();
   const physio = await phone();
+  const nurse = await phone();
   try {
     await signIn(gp.page, server, 'dr.durand', 'demo-durand');
     await gp.setOnline(false);
@@ -65,6 +66,7 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     await page.getByRole('heading', { name: 'Inclure un patient' }).waitFor();
     form = await fillIdentity(page, { family: 'Vidal', given: 'Inès', birth: '2011-11-20', sex: 'Féminin' });
     await answerCriteria(form, ['Douleurs chroniques']);
+    await form.getByRole('group', { name: 'Équipe de soins' }).getByLabel('Claire Martin (Infirmière ressource douleur)').check();
     await form.getByLabel("Date d'inclusion").fill('2026-11-20');
     await form.getByLabel("Motif d'inclusion").fill('Douleurs diffuses depuis 8 mois');
     await page.getByRole('status').filter({ hasText: "15 ans le jour de l'inclusion — éligible" }).waitFor();
@@ -82,8 +84,8 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Vidal'"), '1');
     assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Mercier'"), '0', 'the refused patient never left the phone');
     assert.equal(server.sql(
-      `SELECT a.username FROM care_team_members m JOIN accounts a ON a.id = m.account_id
-       JOIN patients p ON p.id = m.patient_id WHERE p.family_name = 'Vidal'`), 'dr.durand');
+      `SELECT group_concat(a.username, ',') FROM (SELECT a.username FROM care_team_members m JOIN accounts a ON a.id = m.account_id
+       JOIN patients p ON p.id = m.patient_id WHERE p.family_name = 'Vidal' ORDER BY a.username) a`), 'claire,dr.durand');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'enrollment'"), '1');
     // Still on the caseload once the server's caseload replaced the device's.
     await page.reload();
@@ -94,7 +96,27 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     await physio.page.getByRole('button', { name: 'Synchroniser' }).click();
     await physio.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
     assert.equal(await physio.page.getByRole('link', { name: /VIDAL/ }).count(), 0);
+
+    // The pain nurse, in the team, records the patient's consent: the pathway starts.
+    await signIn(nurse.page, server, 'claire', 'demo-claire');
+    await nurse.page.getByRole('link', { name: /VIDAL Inès/ }).click();
+    await nurse.page.getByText(/Inclus·e le 20\/11\/2026 — Douleurs diffuses depuis 8 mois/).waitFor();
+    await nurse.page.getByText(/Le parcours commence avec le consentement/).waitFor();
+    const consent = nurse.page.getByRole('form', { name: 'Consentement' });
+    await consent.getByLabel('Date du consentement').fill('2026-11-21');
+    await consent.getByLabel('Début du parcours').fill('2026-11-21');
+    // Beyond 18 months: refused on the phone, in French, before anything is saved.
+    await consent.getByLabel(/Fin prévue/).fill('2028-11-21');
+    await consent.getByRole('button', { name: 'Enregistrer le consentement' }).click();
+    await consent.getByRole('alert').getByText(/mois/).waitFor();
+    await consent.getByLabel(/Fin prévue/).fill('2027-11-21');
+    await consent.getByRole('button', { name: 'Enregistrer le consentement' }).click();
+    await nurse.page.getByText(/Consentement recueilli le 21\/11\/2026 \(contrat version 2026-01\) — parcours du 21\/11\/2026 au 21\/11\/2027/).waitFor();
+    await nurse.page.getByRole('link', { name: "Commencer l'évaluation initiale" }).waitFor();
+    await nurse.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'consent'"), '1');
   } finally {
+    await nurse.context.close();
     await gp.context.close();
     await physio.context.close();
   }

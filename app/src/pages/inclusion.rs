@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use parcours_domain::date::CalendarDate;
-use parcours_domain::enrollment::{Enrollment, Identity, Sex};
+use parcours_domain::enrollment::{Enrollment, Identity, Sex, TeamMember};
 use parcours_domain::programme::{CriterionKind, Eligibility, Programme};
 use parcours_domain::record::RecordBody;
 use parcours_domain::{AccountId, FieldError, PatientId, Profession, RecordId};
@@ -62,25 +62,38 @@ fn Inclusion() -> impl IntoView {
     let error = RwSignal::new(None::<FieldError>);
     let refused = RwSignal::new(Vec::<String>::new());
 
-    // GPs the nurse works with (from her patients' teams), to include for one.
-    let gps = LocalResource::new(move || {
+    // The colleagues this person works with (from their patients' teams):
+    // the GPs a nurse may include for, and who may join the new team.
+    let colleagues = LocalResource::new(move || {
         let me = auth.0.get();
         async move {
-            let store = sync::store(me?.account_id).await.ok()?;
-            let mut gps: Vec<(AccountId, String)> = store
+            let me = me?;
+            let store = sync::store(me.account_id).await.ok()?;
+            let mut colleagues: Vec<(String, AccountId, Profession)> = store
                 .patients()
                 .await
                 .ok()?
                 .into_iter()
                 .flat_map(|p| p.care_team)
-                .filter(|m| m.profession == Some(Profession::GeneralPractitioner))
-                .map(|m| (m.account_id, m.display_name))
+                .filter(|m| m.account_id != me.account_id)
+                .filter_map(|m| Some((m.display_name, m.account_id, m.profession?)))
                 .collect();
-            gps.sort();
-            gps.dedup();
-            Some(gps)
+            colleagues.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+            colleagues.dedup_by_key(|c| c.1);
+            Some(colleagues)
         }
     });
+    let gps = move || {
+        colleagues
+            .get()
+            .flatten()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, _, p)| *p == Profession::GeneralPractitioner)
+            .map(|(name, id, _)| (id, name))
+            .collect::<Vec<_>>()
+    };
+    let team = RwSignal::new(BTreeMap::<AccountId, Profession>::new());
 
     // The rules, item by item, as the form fills.
     let eligibility = move || -> Option<Eligibility> {
@@ -132,7 +145,18 @@ fn Inclusion() -> impl IntoView {
                     ins: None,
                 },
                 eligibility: answers.get_untracked(),
-                care_team: vec![],
+                care_team: {
+                    let from = day("included_on", included_on.get_untracked())?;
+                    team.get_untracked()
+                        .into_iter()
+                        .filter(|(id, _)| *id != referring_gp_id)
+                        .map(|(account_id, role)| TeamMember {
+                            account_id,
+                            role,
+                            from,
+                        })
+                        .collect()
+                },
             };
             enrollment.validate_at(now_ms())?;
             Ok(enrollment)
@@ -280,13 +304,27 @@ fn Inclusion() -> impl IntoView {
                         <label for="referring_gp">"Médecin traitant (vous incluez en son nom)"</label>
                         <select id="referring_gp" on:change=move |ev| referring_gp.set(event_target_value(&ev))>
                             <option value="">"— Choisir —"</option>
-                            {move || gps.get().flatten().unwrap_or_default().into_iter().map(|(id, name)| view! {
+                            {move || gps().into_iter().map(|(id, name)| view! {
                                 <option value=id.to_string()>{name}</option>
                             }).collect_view()}
                         </select>
                         <p class="error" role="alert">{message_for("referring_gp_id")}</p>
                     </div>
                 })}
+                <fieldset>
+                    <legend>"Équipe de soins"</legend>
+                    <p class="hint">"Vous et le médecin traitant en faites partie ; ajoutez les professionnels qui suivront le patient."</p>
+                    {move || colleagues.get().flatten().unwrap_or_default().into_iter().map(|(name, id, profession)| view! {
+                        <label class="choice">
+                            <input type="checkbox" prop:checked=move || team.with(|t| t.contains_key(&id))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    team.update(|t| { if on { t.insert(id, profession); } else { t.remove(&id); } });
+                                }/>
+                            {format!("{name} ({})", profession.label_fr())}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
                 {text("included_on", "included_on", "Date d'inclusion", included_on, "date", "off")}
                 <div class="field">
                     <label for="reason">"Motif d'inclusion"</label>

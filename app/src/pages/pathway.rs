@@ -2,6 +2,7 @@
 //! evaluation (to start, to resume, or done), and the instruments filled,
 //! each with its scores and whether it has left the device.
 
+use crate::clock::{now_ms, today};
 use crate::device_store::Stored;
 use crate::format;
 use crate::pages::evaluation::draft_key;
@@ -9,15 +10,21 @@ use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use parcours_domain::enrollment::Enrollment;
+use parcours_domain::date::CalendarDate;
+use parcours_domain::enrollment::{Consent, Enrollment, Exit};
 use parcours_domain::instrument::Instrument;
 use parcours_domain::instrument_response::InstrumentResponse;
+use parcours_domain::programme::Programme;
+use parcours_domain::record::RecordBody;
 use parcours_domain::visit::Visit;
 use parcours_domain::PatientId;
+use parcours_domain::{FieldError, RecordId};
 
 #[derive(Clone)]
 struct Pathway {
     enrollments: Vec<Stored<Enrollment>>,
+    consents: Vec<Stored<Consent>>,
+    exits: Vec<Stored<Exit>>,
     evaluation: Option<Stored<Visit>>,
     draft: bool,
     responses: Vec<Stored<InstrumentResponse>>,
@@ -60,6 +67,8 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
             let visits = store.records_of::<Visit>(patient_id).await.ok()?;
             Some(Pathway {
                 enrollments: store.records_of::<Enrollment>(patient_id).await.ok()?,
+                consents: store.records_of::<Consent>(patient_id).await.ok()?,
+                exits: store.records_of::<Exit>(patient_id).await.ok()?,
                 evaluation: visits.into_iter().find(|v| v.record.evaluation.is_some()),
                 draft: store
                     .kept_text(&draft_key(patient_id))
@@ -80,11 +89,43 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
             <h2 id="pathway-title">"Parcours douleur chronique"</h2>
             {move || pathway.get().flatten().map(|p| {
                 let href = evaluation_href.clone();
-                let inclusion = p.enrollments.first().map(|e| view! {
-                    <p>{format!("Inclus·e le {} — {}", e.record.included_on.french(), e.record.reason)}
-                        {e.pending.then(|| view! { <span class="pending-note">" (en attente d'envoi)"</span> })}</p>
+                let enrollment = p.enrollments.first().cloned();
+                let inclusion = enrollment.clone().map(|e| {
+                    let consent = p.consents.iter().find(|c| c.record.enrollment_id == e.record.id).cloned();
+                    let exit = p.exits.iter().find(|x| x.record.enrollment_id == e.record.id).cloned();
+                    view! {
+                        <p>{format!("Inclus·e le {} — {}", e.record.included_on.french(), e.record.reason)}
+                            {pending_note(e.pending)}</p>
+                        {match consent {
+                            Some(c) => view! {
+                                <p>{format!("Consentement recueilli le {} (contrat version {}) — parcours du {} au {}",
+                                    c.record.consented_on.french(), c.record.contract_version,
+                                    c.record.starts_on.french(), c.record.planned_end_on.french())}
+                                    {pending_note(c.pending)}</p>
+                            }.into_any(),
+                            None if exit.is_none() => view! { <ConsentForm enrollment=e.record.clone()/> }.into_any(),
+                            None => ().into_any(),
+                        }}
+                        {match exit {
+                            Some(x) => {
+                                let reason = Programme::find(&x.record.programme_id)
+                                    .and_then(|p| p.exit_reason(&x.record.reason))
+                                    .map(|r| r.label.clone())
+                                    .unwrap_or_else(|| x.record.reason.clone());
+                                view! {
+                                    <p class="notice" role="note">{format!("Sorti·e du parcours le {} : {reason}", x.record.exited_on.french())}
+                                        {pending_note(x.pending)}</p>
+                                }.into_any()
+                            }
+                            None => view! { <ExitForm enrollment=e.record.clone()/> }.into_any(),
+                        }}
+                    }
                 });
+                let consented = enrollment.as_ref().is_none_or(|e| p.consents.iter().any(|c| c.record.enrollment_id == e.record.id));
                 let evaluation = match (&p.evaluation, p.draft) {
+                    (None, false) if !consented => view! {
+                        <p class="hint">"Le parcours commence avec le consentement du patient : l'évaluation initiale suit."</p>
+                    }.into_any(),
                     (_, true) => view! {
                         <A href=href attr:class="button">"Reprendre l'évaluation initiale"</A>
                         <p class="hint">"Un brouillon est enregistré sur cet appareil."</p>
@@ -120,4 +161,194 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
             })}
         </section>
     }
+}
+
+fn pending_note(pending: bool) -> Option<impl IntoView> {
+    pending.then(|| view! { <span class="pending-note">" (en attente d'envoi)"</span> })
+}
+
+/// Saves one record made here and tells the screen; the form shows why not.
+fn save<K: parcours_domain::sync::RecordKind + serde::Serialize + 'static>(
+    record: K,
+    error: RwSignal<Option<FieldError>>,
+    done: impl FnOnce() + 'static,
+) {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let Some(me) = auth.0.get_untracked() else {
+        return;
+    };
+    if let Err(e) = record.validate_at(now_ms()) {
+        error.set(Some(e));
+        return;
+    }
+    error.set(None);
+    leptos::task::spawn_local(async move {
+        let saved = match sync::store(me.account_id).await {
+            Ok(store) => store.record(&record).await,
+            Err(e) => Err(e),
+        };
+        match saved {
+            Ok(()) => {
+                done();
+                state.pending.update(|n| *n += 1);
+                state.store_changed();
+                sync::sync_now(state, me.account_id).await;
+            }
+            Err(e) => error.set(Some(FieldError::new(
+                "device",
+                format!("Non enregistré : {e}"),
+            ))),
+        }
+    });
+}
+
+fn day(field: &str, value: &str) -> Result<CalendarDate, FieldError> {
+    value
+        .parse()
+        .map_err(|_| FieldError::new(field, "Indiquez une date (jour, mois, année)."))
+}
+
+/// The care contract accepted: the pathway starts with it.
+#[component]
+fn ConsentForm(enrollment: Enrollment) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let Some(programme) = Programme::find(&enrollment.programme_id) else {
+        return ().into_any();
+    };
+    let start = today();
+    let consented_on = RwSignal::new(start.to_string());
+    let starts_on = RwSignal::new(start.to_string());
+    let default_months = (programme.duration_months.min + programme.duration_months.max) / 2;
+    let planned_end_on = RwSignal::new(
+        start
+            .add_months(default_months)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    );
+    let error = RwSignal::new(None::<FieldError>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        let build = || -> Result<Consent, FieldError> {
+            Ok(Consent {
+                id: RecordId::new(),
+                patient_id: enrollment.patient_id,
+                author_id: me.account_id,
+                device_id: me.device_id,
+                recorded_at: now_ms(),
+                amends: None,
+                enrollment_id: enrollment.id,
+                programme_id: programme.id.clone(),
+                contract_version: programme.consent.version.clone(),
+                consented_on: day("consented_on", &consented_on.get_untracked())?,
+                collected_by: me.account_id,
+                starts_on: day("starts_on", &starts_on.get_untracked())?,
+                planned_end_on: day("planned_end_on", &planned_end_on.get_untracked())?,
+            })
+        };
+        match build() {
+            Ok(consent) => save(consent, error, || {}),
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let date = move |id: &'static str, label: String, value: RwSignal<String>| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id type="date" prop:value=value on:input=move |ev| value.set(event_target_value(&ev))
+                    aria-invalid=move || if error.get().is_some_and(|e| e.field == id) { "true" } else { "false" }/>
+            </div>
+        }
+    };
+    view! {
+        <form class="item-form" on:submit=submit novalidate aria-label="Consentement">
+            <h3>"Consentement au contrat de soins"</h3>
+            <details>
+                <summary>{format!("{} (version {})", programme.consent.title, programme.consent.version)}</summary>
+                <p class="contract">{programme.consent.text.clone()}</p>
+            </details>
+            {date("consented_on", "Date du consentement".into(), consented_on)}
+            {date("starts_on", "Début du parcours".into(), starts_on)}
+            {date("planned_end_on", format!("Fin prévue ({} à {} mois)",
+                programme.duration_months.min, programme.duration_months.max), planned_end_on)}
+            <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
+            <button type="submit">"Enregistrer le consentement"</button>
+        </form>
+    }
+    .into_any()
+}
+
+/// The end of the pathway, with its reason: the history stays.
+#[component]
+fn ExitForm(enrollment: Enrollment) -> impl IntoView {
+    let Some(programme) = Programme::find(&enrollment.programme_id) else {
+        return ().into_any();
+    };
+    let auth = expect_context::<Auth>();
+    let open = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let exited_on = RwSignal::new(today().to_string());
+    let note = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FieldError>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        let build = || -> Result<Exit, FieldError> {
+            Ok(Exit {
+                id: RecordId::new(),
+                patient_id: enrollment.patient_id,
+                author_id: me.account_id,
+                device_id: me.device_id,
+                recorded_at: now_ms(),
+                amends: None,
+                enrollment_id: enrollment.id,
+                programme_id: programme.id.clone(),
+                exited_on: day("exited_on", &exited_on.get_untracked())?,
+                reason: reason.get_untracked(),
+                note: note.get_untracked().trim().to_string(),
+            })
+        };
+        match build() {
+            Ok(exit) => save(exit, error, move || open.set(false)),
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <Show when=move || open.get() fallback=move || view! {
+            <button type="button" class="secondary" on:click=move |_| open.set(true)>"Sortie du parcours"</button>
+        }>
+            <form class="item-form" on:submit=submit novalidate aria-label="Sortie du parcours">
+                <h3>"Sortie du parcours"</h3>
+                <div class="field">
+                    <label for="exit-reason">"Motif"</label>
+                    <select id="exit-reason" on:change=move |ev| reason.set(event_target_value(&ev))>
+                        <option value="">"— Choisir —"</option>
+                        {programme.exit_reasons.iter().map(|r| view! {
+                            <option value=r.id.clone()>{r.label.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="exited_on">"Date de sortie"</label>
+                    <input id="exited_on" type="date" prop:value=exited_on on:input=move |ev| exited_on.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="exit-note">"Note"</label>
+                    <textarea id="exit-note" rows="2" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </div>
+                <p class="hint">"Rien n'est effacé : le dossier et son historique restent consultables."</p>
+                <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
+                <div class="actions">
+                    <button type="submit">"Enregistrer la sortie"</button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Annuler"</button>
+                </div>
+            </form>
+        </Show>
+    }
+    .into_any()
 }
