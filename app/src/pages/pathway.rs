@@ -15,7 +15,6 @@ use parcours_domain::enrollment::{Consent, Enrollment, Exit};
 use parcours_domain::instrument::Instrument;
 use parcours_domain::instrument_response::InstrumentResponse;
 use parcours_domain::programme::Programme;
-use parcours_domain::record::RecordBody;
 use parcours_domain::visit::Visit;
 use parcours_domain::PatientId;
 use parcours_domain::{FieldError, RecordId};
