@@ -60,6 +60,16 @@ pub enum ProblemStatus {
     Resolved,
 }
 
+impl ProblemStatus {
+    pub const ALL: [ProblemStatus; 2] = [Self::Open, Self::Resolved];
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Self::Open => "Actif",
+            Self::Resolved => "Résolu",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub id: ItemId,

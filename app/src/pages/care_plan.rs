@@ -5,14 +5,21 @@
 
 use crate::api;
 use crate::format;
+use crate::pages::pps::EditableSection;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
+use parcours_domain::care_plan::CarePlan;
 use parcours_domain::care_plan::{
-    with_pending, CarePlanItem, Conflict, FieldChange, ItemField, ItemState, ItemStatus, Mutation,
+    with_pending, CarePlanItem, Conflict, Countersignature, FieldChange, ItemField, ItemState,
+    ItemStatus, Mutation,
 };
 use parcours_domain::merge::StampedValue;
+use parcours_domain::objective::Objective;
 use parcours_domain::patient::TeamMember;
+use parcours_domain::problem::Problem;
+use parcours_domain::programme::Programme;
+use parcours_domain::review::Review;
 use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
 fn member_name(team: &[TeamMember], id: AccountId) -> String {
     team.iter()
@@ -150,8 +157,13 @@ pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
     };
 
     view! {
-        <section aria-labelledby="care-plan">
+        <section class="pps" aria-labelledby="care-plan">
             <h2 id="care-plan">"Plan personnalisé de soins (PPS)"</h2>
+            <button type="button" class="secondary no-print" on:click=|_| { let _ = window().print(); }>"Imprimer le plan"</button>
+            <EditableSection<CarePlan> patient_id=patient_id heading="Le plan"/>
+            <EditableSection<Problem> patient_id=patient_id heading="Problèmes"/>
+            <EditableSection<Objective> patient_id=patient_id heading="Objectifs partagés"/>
+            <h3>"Actions"</h3>
             {move || plan.get().flatten().is_some_and(|(_, rows)| rows.is_empty()).then(|| view! {
                 <p>"Aucune action dans le plan pour l'instant."</p>
             })}
@@ -170,6 +182,7 @@ pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
                 <ItemForm heading="Nouvelle action du plan" submit_label="Ajouter l'action" initial=new_item()
                     team=team() base_version=0 is_new=true on_done=move || adding.set(false)/>
             </Show>
+            <EditableSection<Review> patient_id=patient_id heading="Points d'étape"/>
         </section>
     }
 }
@@ -223,6 +236,26 @@ fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
             ));
         });
     };
+    let state = expect_context::<SyncState>();
+    let sign_error = RwSignal::new(None::<String>);
+    let kind = Programme::find("chronic_pain").and_then(|p| p.plan_item_kind(&item.category));
+    let signer = kind.and_then(|k| k.countersigned_by);
+    let may_countersign = signer.is_some()
+        && item.countersignature.is_none()
+        && auth
+            .0
+            .get_untracked()
+            .is_some_and(|me| Some(me.profession) == signer);
+    let countersign_line = match (&item.countersignature, signer) {
+        (Some(c), _) => Some(format!(
+            "Contresigné par {} le {}",
+            member_name(&team, c.by),
+            c.on.french()
+        )),
+        (None, Some(p)) => Some(format!("En attente du contreseing ({})", p.label_fr())),
+        (None, None) => None,
+    }
+    .map(|line| view! { <p class="countersignature">{line}</p> });
     let title = item.title.clone();
     let team_for_history = team.clone();
     let team_for_form = team.clone();
@@ -236,6 +269,29 @@ fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
             {(!item.frequency.is_empty()).then(|| view! { <p>{format!("Fréquence : {}", item.frequency)}</p> })}
             {dates.map(|d| view! { <p>{d}</p> })}
             {(!item.notes.is_empty()).then(|| view! { <p class="note">{format!("Notes : {}", item.notes)}</p> })}
+            {kind.map(|k| view! { <p>{format!("Type : {}", k.label)}</p> })}
+            {item.funding.map(|f| view! { <p>{format!("Financement : {}", f.label_fr())}</p> })}
+            {(!item.legal_basis.is_empty()).then(|| view! { <p>{format!("Base légale : {}", item.legal_basis)}</p> })}
+            {countersign_line}
+            {may_countersign.then(|| {
+                let item = item.clone();
+                view! {
+                    <button type="button" class="no-print" on:click=move |_| {
+                        let Some(me) = auth.0.get_untracked() else { return; };
+                        let item = item.clone();
+                        let signature = FieldChange::Countersignature(Some(Countersignature {
+                            by: me.account_id,
+                            on: crate::clock::today(),
+                        }));
+                        leptos::task::spawn_local(async move {
+                            if let Err(e) = queue(state, auth, &item, base_version, vec![signature], vec![]).await {
+                                sign_error.set(Some(e.message));
+                            }
+                        });
+                    }>"Contresigner la prescription"</button>
+                }
+            })}
+            {move || sign_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <p class="sync-state">{sync_label}</p>
             {open.into_iter().map(|c| view! {
                 <ConflictView conflict=c item=item.clone() base_version=base_version team=team.clone() is_owner=is_owner/>
@@ -371,8 +427,11 @@ fn ItemForm(
     let ends_on = RwSignal::new(initial.ends_on.clone().unwrap_or_default());
     let status = RwSignal::new(initial.status.code().to_string());
     let notes = RwSignal::new(initial.notes.clone());
+    let category = RwSignal::new(initial.category.clone());
+    let legal_basis = RwSignal::new(initial.legal_basis.clone());
     let error = RwSignal::new(None::<String>);
     let initial = StoredValue::new(initial);
+    let kind_of = |code: &str| Programme::find("chronic_pain").and_then(|p| p.plan_item_kind(code));
 
     let submit = {
         let on_done = on_done.clone();
@@ -401,6 +460,10 @@ fn ItemForm(
                 FieldChange::EndsOn(date(ends_on.get_untracked())),
                 FieldChange::Status(status_value),
                 FieldChange::Notes(notes.get_untracked().trim().to_string()),
+                FieldChange::Category(category.get_untracked()),
+                // The programme says who pays for each kind of item.
+                FieldChange::Funding(kind_of(&category.get_untracked()).map(|k| k.funding)),
+                FieldChange::LegalBasis(legal_basis.get_untracked().trim().to_string()),
             ];
             let before = initial.get_value();
             let changes: Vec<FieldChange> = if is_new {
@@ -442,9 +505,27 @@ fn ItemForm(
     let owner_id = id("owner");
     let status_id = id("status");
     let notes_id = id("notes");
+    let category_id = id("category");
+    let legal_id = id("legal-basis");
+    let kinds: Vec<(String, String)> = Programme::find("chronic_pain")
+        .map(|p| {
+            p.plan_item_kinds
+                .iter()
+                .map(|k| (k.id.clone(), k.label.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     view! {
         <form class="item-form" on:submit=submit novalidate aria-label=heading>
             <h3>{heading}</h3>
+            <div class="field">
+                <label for=category_id.clone()>"Type d'action"</label>
+                <select id=category_id prop:value=category on:change=move |ev| category.set(event_target_value(&ev))>
+                    <option value="">"Autre"</option>
+                    {kinds.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                </select>
+                <p class="hint">{move || kind_of(&category.get()).map(|k| k.funding.label_fr()).unwrap_or("")}</p>
+            </div>
             {text("title", "Action", title, "text")}
             <div class="field">
                 <label for=owner_id.clone()>"Responsable"</label>
@@ -463,6 +544,12 @@ fn ItemForm(
                     {ItemStatus::ALL.into_iter().map(|s| view! { <option value=s.code()>{s.label_fr()}</option> }).collect_view()}
                 </select>
             </div>
+            <Show when=move || kind_of(&category.get()).is_some_and(|k| k.countersigned_by.is_some())>
+                <div class="field">
+                    <label for=legal_id.clone()>"Base légale de la prescription"</label>
+                    <input id=legal_id.clone() type="text" prop:value=legal_basis on:input=move |ev| legal_basis.set(event_target_value(&ev))/>
+                </div>
+            </Show>
             <div class="field">
                 <label for=notes_id.clone()>"Notes"</label>
                 <textarea id=notes_id rows="2" prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>

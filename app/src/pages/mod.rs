@@ -4,6 +4,7 @@ pub mod evaluation;
 pub mod inclusion;
 pub mod pathway;
 pub mod patient;
+pub mod pps;
 pub mod sign_in;
 
 use crate::Auth;

@@ -168,12 +168,11 @@ fn pending_note(pending: bool) -> Option<impl IntoView> {
 
 /// Saves one record made here and tells the screen; the form shows why not.
 fn save<K: parcours_domain::sync::RecordKind + serde::Serialize + 'static>(
+    (auth, state): (Auth, SyncState),
     record: K,
     error: RwSignal<Option<FieldError>>,
     done: impl FnOnce() + 'static,
 ) {
-    let auth = expect_context::<Auth>();
-    let state = expect_context::<SyncState>();
     let Some(me) = auth.0.get_untracked() else {
         return;
     };
@@ -212,6 +211,7 @@ fn day(field: &str, value: &str) -> Result<CalendarDate, FieldError> {
 #[component]
 fn ConsentForm(enrollment: Enrollment) -> impl IntoView {
     let auth = expect_context::<Auth>();
+    let contexts = (auth, expect_context::<SyncState>());
     let Some(programme) = Programme::find(&enrollment.programme_id) else {
         return ().into_any();
     };
@@ -249,7 +249,7 @@ fn ConsentForm(enrollment: Enrollment) -> impl IntoView {
             })
         };
         match build() {
-            Ok(consent) => save(consent, error, || {}),
+            Ok(consent) => save(contexts, consent, error, || {}),
             Err(e) => error.set(Some(e)),
         }
     };
@@ -287,6 +287,7 @@ fn ExitForm(enrollment: Enrollment) -> impl IntoView {
         return ().into_any();
     };
     let auth = expect_context::<Auth>();
+    let contexts = (auth, expect_context::<SyncState>());
     let open = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
     let exited_on = RwSignal::new(today().to_string());
@@ -313,7 +314,7 @@ fn ExitForm(enrollment: Enrollment) -> impl IntoView {
             })
         };
         match build() {
-            Ok(exit) => save(exit, error, move || open.set(false)),
+            Ok(exit) => save(contexts, exit, error, move || open.set(false)),
             Err(e) => error.set(Some(e)),
         }
     };
