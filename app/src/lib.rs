@@ -80,6 +80,7 @@ fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main><p>"Page introuvable."</p></main> }>
                 <Route path=path!("/connexion") view=pages::sign_in::SignIn/>
                 <Route path=path!("/") view=pages::caseload::Caseload/>
+                <Route path=path!("/aujourdhui") view={Lazy::<pages::today::TodayRoute>::new()}/>
                 <Route path=path!("/inclusion") view={Lazy::<pages::inclusion::InclusionRoute>::new()}/>
                 <Route path=path!("/patients/:id/evaluation") view={Lazy::<pages::evaluation::EvaluationRoute>::new()}/>
                 <Route path=path!("/patients/:id") view={Lazy::<pages::patient::PatientRoute>::new()}/>

@@ -195,10 +195,15 @@ export async function waitForServiceWorker(page) {
   });
 }
 
+/** A 0–10 score is tapped on its row of eleven targets, as a nurse does. */
+export async function tapScore(scope, legend, value) {
+  await scope.getByRole('group', { name: legend }).getByRole('radio', { name: String(value), exact: true }).check();
+}
+
 export async function recordAssessment(page, { now, average, worst, location = '', note = '' }) {
-  await page.getByLabel('Douleur actuelle (0 à 10)').fill(String(now));
-  await page.getByLabel('Douleur moyenne sur 24 h (0 à 10)').fill(String(average));
-  await page.getByLabel('Douleur maximale sur 24 h (0 à 10)').fill(String(worst));
+  await tapScore(page, 'Douleur actuelle (0 à 10)', now);
+  await tapScore(page, 'Douleur moyenne sur 24 h (0 à 10)', average);
+  await tapScore(page, 'Douleur maximale sur 24 h (0 à 10)', worst);
   await page.getByLabel('Localisation').fill(location);
   await page.getByLabel('Note').fill(note);
   await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();

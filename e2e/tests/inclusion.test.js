@@ -40,6 +40,8 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
   const nurse = await phone();
   try {
     await signIn(gp.page, server, 'dr.durand', 'demo-durand');
+    // Her caseload (and so her colleagues) has arrived: then the signal goes.
+    await gp.page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
     await gp.setOnline(false);
     const page = gp.page;
 

@@ -2,7 +2,7 @@
 // nothing is lost, nothing is duplicated, and the GP sees them after his sync.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn, waitForServiceWorker, recordAssessment } from './harness.js';
+import { Server, phone, signIn, tapScore, waitForServiceWorker, recordAssessment } from './harness.js';
 
 const PATIENT = 'LEFÈVRE Jeanne';
 let server;
@@ -119,17 +119,17 @@ test('server killed: records wait, the app reloads without it, and a restart bri
   await gpSees([7, 4, 2, 8]);
 });
 
-test('an out-of-range score is explained in French and nothing is saved', async () => {
+test('a score not tapped is explained in French and nothing is saved', async () => {
   const { page, context } = await phone();
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await openPatient(page, 'MOREAU Henri');
-    await page.getByLabel('Douleur actuelle (0 à 10)').fill('11');
-    await page.getByLabel('Douleur moyenne sur 24 h (0 à 10)').fill('5');
-    await page.getByLabel('Douleur maximale sur 24 h (0 à 10)').fill('6');
+    const row = page.getByRole('group', { name: 'Douleur actuelle (0 à 10)' });
+    assert.equal(await row.getByRole('radio').count(), 11, 'eleven targets, nothing to type');
+    await tapScore(page, 'Douleur moyenne sur 24 h (0 à 10)', 5);
+    await tapScore(page, 'Douleur maximale sur 24 h (0 à 10)', 6);
     await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
-    await page.getByRole('alert').filter({ hasText: 'La note doit être comprise entre 0 et 10.' }).waitFor();
-    assert.equal(await page.getByLabel('Douleur actuelle (0 à 10)').getAttribute('aria-invalid'), 'true');
+    await page.getByRole('alert').filter({ hasText: 'Touchez une note de 0 à 10.' }).waitFor();
     await page.getByRole('heading', { name: 'Évaluations (0)' }).waitFor();
     await expectPending(page, 0);
   } finally {

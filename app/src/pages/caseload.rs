@@ -27,6 +27,7 @@ pub fn Caseload() -> impl IntoView {
         <Header/>
         <main>
             <h1>"Mes patients"</h1>
+            <A href="/aujourdhui" attr:class="button">"Aujourd'hui"</A>
             {move || {
                 let may_include = auth.0.get().and_then(|me| {
                     parcours_domain::programme::Programme::find("chronic_pain")?

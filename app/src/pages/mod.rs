@@ -6,6 +6,9 @@ pub mod pathway;
 pub mod patient;
 pub mod pps;
 pub mod sign_in;
+pub mod timeline;
+pub mod today;
+pub mod visit;
 
 use crate::Auth;
 use leptos::prelude::*;

@@ -3,11 +3,14 @@
 
 use crate::clock::now_ms;
 use crate::components::header::Header;
+use crate::components::scale::ScaleRow;
 use crate::device_store::Stored;
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
 use crate::pages::pathway::PathwaySection;
 use crate::pages::require_sign_in;
+use crate::pages::timeline::Timeline;
+use crate::pages::visit::VisitForm;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
@@ -72,21 +75,23 @@ pub fn PatientPage() -> impl IntoView {
             <Show when=move || data.get().flatten().is_some()>
                 {move || patient_id().map(|id| view! {
                     <PathwaySection patient_id=id/>
+                    <VisitForm patient_id=id/>
                     <CarePlanSection patient_id=id/>
                     <AssessmentForm patient_id=id/>
                 })}
             </Show>
             {move || data.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
+            {move || patient_id().map(|id| view! { <Timeline patient_id=id/> })}
         </main>
     }
 }
 
-/// The three 0–10 scores and the two texts, as typed.
+/// The three 0–10 scores as tapped, and the two texts as typed.
 #[derive(Clone, Copy)]
 struct Fields {
-    pain_now: RwSignal<String>,
-    pain_average_24h: RwSignal<String>,
-    pain_worst_24h: RwSignal<String>,
+    pain_now: RwSignal<Option<i64>>,
+    pain_average_24h: RwSignal<Option<i64>>,
+    pain_worst_24h: RwSignal<Option<i64>>,
     location: RwSignal<String>,
     note: RwSignal<String>,
 }
@@ -96,9 +101,9 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
     let fields = Fields {
-        pain_now: RwSignal::new(String::new()),
-        pain_average_24h: RwSignal::new(String::new()),
-        pain_worst_24h: RwSignal::new(String::new()),
+        pain_now: RwSignal::new(None),
+        pain_average_24h: RwSignal::new(None),
+        pain_worst_24h: RwSignal::new(None),
         location: RwSignal::new(String::new()),
         note: RwSignal::new(String::new()),
     };
@@ -112,6 +117,11 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
             return;
         };
         // The same rules the server applies, checked before anything is saved.
+        let score = |field: &str, tapped: Option<i64>| {
+            let tapped =
+                tapped.ok_or_else(|| FieldError::new(field, "Touchez une note de 0 à 10."))?;
+            parse_nrs(field, &tapped.to_string())
+        };
         let build = || -> Result<PainAssessment, FieldError> {
             let assessment = PainAssessment {
                 id: AssessmentId::new(),
@@ -120,15 +130,12 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                 author_id: me.account_id,
                 device_id: me.device_id,
                 mode: AssessmentMode::Interview,
-                pain_now: parse_nrs("pain_now", &fields.pain_now.get_untracked())?,
-                pain_average_24h: parse_nrs(
+                pain_now: score("pain_now", fields.pain_now.get_untracked())?,
+                pain_average_24h: score(
                     "pain_average_24h",
-                    &fields.pain_average_24h.get_untracked(),
+                    fields.pain_average_24h.get_untracked(),
                 )?,
-                pain_worst_24h: parse_nrs(
-                    "pain_worst_24h",
-                    &fields.pain_worst_24h.get_untracked(),
-                )?,
+                pain_worst_24h: score("pain_worst_24h", fields.pain_worst_24h.get_untracked())?,
                 location: fields.location.get_untracked().trim().to_string(),
                 note: fields.note.get_untracked().trim().to_string(),
                 amends: None,
@@ -155,11 +162,11 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                         fields.pain_now,
                         fields.pain_average_24h,
                         fields.pain_worst_24h,
-                        fields.location,
-                        fields.note,
                     ] {
-                        f.set(String::new());
+                        f.set(None);
                     }
+                    fields.location.set(String::new());
+                    fields.note.set(String::new());
                     saved.set(true);
                     state.pending.update(|n| *n += 1);
                     state.store_changed();
@@ -176,28 +183,21 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
     let message_for = move |field: &'static str| {
         move || error.get().filter(|e| e.field == field).map(|e| e.message)
     };
-    let score_input = move |id: &'static str, label: &'static str, value: RwSignal<String>| {
-        let described = format!("{id}-error");
+    let score_row = move |id: &'static str, label: &'static str, value: RwSignal<Option<i64>>| {
         view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <input id=id name=id type="number" inputmode="numeric" min="0" max="10" step="1"
-                    aria-invalid=move || if message_for(id)().is_some() { "true" } else { "false" }
-                    aria-describedby=described.clone()
-                    prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
-                <p id=described class="error" role="alert">{message_for(id)}</p>
-            </div>
+            <ScaleRow name=id.to_string() legend=label.to_string() min=0 max=10 value=value
+                anchors=vec!["pas de douleur".to_string(), "douleur maximale imaginable".to_string()]/>
+            <p class="error" role="alert">{message_for(id)}</p>
         }
     };
 
     view! {
         <section aria-labelledby="new-assessment">
             <h2 id="new-assessment">"Nouvelle évaluation de la douleur"</h2>
-            <p class="hint">"Échelle numérique : 0 = pas de douleur, 10 = douleur maximale imaginable."</p>
             <form on:submit=submit novalidate>
-                {score_input("pain_now", "Douleur actuelle (0 à 10)", fields.pain_now)}
-                {score_input("pain_average_24h", "Douleur moyenne sur 24 h (0 à 10)", fields.pain_average_24h)}
-                {score_input("pain_worst_24h", "Douleur maximale sur 24 h (0 à 10)", fields.pain_worst_24h)}
+                {score_row("pain_now", "Douleur actuelle (0 à 10)", fields.pain_now)}
+                {score_row("pain_average_24h", "Douleur moyenne sur 24 h (0 à 10)", fields.pain_average_24h)}
+                {score_row("pain_worst_24h", "Douleur maximale sur 24 h (0 à 10)", fields.pain_worst_24h)}
                 <div class="field">
                     <label for="location">"Localisation"</label>
                     <input id="location" name="location" prop:value=fields.location
