@@ -24,6 +24,7 @@ on_both_backends!(
     consent_visits_instruments_and_exit_refer_to_what_exists_and_scores_are_checked,
     older_clients_are_not_sent_kinds_they_do_not_know,
     objectives_reviews_and_a_countersigned_tens_order_go_through_the_mutation_lane,
+    problems_are_edited_by_the_team_only_and_bad_values_change_nothing,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -723,4 +724,120 @@ async fn objectives_reviews_and_a_countersigned_tens_order_go_through_the_mutati
         .get(&format!("/api/items/{objective}/history"), &outsider.cookie)
         .await;
     assert_eq!(history.status, StatusCode::NOT_FOUND);
+}
+
+async fn problems_are_edited_by_the_team_only_and_bad_values_change_nothing(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let physio = app.session_for("lea").await;
+    let outsider = app.session_for("sophie").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let problem = uuid::Uuid::now_v7().to_string();
+    let versions = "SELECT count(*) FROM item_versions";
+    let before = app.count(versions).await;
+
+    // A domain that does not exist, an empty description: refused, named, nothing stored.
+    for (changes, field) in [
+        (
+            json!([
+                { "field": "domain", "value": "astrological" },
+                { "field": "description", "value": "Isolement" },
+                { "field": "priority", "value": "high" },
+                { "field": "status", "value": "open" },
+                { "field": "owner", "value": nurse.account_id },
+            ]),
+            "mutations[0]",
+        ),
+        (
+            json!([
+                { "field": "domain", "value": "social" },
+                { "field": "description", "value": "   " },
+                { "field": "priority", "value": "high" },
+                { "field": "status", "value": "open" },
+                { "field": "owner", "value": nurse.account_id },
+            ]),
+            "mutations[0].changes",
+        ),
+    ] {
+        let reply = push_mutations(
+            &app,
+            &nurse,
+            vec![edit(&nurse, "problem", 1, &problem, &jeanne, 0, changes)],
+        )
+        .await;
+        assert!(reply.status.is_client_error(), "{}", reply.body);
+        let named = reply.body["field"].as_str().unwrap_or_default();
+        assert!(named.starts_with(field), "names the field: {}", reply.body);
+    }
+    assert_eq!(app.count(versions).await, before, "nothing stored");
+
+    let reply = push_mutations(
+        &app,
+        &nurse,
+        vec![edit(
+            &nurse,
+            "problem",
+            1,
+            &problem,
+            &jeanne,
+            0,
+            json!([
+                { "field": "domain", "value": "social" },
+                { "field": "description", "value": "Isolement depuis le déménagement de sa fille" },
+                { "field": "priority", "value": "high" },
+                { "field": "status", "value": "open" },
+                { "field": "owner", "value": nurse.account_id },
+            ]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    // The physiotherapist, in the team, marks it resolved; the outsider cannot.
+    let reply = push_mutations(
+        &app,
+        &physio,
+        vec![edit(
+            &physio,
+            "problem",
+            1,
+            &problem,
+            &jeanne,
+            1,
+            json!([{ "field": "status", "value": "resolved" }]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = push_mutations(
+        &app,
+        &outsider,
+        vec![edit(
+            &outsider,
+            "problem",
+            1,
+            &problem,
+            &jeanne,
+            2,
+            json!([{ "field": "priority", "value": "low" }]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let history = app
+        .get(&format!("/api/items/{problem}/history"), &nurse.cookie)
+        .await;
+    assert_eq!(history.status, StatusCode::OK);
+    assert_eq!(
+        history.body.as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        history.body
+    );
+    assert_eq!(
+        history.body[1]["mutation"]["changes"][0]["value"],
+        "resolved"
+    );
 }
