@@ -103,6 +103,13 @@ pub struct Stored<K> {
 
 pub struct DeviceStore {
     db: Database,
+    /// One patient's records as last read, by patient: a patient's page
+    /// reads several kinds (pathway, assessments, timeline…), and two years
+    /// of records read once instead of once per kind. Still valid while the
+    /// patient's record count is unchanged: records are never rewritten
+    /// with other content (append lane), only added — also by another tab,
+    /// which this check sees.
+    by_patient: std::cell::RefCell<std::collections::HashMap<PatientId, std::rc::Rc<Vec<JsValue>>>>,
 }
 
 impl DeviceStore {
@@ -144,7 +151,10 @@ impl DeviceStore {
                 Ok(())
             })
             .await?;
-        let store = Self { db };
+        let store = Self {
+            db,
+            by_patient: Default::default(),
+        };
         store.move_version_3_data().await?;
         Ok(store)
     }
@@ -349,21 +359,40 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Every record of one patient, as stored (see `by_patient`).
+    async fn patient_records(&self, patient: PatientId) -> StoreResult<std::rc::Rc<Vec<JsValue>>> {
+        let tx = self.db.transaction(RECORDS).build()?;
+        let records = tx.object_store(RECORDS)?;
+        let index = records.index(BY_PATIENT)?;
+        let count: u32 = index
+            .count()
+            .with_query(patient.to_string())
+            .primitive()?
+            .await?;
+        if let Some(cached) = self.by_patient.borrow().get(&patient) {
+            if cached.len() == count as usize {
+                return Ok(cached.clone());
+            }
+        }
+        let values: Vec<JsValue> = index
+            .get_all()
+            .with_query(patient.to_string())
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let values = std::rc::Rc::new(values);
+        self.by_patient.borrow_mut().insert(patient, values.clone());
+        Ok(values)
+    }
+
     /// One patient's records of kind `K`, most recent first, each marked
     /// pending or not.
     pub async fn records_of<K: RecordKind + serde::de::DeserializeOwned>(
         &self,
         patient: PatientId,
     ) -> StoreResult<Vec<Stored<K>>> {
-        let tx = self.db.transaction([RECORDS, OUTBOX]).build()?;
-        let values: Vec<JsValue> = tx
-            .object_store(RECORDS)?
-            .index(BY_PATIENT)?
-            .get_all()
-            .with_query(patient.to_string())
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
+        let values = self.patient_records(patient).await?;
+        let tx = self.db.transaction(OUTBOX).build()?;
         let pending: HashSet<String> = tx
             .object_store(OUTBOX)?
             .get_all_keys::<String>()

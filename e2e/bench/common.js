@@ -27,11 +27,11 @@ export function assessment(session, i) {
   };
 }
 
-export async function push(server, session, records) {
+export async function push(server, session, records, protocol = 2) {
   const res = await fetch(`${server.url}/api/sync/push`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', cookie: session.cookie },
-    body: JSON.stringify({ protocol: 2, records }),
+    body: JSON.stringify({ protocol, records }),
   });
   if (res.status !== 200) throw new Error(`push: ${res.status} ${await res.text()}`);
   return res.json();

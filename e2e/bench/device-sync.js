@@ -25,7 +25,7 @@ try {
     const stored = await page.evaluate(async () => {
       const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
       const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
-      return new Promise((res) => { const r = db.transaction('assessments').objectStore('assessments').count(); r.onsuccess = () => res(r.result); });
+      return new Promise((res) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => res(r.result); });
     });
     console.log(JSON.stringify({ bench: 'fresh_device_pull_into_indexeddb', records: stored, seconds: +(pullMs / 1000).toFixed(2), per_second: Math.round(stored / (pullMs / 1000)) }));
 
@@ -36,14 +36,14 @@ try {
     await page.evaluate(async ({ me, n, patients }) => {
       const name = `parcours-${me.account_id}`;
       const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
-      const tx = db.transaction(['assessments', 'outbox'], 'readwrite');
+      const tx = db.transaction(['records', 'outbox'], 'readwrite');
       for (let i = 0; i < n; i++) {
         const a = {
-          id: crypto.randomUUID(), patient_id: patients[i % patients.length], recorded_at: Date.now(),
+          kind: 'pain_assessment', id: crypto.randomUUID(), patient_id: patients[i % patients.length], recorded_at: Date.now(),
           author_id: me.account_id, device_id: me.device_id, mode: 'interview', pain_now: i % 11,
           pain_average_24h: 5, pain_worst_24h: 8, location: 'Lombaires', note: 'x'.repeat(120), amends: null,
         };
-        tx.objectStore('assessments').put(a);
+        tx.objectStore('records').put(a);
         tx.objectStore('outbox').put(a);
       }
       await new Promise((res) => { tx.oncomplete = res; });

@@ -36,6 +36,9 @@ impl leptos_router::LazyRoute for PatientRoute {
     }
 }
 
+/// Cards shown at once in a long list; "Afficher plus" adds as many.
+pub const LIST_PAGE: usize = 20;
+
 #[component]
 pub fn PatientPage() -> impl IntoView {
     require_sign_in();
@@ -223,12 +226,15 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
 #[component]
 fn AssessmentList(assessments: Vec<Stored<PainAssessment>>) -> impl IntoView {
     let count = assessments.len();
+    // Two years of daily scores are hundreds of cards: the latest first, more on demand.
+    let shown = RwSignal::new(LIST_PAGE);
+    let assessments = StoredValue::new(assessments);
     view! {
         <section aria-labelledby="assessments">
             <h2 id="assessments">{format!("Évaluations ({count})")}</h2>
             {(count == 0).then(|| view! { <p>"Aucune évaluation pour l'instant."</p> })}
             <ul class="assessments" aria-label="Évaluations de la douleur">
-                {assessments.into_iter().map(|s| {
+                {move || assessments.with_value(|all| all.iter().take(shown.get()).cloned().map(|s| {
                     let a = s.record;
                     let sync_label = if s.pending { "Sur l'appareil uniquement — en attente d'envoi" } else { "Envoyée" };
                     view! {
@@ -243,8 +249,13 @@ fn AssessmentList(assessments: Vec<Stored<PainAssessment>>) -> impl IntoView {
                             <p class="sync-state">{sync_label}</p>
                         </li>
                     }
-                }).collect_view()}
+                }).collect_view())}
             </ul>
+            {move || (shown.get() < count).then(|| view! {
+                <button type="button" class="secondary" on:click=move |_| shown.update(|n| *n += LIST_PAGE)>
+                    {format!("Afficher plus ({} sur {count})", shown.get())}
+                </button>
+            })}
         </section>
     }
 }

@@ -204,15 +204,17 @@ pub fn Timeline(patient_id: PatientId) -> impl IntoView {
             events(&store, patient_id).await
         }
     });
+    let shown = RwSignal::new(crate::pages::patient::LIST_PAGE);
     view! {
         <section aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Chronologie"</h2>
             {move || data.get().flatten().map(|events| if events.is_empty() {
                 view! { <p class="hint">"Rien pour l'instant."</p> }.into_any()
             } else {
+                let count = events.len();
                 view! {
                     <ol class="timeline" aria-label="Chronologie du patient">
-                        {events.into_iter().map(|e| {
+                        {events.into_iter().take(shown.get()).map(|e| {
                             let when = if e.day_only {
                                 CalendarDate::from_days_since_epoch(e.at.div_euclid(86_400_000))
                                     .map(|d| d.french())
@@ -229,6 +231,11 @@ pub fn Timeline(patient_id: PatientId) -> impl IntoView {
                             }
                         }).collect_view()}
                     </ol>
+                    {(shown.get() < count).then(|| view! {
+                        <button type="button" class="secondary" on:click=move |_| shown.update(|n| *n += crate::pages::patient::LIST_PAGE)>
+                            {format!("Afficher plus ({} sur {count})", shown.get())}
+                        </button>
+                    })}
                 }.into_any()
             })}
         </section>
