@@ -72,6 +72,13 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     await form.getByLabel("Date d'inclusion").fill('2026-11-20');
     await form.getByLabel("Motif d'inclusion").fill('Douleurs diffuses depuis 8 mois');
     await page.getByRole('status').filter({ hasText: "15 ans le jour de l'inclusion — éligible" }).waitFor();
+    // The national identifier: a wrong key is explained before anything is saved.
+    await form.getByLabel('Matricule INS (NIR, 15 chiffres)').fill('2 11 11 46 102 005 99');
+    await form.getByRole('group', { name: "Statut de l'identité (INS)" }).getByLabel('Qualifiée').check();
+    await form.getByRole('button', { name: 'Inclure le patient' }).click();
+    await form.getByRole('alert').filter({ hasText: 'Matricule INS invalide' }).waitFor();
+    await form.getByLabel('Matricule INS (NIR, 15 chiffres)').fill('');
+    await form.getByRole('group', { name: "Statut de l'identité (INS)" }).getByLabel('Provisoire').check();
     await form.getByRole('button', { name: 'Inclure le patient' }).click();
     await page.getByRole('heading', { name: 'VIDAL Inès' }).waitFor();
 
@@ -117,6 +124,19 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     await nurse.page.getByRole('link', { name: "Commencer l'évaluation initiale" }).waitFor();
     await nurse.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'consent'"), '1');
+    assert.equal(server.sql("SELECT json_extract(body, '$.identity.ins.status') FROM journal WHERE kind = 'enrollment'"), 'provisional');
+
+    // The patient moves away: the pathway ends with its reason; nothing is deleted.
+    await nurse.page.getByRole('button', { name: 'Sortie du parcours' }).click();
+    const exit = nurse.page.getByRole('form', { name: 'Sortie du parcours' });
+    await exit.getByRole('button', { name: 'Enregistrer la sortie' }).click();
+    await exit.getByRole('alert').filter({ hasText: 'Motif de sortie inconnu' }).waitFor();
+    await exit.getByLabel('Motif').selectOption({ label: 'Déménagement' });
+    await exit.getByRole('button', { name: 'Enregistrer la sortie' }).click();
+    await nurse.page.getByRole('note').filter({ hasText: /Sorti·e du parcours le .* : Déménagement/ }).waitFor();
+    await nurse.page.getByText(/Consentement recueilli le 21\/11\/2026/).waitFor();
+    await nurse.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind IN ('enrollment', 'consent', 'exit')"), '3');
   } finally {
     await nurse.context.close();
     await gp.context.close();

@@ -109,6 +109,15 @@ test('the nurse builds the plan offline; the GP countersigns the TENS order; two
     await card(page, 'Actions du plan', 'TENS lombaire').getByText(/Contresigné par Dr Paul Durand le/).waitFor();
     assert.equal(await card(page, 'Actions du plan', 'TENS lombaire').getByRole('button', { name: 'Contresigner la prescription' }).count(), 0, 'only the GP countersigns');
 
+    // Printed for the patient and the GP: the plan alone, no buttons or forms.
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.getByRole('heading', { name: 'Plan personnalisé de soins (PPS)' }).isVisible(), true);
+    assert.equal(await card(page, 'Actions du plan', 'TENS lombaire').isVisible(), true);
+    assert.equal(await page.getByRole('button', { name: 'Imprimer le plan' }).isVisible(), false);
+    assert.equal(await page.getByRole('heading', { name: 'Nouvelle évaluation de la douleur' }).isVisible(), false);
+    assert.equal(await page.getByRole('button', { name: 'Synchroniser' }).isVisible(), false);
+    await page.emulateMedia({ media: 'screen' });
+
     // The physiotherapist and the nurse edit the physiotherapy item offline.
     await signIn(physio.page, server, 'lea', 'demo-lea');
     await openPatient(physio.page);

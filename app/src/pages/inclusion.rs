@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use parcours_domain::date::CalendarDate;
-use parcours_domain::enrollment::{Enrollment, Identity, Sex, TeamMember};
+use parcours_domain::enrollment::{Enrollment, Identity, Ins, InsStatus, Sex, TeamMember};
 use parcours_domain::programme::{CriterionKind, Eligibility, Programme};
 use parcours_domain::record::RecordBody;
 use parcours_domain::{AccountId, FieldError, PatientId, Profession, RecordId};
@@ -55,6 +55,8 @@ fn Inclusion() -> impl IntoView {
     let phone = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());
     let town = RwSignal::new(String::new());
+    let ins_number = RwSignal::new(String::new());
+    let ins_status = RwSignal::new(None::<InsStatus>);
     let reason = RwSignal::new(String::new());
     let included_on = RwSignal::new(today().to_string());
     let referring_gp = RwSignal::new(String::new());
@@ -142,7 +144,22 @@ fn Inclusion() -> impl IntoView {
                     phone: phone.get_untracked().trim().to_string(),
                     address: address.get_untracked().trim().to_string(),
                     town: town.get_untracked().trim().to_string(),
-                    ins: None,
+                    ins: match (
+                        ins_status.get_untracked(),
+                        ins_number.get_untracked().trim(),
+                    ) {
+                        (None, "") => None,
+                        (None, _) => {
+                            return Err(FieldError::new(
+                                "identity.ins.status",
+                                "Indiquez le statut de l'identité (INS).",
+                            ))
+                        }
+                        (Some(status), number) => Some(Ins {
+                            number: number.replace(' ', ""),
+                            status,
+                        }),
+                    },
                 },
                 eligibility: answers.get_untracked(),
                 care_team: {
@@ -250,6 +267,18 @@ fn Inclusion() -> impl IntoView {
                     {text("phone", "identity.phone", "Téléphone", phone, "tel", "tel")}
                     {text("address", "identity.address", "Adresse", address, "text", "street-address")}
                     {text("town", "identity.town", "Commune", town, "text", "address-level2")}
+                    {text("ins_number", "identity.ins.number", "Matricule INS (NIR, 15 chiffres)", ins_number, "text", "off")}
+                    <fieldset class="choices">
+                        <legend>"Statut de l'identité (INS)"</legend>
+                        {InsStatus::ALL.into_iter().map(|st| view! {
+                            <label class="choice">
+                                <input type="radio" name="ins_status" prop:checked=move || ins_status.get() == Some(st)
+                                    on:change=move |_| ins_status.set(Some(st))/>
+                                {st.label_fr()}
+                            </label>
+                        }).collect_view()}
+                        <p class="error" role="alert">{message_for("identity.ins.status")}</p>
+                    </fieldset>
                 </fieldset>
                 <fieldset>
                     <legend>"Critères du parcours"</legend>
