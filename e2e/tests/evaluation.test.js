@@ -131,6 +131,20 @@ test('offline, the nurse fills EN, DN4 and the body map, reloads half-way, resum
     await gpList.getByRole('listitem', { name: 'DN4 — douleur neuropathique' }).getByText(/4\/10 \(Positif/).waitFor({ timeout: 20_000 });
     await gpList.getByRole('listitem', { name: 'Échelle numérique (EN)' }).getByText(/6\/10/).waitFor();
     await gp.page.getByText(/Évaluation initiale faite le/).waitFor();
+
+    // The nurse corrects a score: a new response amends the first, both stay.
+    const mine = page.getByRole('list', { name: 'Instruments remplis' });
+    await mine.getByRole('button', { name: 'Corriger « Échelle numérique (EN) »' }).click();
+    const correction = page.getByRole('form', { name: 'Correction' });
+    assert.equal(await correction.getByRole('group', { name: 'Douleur en ce moment' }).getByRole('radio', { name: '6', exact: true }).isChecked(), true, 'the form starts from the answers');
+    await correction.getByRole('group', { name: 'Douleur en ce moment' }).getByRole('radio', { name: '7', exact: true }).check();
+    await correction.getByRole('button', { name: 'Enregistrer la correction' }).click();
+    const enCards = mine.getByRole('listitem', { name: 'Échelle numérique (EN)' });
+    await enCards.filter({ hasText: 'Correction de la saisie du' }).getByText(/Douleur actuelle 7\/10/).waitFor();
+    await enCards.filter({ hasText: /Corrigé le/ }).getByText(/Douleur actuelle 6\/10/).waitFor();
+    await page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response' AND amends IS NOT NULL"), '1');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response'"), '3', 'nothing overwritten');
   } finally {
     await nurse.context.close();
     await gp.context.close();

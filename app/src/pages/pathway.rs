@@ -3,18 +3,22 @@
 //! each with its scores and whether it has left the device.
 
 use crate::clock::{now_ms, today};
+use crate::components::instrument_form::InstrumentForm;
+use crate::device_store::NewRecord;
 use crate::device_store::Stored;
 use crate::format;
 use crate::pages::evaluation::draft_key;
-use crate::sync::{self, SyncState};
+use crate::sync::{self, SyncState, WORDINGS_KEY};
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use parcours_domain::date::CalendarDate;
 use parcours_domain::enrollment::{Consent, Enrollment, Exit};
 use parcours_domain::instrument::Instrument;
+use parcours_domain::instrument::Wording;
 use parcours_domain::instrument_response::InstrumentResponse;
 use parcours_domain::programme::Programme;
+use parcours_domain::record::RecordBody;
 use parcours_domain::visit::Visit;
 use parcours_domain::PatientId;
 use parcours_domain::{FieldError, RecordId};
@@ -27,6 +31,8 @@ struct Pathway {
     evaluation: Option<Stored<Visit>>,
     draft: bool,
     responses: Vec<Stored<InstrumentResponse>>,
+    /// The licensed instruments' wording this device keeps.
+    wordings: Vec<Wording>,
 }
 
 fn scores_fr(response: &InstrumentResponse) -> String {
@@ -75,6 +81,13 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
                     .ok()
                     .flatten()
                     .is_some(),
+                wordings: store
+                    .kept_text(WORDINGS_KEY)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default(),
                 responses: store
                     .records_of::<InstrumentResponse>(patient_id)
                     .await
@@ -83,11 +96,15 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
         }
     });
     let evaluation_href = format!("/patients/{patient_id}/evaluation");
+    // Which response is being corrected: outside the list, so a sync that
+    // redraws it leaves the form open.
+    let correcting = RwSignal::new(None::<RecordId>);
     view! {
         <section aria-labelledby="pathway-title">
             <h2 id="pathway-title">"Parcours douleur chronique"</h2>
             {move || pathway.get().flatten().map(|p| {
                 let href = evaluation_href.clone();
+                let wordings = p.wordings.clone();
                 let enrollment = p.enrollments.first().cloned();
                 let inclusion = enrollment.clone().map(|e| {
                     let consent = p.consents.iter().find(|c| c.record.enrollment_id == e.record.id).cloned();
@@ -143,13 +160,30 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
                     {(!p.responses.is_empty()).then(|| view! {
                         <h3>"Instruments remplis"</h3>
                         <ul class="assessments" aria-label="Instruments remplis">
-                            {p.responses.into_iter().map(|r| {
-                                let name = r.record.instrument().map(|i| i.name.clone()).unwrap_or_else(|| r.record.instrument_id.clone());
+                            {p.responses.iter().map(|r| {
+                                let record = r.record.clone();
+                                let name = record.instrument().map(|i| i.name.clone()).unwrap_or_else(|| record.instrument_id.clone());
+                                // A correction is a new response naming the one it corrects: both stay.
+                                let corrected_by = p.responses.iter().find(|c| c.record.amends == Some(record.id)).map(|c| c.record.recorded_at);
+                                let corrects = record.amends.and_then(|id| p.responses.iter().find(|o| o.record.id == id)).map(|o| o.record.recorded_at);
+                                let id = record.id;
+                                let label = format!("Corriger « {name} »");
+                                let (original, wordings) = (record.clone(), wordings.clone());
                                 view! {
-                                    <li class="assessment" class:pending=r.pending aria-label=name.clone()>
-                                        <p class="when">{format!("{name} — {}", format::date_time(r.record.recorded_at))}</p>
-                                        <p>{scores_fr(&r.record)}</p>
+                                    <li class="assessment" class:pending=r.pending class:amended=corrected_by.is_some() aria-label=name.clone()>
+                                        <p class="when">{format!("{name} — {}", format::date_time(record.recorded_at))}</p>
+                                        <p>{scores_fr(&record)}</p>
+                                        {corrected_by.map(|at| view! { <p class="state">{format!("Corrigé le {} : voir la correction", format::date_time(at))}</p> })}
+                                        {corrects.map(|at| view! { <p>{format!("Correction de la saisie du {}", format::date_time(at))}</p> })}
                                         <p class="sync-state">{if r.pending { "Sur l'appareil — en attente d'envoi" } else { "Envoyé" }}</p>
+                                        {(corrected_by.is_none()).then(move || view! {
+                                            <Show when=move || correcting.get() == Some(id) fallback=move || view! {
+                                                <button type="button" class="secondary no-print" aria-label=label.clone()
+                                                    on:click=move |_| correcting.set(Some(id))>"Corriger"</button>
+                                            }>
+                                                <Correction original=original.clone() wordings=wordings.clone() on_done=move |()| correcting.set(None)/>
+                                            </Show>
+                                        })}
                                     </li>
                                 }
                             }).collect_view()}
@@ -349,6 +383,89 @@ fn ExitForm(enrollment: Enrollment) -> impl IntoView {
                 </div>
             </form>
         </Show>
+    }
+    .into_any()
+}
+
+/// A filled instrument corrected: the same form with its answers, saved as
+/// a new response that amends it (never an overwrite).
+#[component]
+fn Correction(
+    original: InstrumentResponse,
+    wordings: Vec<Wording>,
+    #[prop(into)] on_done: Callback<()>,
+) -> impl IntoView {
+    let contexts = (expect_context::<Auth>(), expect_context::<SyncState>());
+    let Some(instrument) = original.instrument() else {
+        return ().into_any();
+    };
+    let supplied = wordings
+        .iter()
+        .find(|w| w.instrument == instrument.id && w.language == instrument.language);
+    let Some(worded) = instrument.worded(supplied) else {
+        return view! { <p class="hint">"Libellés indisponibles sur cet appareil : correction impossible ici."</p> }.into_any();
+    };
+    let answers = RwSignal::new(original.answers.clone());
+    let mode = RwSignal::new(original.mode);
+    let error = RwSignal::new(None::<FieldError>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (auth, state) = contexts;
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        let answers = answers.get_untracked();
+        let correction = InstrumentResponse {
+            id: RecordId::new(),
+            author_id: me.account_id,
+            device_id: me.device_id,
+            recorded_at: now_ms(),
+            amends: Some(original.id),
+            mode: mode.get_untracked(),
+            scores: instrument.score(&answers),
+            answers,
+            ..original.clone()
+        };
+        if let Err(e) = correction.validate_at(now_ms()) {
+            error.set(Some(e));
+            return;
+        }
+        let record = match NewRecord::of(&correction) {
+            Ok(r) => r,
+            Err(e) => {
+                error.set(Some(FieldError::new("device", e.to_string())));
+                return;
+            }
+        };
+        leptos::task::spawn_local(async move {
+            let saved = match sync::store(me.account_id).await {
+                Ok(store) => store.record_all(&[record]).await,
+                Err(e) => Err(e),
+            };
+            match saved {
+                Ok(()) => {
+                    on_done.run(());
+                    state.pending.update(|n| *n += 1);
+                    state.store_changed();
+                    sync::sync_now(state, me.account_id).await;
+                }
+                Err(e) => error.set(Some(FieldError::new(
+                    "device",
+                    format!("Non enregistré : {e}"),
+                ))),
+            }
+        });
+    };
+    view! {
+        <form class="item-form" on:submit=submit novalidate aria-label="Correction">
+            <p class="hint">"La saisie d'origine reste visible : la correction s'ajoute."</p>
+            <InstrumentForm worded=worded answers=answers mode=mode/>
+            <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
+            <div class="actions">
+                <button type="submit">"Enregistrer la correction"</button>
+                <button type="button" class="secondary" on:click=move |_| on_done.run(())>"Annuler"</button>
+            </div>
+        </form>
     }
     .into_any()
 }
