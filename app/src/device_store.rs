@@ -91,6 +91,15 @@ impl NewRecord {
             opens: record.opens().map(|o| o.patient),
         })
     }
+
+    /// The patient it brings in, with what only the device knows (the
+    /// team's names), so the new patient's screens work before any sync.
+    pub fn opening(mut self, patient: Patient) -> Self {
+        if self.opens.is_some() {
+            self.opens = Some(patient);
+        }
+        self
+    }
 }
 
 /// A record as the device shows it: the record and whether it has left.

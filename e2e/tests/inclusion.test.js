@@ -82,6 +82,15 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     await form.getByRole('button', { name: 'Inclure le patient' }).click();
     await page.getByRole('heading', { name: 'VIDAL Inès' }).waitFor();
 
+    // Still offline, the plan starts: the new team is already known by name.
+    await page.getByRole('button', { name: 'Ajouter une action' }).click();
+    const item = page.getByRole('form', { name: 'Nouvelle action du plan' });
+    await item.getByLabel('Action', { exact: true }).fill('Éducation thérapeutique');
+    await item.getByLabel('Responsable').selectOption({ label: 'Claire Martin (Infirmière ressource douleur)' });
+    await item.getByRole('button', { name: "Ajouter l'action" }).click();
+    await page.getByRole('list', { name: 'Actions du plan' }).getByRole('listitem', { name: 'Éducation thérapeutique' })
+      .getByText('Responsable : Claire Martin').waitFor();
+
     // On the caseload at once, offline, and waiting to be sent.
     await page.getByRole('link', { name: /Mes patients/ }).first().click();
     await page.getByRole('link', { name: /VIDAL Inès/ }).waitFor();
@@ -96,6 +105,7 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
       `SELECT group_concat(a.username, ',') FROM (SELECT a.username FROM care_team_members m JOIN accounts a ON a.id = m.account_id
        JOIN patients p ON p.id = m.patient_id WHERE p.family_name = 'Vidal' ORDER BY a.username) a`), 'claire,dr.durand');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'enrollment'"), '1');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'care_plan_item'"), '1', 'the item made offline for the new patient arrived too');
     // Still on the caseload once the server's caseload replaced the device's.
     await page.reload();
     await page.getByRole('link', { name: /VIDAL Inès/ }).waitFor();

@@ -206,8 +206,14 @@ pub async fn push(
         let mut conn = state.db.pool.acquire().await?;
         for (i, m) in request.mutations.iter().enumerate() {
             let patient = m.envelope().patient_id;
+            // A patient brought in by this very push has the team it opens with.
+            let opening = openings.iter().find(|o| o.patient.id == patient);
             for (j, owner) in m.new_owners() {
-                if !care_team::is_member(&mut conn, owner, patient).await? {
+                let member = match opening {
+                    Some(o) => o.team.contains(&owner),
+                    None => care_team::is_member(&mut conn, owner, patient).await?,
+                };
+                if !member {
                     return Err(ApiError::unprocessable(
                         format!("mutations[{i}].changes[{j}].value"),
                         "Le responsable doit faire partie de l'équipe de soins du patient.",

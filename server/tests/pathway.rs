@@ -25,6 +25,7 @@ on_both_backends!(
     older_clients_are_not_sent_kinds_they_do_not_know,
     objectives_reviews_and_a_countersigned_tens_order_go_through_the_mutation_lane,
     problems_are_edited_by_the_team_only_and_bad_values_change_nothing,
+    a_plan_made_offline_for_a_patient_included_in_the_same_push_is_owned_by_the_new_team,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -839,5 +840,73 @@ async fn problems_are_edited_by_the_team_only_and_bad_values_change_nothing(back
     assert_eq!(
         history.body[1]["mutation"]["changes"][0]["value"],
         "resolved"
+    );
+}
+
+async fn a_plan_made_offline_for_a_patient_included_in_the_same_push_is_owned_by_the_new_team(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let gp = app.session_for("dr.durand").await;
+    let nurse = app.session_for("claire").await;
+    let outsider = app.session_for("sophie").await;
+    let patient = PatientId::new();
+    let mut e = enrollment(&gp, &gp, patient);
+    e.care_team.push(TeamMember {
+        account_id: nurse.account_id.parse().unwrap(),
+        role: Profession::PainResourceNurse,
+        from: "2026-09-20".parse().unwrap(),
+    });
+    let item = |owner: &str| {
+        let mut m = gp.create_item(
+            1,
+            &uuid::Uuid::now_v7().to_string(),
+            &patient.to_string(),
+            owner,
+        );
+        m["kind"] = "care_plan_item".into();
+        m
+    };
+    let body = |mutation: Value| json!({ "protocol": PROTOCOL_VERSION, "records": [Record::Enrollment(e.clone())], "mutations": [mutation] });
+    // Owned by someone outside the team it opens with: refused, nothing created.
+    let reply = app
+        .post_sync(
+            "/api/sync/push",
+            &gp.cookie,
+            &body(item(&outsider.account_id)),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM patients WHERE id = '{patient}'"
+        ))
+        .await,
+        0
+    );
+    // Owned by the nurse the inclusion names: the patient, the team and the item, together.
+    let reply = app
+        .post_sync("/api/sync/push", &gp.cookie, &body(item(&nurse.account_id)))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let pulled = app
+        .get_sync("/api/sync/pull?protocol=4", &nurse.cookie)
+        .await;
+    assert_eq!(
+        pulled.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        pulled.body
+    );
+    assert_eq!(
+        pulled.body["items"][0]["item"]["owner_id"],
+        nurse.account_id.as_str()
     );
 }

@@ -6,6 +6,7 @@
 
 use crate::clock::{now_ms, today};
 use crate::components::header::Header;
+use crate::device_store::NewRecord;
 use crate::pages::require_sign_in;
 use crate::sync::{self, SyncState};
 use crate::Auth;
@@ -14,6 +15,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use parcours_domain::date::CalendarDate;
 use parcours_domain::enrollment::{Enrollment, Identity, Ins, InsStatus, Sex, TeamMember};
+use parcours_domain::patient::TeamMember as PatientTeamMember;
 use parcours_domain::programme::{CriterionKind, Eligibility, Programme};
 use parcours_domain::record::RecordBody;
 use parcours_domain::{AccountId, FieldError, PatientId, Profession, RecordId};
@@ -191,11 +193,46 @@ fn Inclusion() -> impl IntoView {
             }
         };
         error.set(None);
+        // The new patient's team, named, on this device at once: the plan's
+        // owners can be chosen offline, before the server's caseload says it.
+        let known = colleagues.get_untracked().flatten().unwrap_or_default();
+        let member =
+            |account_id: AccountId, profession: Profession, name: String| PatientTeamMember {
+                account_id,
+                display_name: name,
+                profession_label: profession.label_fr().to_string(),
+                profession: Some(profession),
+            };
+        let team: Vec<PatientTeamMember> = enrollment
+            .opens()
+            .map(|o| o.team)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|id| {
+                if id == me.account_id {
+                    return Some(member(id, me.profession, me.display_name.clone()));
+                }
+                known
+                    .iter()
+                    .find(|(_, a, _)| *a == id)
+                    .map(|(name, a, p)| member(*a, *p, name.clone()))
+            })
+            .collect();
+        let record = NewRecord::of(&enrollment).map(|r| {
+            let mut patient = enrollment.opens().map(|o| o.patient);
+            if let Some(p) = patient.as_mut() {
+                p.care_team = team;
+            }
+            match patient {
+                Some(p) => r.opening(p),
+                None => r,
+            }
+        });
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let stored = match sync::store(me.account_id).await {
-                Ok(store) => store.record(&enrollment).await,
-                Err(e) => Err(e),
+            let stored = match (sync::store(me.account_id).await, record) {
+                (Ok(store), Ok(record)) => store.record_all(&[record]).await,
+                (Err(e), _) | (_, Err(e)) => Err(e),
             };
             match stored {
                 Ok(()) => {
