@@ -47,7 +47,7 @@ test('offline, the nurse fills EN, DN4 and the body map, reloads half-way, resum
 
     // Instruments whose wording the deployment did not supply are unavailable, never made up.
     const unavailable = await form(page).locator('.unavailable').allInnerTexts();
-    assert.equal(unavailable.length, 3, `QCD, HADS, PCS-CF unavailable: ${unavailable.join(' | ')}`);
+    assert.equal(unavailable.length, 2, `QCD and PCS-CF unavailable: ${unavailable.join(' | ')}`);
     assert.ok(unavailable.every((t) => /indisponible/.test(t)));
 
     // EN: three rows of eleven targets.
@@ -70,6 +70,16 @@ test('offline, the nurse fills EN, DN4 and the body map, reloads half-way, resum
     ]) {
       await dn4.getByRole('group', { name: item }).getByLabel(answer, { exact: true }).check();
     }
+
+    // HADS with the test's wording: a subscale with a missing item is flagged, not scored.
+    const hads = await openSection(page, 'HADS (libellés de test)');
+    for (let n = 1; n <= 13; n++) {
+      const answer = n % 2 ? 1 : 2;
+      await hads.getByRole('group', { name: `Test : question ${n}` }).getByLabel(`Test ${n} — réponse ${answer}`, { exact: true }).check();
+    }
+    const hadsScores = hads.getByRole('region', { name: /Scores/ });
+    await hadsScores.getByText('Anxiété : 7 / 21 — Pas de cas (≤ 7)').waitFor();
+    await hadsScores.getByText('Dépression : non calculé (6 réponse(s) sur 7 nécessaires)').waitFor();
 
     // Body map: one region by touch, one by keyboard.
     const map = await openSection(page, 'Schéma corporel');
@@ -122,7 +132,8 @@ test('offline, the nurse fills EN, DN4 and the body map, reloads half-way, resum
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     await page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'visit'"), '1');
-    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response'"), '2');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response'"), '3');
+    assert.equal(server.sql("SELECT json_extract(body, '$.scores[1].value') IS NULL FROM journal WHERE body LIKE '%\"hads\"%'"), '1', 'the incomplete subscale is stored unscored');
 
     // The GP, on her own phone, reads the evaluation.
     await signIn(gp.page, server, 'dr.durand', 'demo-durand');
@@ -144,7 +155,7 @@ test('offline, the nurse fills EN, DN4 and the body map, reloads half-way, resum
     await enCards.filter({ hasText: /Corrigé le/ }).getByText(/Douleur actuelle 6\/10/).waitFor();
     await page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response' AND amends IS NOT NULL"), '1');
-    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response'"), '3', 'nothing overwritten');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response'"), '4', 'nothing overwritten');
   } finally {
     await nurse.context.close();
     await gp.context.close();

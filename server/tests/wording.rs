@@ -27,8 +27,9 @@ fn folder_with(files: &[(&str, &str)]) -> PathBuf {
 #[test]
 fn a_wording_file_that_fits_its_instrument_is_loaded() {
     let wordings = wording::load(&fixtures()).unwrap();
-    assert_eq!(wordings.len(), 1);
+    assert_eq!(wordings.len(), 2);
     assert_eq!(wordings[0].instrument, "dn4");
+    assert_eq!(wordings[1].instrument, "hads");
     assert_eq!(wordings[0].items.len(), 10);
 }
 
