@@ -11,6 +11,12 @@ let server;
 before(async () => { server = await Server.start(); });
 after(async () => { await server?.stop(); });
 
+/** Waits for a field to hold a value (prefilled from the device store). */
+async function expectValue(field, value) {
+  for (let i = 0; i < 50 && (await field.inputValue()) !== value; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await field.inputValue(), value);
+}
+
 async function fillIdentity(page, { family, given, birth, sex }) {
   const form = page.getByRole('form', { name: 'Inclusion' });
   await form.getByLabel('Nom de naissance').fill(family);
@@ -147,6 +153,22 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     await nurse.page.getByText(/Consentement recueilli le 21\/11\/2026/).waitFor();
     await nurse.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind IN ('enrollment', 'consent', 'exit')"), '3');
+
+    // Back a year later: the pain nurse includes her again, for the GP, under the same record.
+    await nurse.page.getByRole('link', { name: 'Inclure dans le parcours' }).click();
+    const again = nurse.page.getByRole('form', { name: 'Inclusion' });
+    await expectValue(again.getByLabel('Nom de naissance'), 'Vidal');
+    await again.getByRole('group', { name: 'Sexe' }).getByLabel('Féminin').check();
+    await answerCriteria(again, ['Douleurs chroniques']);
+    await again.getByLabel('Médecin traitant (vous incluez en son nom)').selectOption({ label: 'Dr Paul Durand' });
+    await again.getByLabel("Motif d'inclusion").fill('Reprise des douleurs');
+    await again.getByRole('button', { name: 'Inclure le patient' }).click();
+    await nurse.page.getByRole('heading', { name: 'VIDAL Inès' }).waitFor();
+    await nurse.page.getByText(/Inclus·e le .* — Reprise des douleurs/).waitFor();
+    await nurse.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'enrollment'"), '2');
+    assert.equal(server.sql("SELECT count(DISTINCT patient_id) FROM journal WHERE kind = 'enrollment'"), '1', 'one patient, two inclusions');
+    assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Vidal'"), '1');
   } finally {
     await nurse.context.close();
     await gp.context.close();

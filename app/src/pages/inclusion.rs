@@ -12,13 +12,13 @@ use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use parcours_domain::date::CalendarDate;
 use parcours_domain::enrollment::{Enrollment, Identity, Ins, InsStatus, Sex, TeamMember};
 use parcours_domain::patient::TeamMember as PatientTeamMember;
 use parcours_domain::programme::{CriterionKind, Eligibility, Programme};
 use parcours_domain::record::RecordBody;
-use parcours_domain::{AccountId, FieldError, PatientId, Profession, RecordId};
+use parcours_domain::{AccountId, FieldError, Patient, PatientId, Profession, RecordId};
 use std::collections::BTreeMap;
 
 /// Loaded when first opened: the caseload does not carry this screen's code.
@@ -65,6 +65,29 @@ fn Inclusion() -> impl IntoView {
     let answers = RwSignal::new(BTreeMap::<String, bool>::new());
     let error = RwSignal::new(None::<FieldError>);
     let refused = RwSignal::new(Vec::<String>::new());
+
+    // A patient already known (in another programme before, or never
+    // included): included again under the same record, identity prefilled.
+    let known_id = use_query_map()
+        .with_untracked(|q| q.get("patient").and_then(|id| id.parse::<PatientId>().ok()));
+    let known_patient = RwSignal::new(None::<Patient>);
+    if let Some(id) = known_id {
+        leptos::task::spawn_local(async move {
+            let Some(me) = auth.0.get_untracked() else {
+                return;
+            };
+            let Ok(store) = sync::store(me.account_id).await else {
+                return;
+            };
+            if let Ok(Some(p)) = store.patient(id).await {
+                family_name.set(p.family_name.clone());
+                given_name.set(p.given_name.clone());
+                birth_date.set(p.birth_date.clone());
+                town.set(p.town.clone());
+                known_patient.set(Some(p));
+            }
+        });
+    }
 
     // The colleagues this person works with (from their patients' teams):
     // the GPs a nurse may include for, and who may join the new team.
@@ -126,7 +149,10 @@ fn Inclusion() -> impl IntoView {
             };
             let enrollment = Enrollment {
                 id: RecordId::new(),
-                patient_id: PatientId::new(),
+                patient_id: known_patient
+                    .get_untracked()
+                    .map(|p| p.id)
+                    .unwrap_or_default(),
                 author_id: me.account_id,
                 device_id: me.device_id,
                 recorded_at: now_ms(),
@@ -219,6 +245,10 @@ fn Inclusion() -> impl IntoView {
             })
             .collect();
         let record = NewRecord::of(&enrollment).map(|r| {
+            // Already known: the device keeps the patient as it has them.
+            if let Some(p) = known_patient.get_untracked() {
+                return r.opening(p);
+            }
             let mut patient = enrollment.opens().map(|o| o.patient);
             if let Some(p) = patient.as_mut() {
                 p.care_team = team;
@@ -377,7 +407,7 @@ fn Inclusion() -> impl IntoView {
                         <p class="error" role="alert">{message_for("referring_gp_id")}</p>
                     </div>
                 })}
-                <fieldset>
+                <fieldset class:hidden=move || known_patient.get().is_some()>
                     <legend>"Équipe de soins"</legend>
                     <p class="hint">"Vous et le médecin traitant en faites partie ; ajoutez les professionnels qui suivront le patient."</p>
                     {move || colleagues.get().flatten().unwrap_or_default().into_iter().map(|(name, id, profession)| view! {
