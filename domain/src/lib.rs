@@ -4,6 +4,7 @@
 //! rule (a score's range, a field's name in an error, the shape of a sync
 //! message) exists in exactly one place.
 
+pub mod appointment;
 pub mod body_map;
 pub mod care_plan;
 pub mod date;

@@ -52,6 +52,17 @@ test('offline, a visit in a few taps, review points due, the today screen overdu
     await visit.getByRole('button', { name: 'Enregistrer la visite' }).click();
     await page.getByRole('status').filter({ hasText: "Visite enregistrée sur l'appareil." }).waitFor();
 
+    // A visit planned for this afternoon.
+    await page.getByRole('button', { name: 'Prévoir une visite' }).click();
+    const plan = page.getByRole('form', { name: 'Nouveau rendez-vous' });
+    await plan.getByLabel('Jour', { exact: true }).fill(isoDay(0));
+    await plan.getByLabel('Heure (14:30)', { exact: true }).fill('25:00');
+    await plan.getByRole('button', { name: 'Prévoir une visite' }).click();
+    await plan.getByRole('alert').filter({ hasText: 'Heure au format 14:30' }).waitFor();
+    await plan.getByLabel('Heure (14:30)', { exact: true }).fill('14:30');
+    await plan.getByRole('button', { name: 'Prévoir une visite' }).click();
+    await page.getByRole('list', { name: 'Rendez-vous' }).getByRole('listitem', { name: /^À domicile .* à 14:30$/ }).waitFor();
+
     // Review points: one overdue, one today, one next month (not on today's screen).
     await addReview(page, "Point d'étape avec l'IRDP", isoDay(-3));
     await addReview(page, "Point d'étape IRDP et médecin traitant", isoDay(0));
@@ -78,7 +89,9 @@ test('offline, a visit in a few taps, review points due, the today screen overdu
     assert.equal(await page.getByText('Concertation').count(), 0, 'not due yet');
     const headings = await page.getByRole('heading', { level: 3 }).allInnerTexts();
     assert.deepEqual(headings, ['En retard (1)', "Aujourd'hui"], 'overdue first');
-    const visits = page.getByRole('list', { name: 'Mes visites du jour' });
+    await page.getByRole('list', { name: 'Mes visites prévues' })
+      .getByRole('link', { name: new RegExp(`${PATIENT}.*14:30 — À domicile — prévue`) }).waitFor();
+    const visits = page.getByRole('list', { name: 'Mes visites faites' });
     await visits.getByRole('link', { name: new RegExp(`${PATIENT}.*À domicile.*en attente d'envoi`) }).click();
     await page.getByRole('heading', { name: PATIENT }).waitFor();
 
@@ -89,6 +102,7 @@ test('offline, a visit in a few taps, review points due, the today screen overdu
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'visit'"), '1');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response'"), '1');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'review'"), '3');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'appointment'"), '1');
   } finally {
     await nurse.context.close();
   }

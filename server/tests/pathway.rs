@@ -26,6 +26,7 @@ on_both_backends!(
     objectives_reviews_and_a_countersigned_tens_order_go_through_the_mutation_lane,
     problems_are_edited_by_the_team_only_and_bad_values_change_nothing,
     a_plan_made_offline_for_a_patient_included_in_the_same_push_is_owned_by_the_new_team,
+    a_visit_is_planned_moved_and_kept_from_outsiders,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -908,5 +909,99 @@ async fn a_plan_made_offline_for_a_patient_included_in_the_same_push_is_owned_by
     assert_eq!(
         pulled.body["items"][0]["item"]["owner_id"],
         nurse.account_id.as_str()
+    );
+}
+
+async fn a_visit_is_planned_moved_and_kept_from_outsiders(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let gp = app.session_for("dr.durand").await;
+    let outsider = app.session_for("sophie").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let visit = uuid::Uuid::now_v7().to_string();
+    let create = |time: &str| {
+        edit(
+            &nurse,
+            "appointment",
+            1,
+            &visit,
+            &jeanne,
+            0,
+            json!([
+                { "field": "on", "value": "2026-12-02" },
+                { "field": "time", "value": time },
+                { "field": "visit_type", "value": "home" },
+                { "field": "owner", "value": nurse.account_id },
+                { "field": "status", "value": "planned" },
+            ]),
+        )
+    };
+    let reply = push_mutations(&app, &nurse, vec![create("25:00")]).await;
+    assert!(reply.status.is_client_error(), "{}", reply.body);
+    assert!(
+        reply.body["field"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("mutations[0]"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal WHERE kind = 'appointment'")
+            .await,
+        0
+    );
+    let reply = push_mutations(&app, &nurse, vec![create("14:30")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    // The GP, in the team, moves it; the outsider can neither move nor see it.
+    let reply = push_mutations(
+        &app,
+        &gp,
+        vec![edit(
+            &gp,
+            "appointment",
+            1,
+            &visit,
+            &jeanne,
+            1,
+            json!([{ "field": "time", "value": "16:00" }]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = push_mutations(
+        &app,
+        &outsider,
+        vec![edit(
+            &outsider,
+            "appointment",
+            1,
+            &visit,
+            &jeanne,
+            2,
+            json!([{ "field": "status", "value": "cancelled" }]),
+        )],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let pulled = app
+        .get_sync("/api/sync/pull?protocol=4", &outsider.cookie)
+        .await;
+    assert!(!pulled.body.to_string().contains(&visit), "{}", pulled.body);
+    let pulled = app
+        .get_sync("/api/sync/pull?protocol=4", &nurse.cookie)
+        .await;
+    let item = pulled.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"]["id"] == visit.as_str())
+        .cloned();
+    assert_eq!(
+        item.map(|i| i["item"]["time"].clone()),
+        Some(json!("16:00"))
     );
 }

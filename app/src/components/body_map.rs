@@ -103,6 +103,23 @@ pub fn BodyMap(regions: RwSignal<Vec<String>>) -> impl IntoView {
                 <Figure side="back" caption="Dos" title="Schéma corporel, dos" regions=regions/>
             </div>
             <p class="hint">"Face : la droite du patient est à gauche du dessin. Dos : sa droite est à droite."</p>
+            // The same regions as a list of large targets: the drawing's
+            // smallest regions (neck, hands) are under 44 px on a phone.
+            <details class="region-list">
+                <summary>"Choisir dans une liste"</summary>
+                {["front", "back"].into_iter().map(|side| view! {
+                    <fieldset class="choices">
+                        <legend>{if side == "front" { "Face" } else { "Dos" }}</legend>
+                        {body_map::REGIONS.iter().filter(move |(code, _)| code.starts_with(side)).map(|&(code, label)| view! {
+                            <label class="choice">
+                                <input type="checkbox" prop:checked=move || regions.with(|r| r.iter().any(|c| c == code))
+                                    on:change=move |_| toggle(regions, code)/>
+                                {label}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                }).collect_view()}
+            </details>
             <p role="status" class="chosen-regions">
                 {move || regions.with(|r| if r.is_empty() {
                     "Aucune zone choisie.".to_string()

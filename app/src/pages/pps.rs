@@ -14,6 +14,9 @@ use crate::format;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
+use parcours_domain::appointment::{
+    Appointment, AppointmentChange, AppointmentField, AppointmentStatus,
+};
 use parcours_domain::care_plan::CarePlan;
 use parcours_domain::date::CalendarDate;
 use parcours_domain::merge::{with_pending, Conflict, Editable, MutationOf, StateOf};
@@ -24,6 +27,7 @@ use parcours_domain::problem::{
 };
 use parcours_domain::programme::Programme;
 use parcours_domain::review::{Review, ReviewChange, ReviewField, ReviewStatus};
+use parcours_domain::visit::VisitKind;
 use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -389,6 +393,71 @@ impl Shown for CarePlan {
     }
     fn new_id(patient: PatientId) -> ItemId {
         CarePlan::id_for(patient)
+    }
+}
+
+impl Shown for Appointment {
+    const LIST: &'static str = "Rendez-vous";
+    const ADD: &'static str = "Prévoir une visite";
+    const NEW: &'static str = "Nouveau rendez-vous";
+    const EDIT: &'static str = "Modifier le rendez-vous";
+    const NONE_YET: &'static str = "Aucune visite prévue.";
+    fn title(&self) -> String {
+        let day = self.on.map(|d| d.french()).unwrap_or_default();
+        let at = if self.time.is_empty() {
+            String::new()
+        } else {
+            format!(" à {}", self.time)
+        };
+        format!("{} {day}{at}", self.visit_type.label_fr())
+    }
+    fn inputs() -> Vec<Input<Self>> {
+        vec![
+            Input {
+                field: AppointmentField::On,
+                label: "Jour",
+                widget: Widget::Date,
+                read: |a| date_text(&a.on),
+                change: |t| date_of(t).map(AppointmentChange::On),
+            },
+            Input {
+                field: AppointmentField::Time,
+                label: "Heure (14:30)",
+                widget: Widget::Text,
+                read: |a| a.time.clone(),
+                change: |t| Ok(AppointmentChange::Time(t.trim().into())),
+            },
+            Input {
+                field: AppointmentField::VisitType,
+                label: "Type de visite",
+                widget: Widget::Choice(|| choices(&VisitKind::ALL, VisitKind::label_fr)),
+                read: |a| code(&a.visit_type),
+                change: |t| from_code(t).map(AppointmentChange::VisitType),
+            },
+            Input {
+                field: AppointmentField::Owner,
+                label: "Qui",
+                widget: Widget::Member { optional: false },
+                read: |a| a.owner_id.to_string(),
+                change: |t| member_of(t).map(AppointmentChange::Owner),
+            },
+            Input {
+                field: AppointmentField::Status,
+                label: "Statut",
+                widget: Widget::Choice(|| {
+                    choices(&AppointmentStatus::ALL, AppointmentStatus::label_fr)
+                }),
+                read: |a| code(&a.status),
+                change: |t| from_code(t).map(AppointmentChange::Status),
+            },
+            Input {
+                field: AppointmentField::Notes,
+                label: "Notes",
+                widget: Widget::LongText,
+                read: |a| a.notes.clone(),
+                change: |t| Ok(AppointmentChange::Notes(t.trim().into())),
+            },
+        ]
     }
 }
 

@@ -11,6 +11,7 @@ use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use parcours_domain::appointment::{Appointment, AppointmentStatus};
 use parcours_domain::date::CalendarDate;
 use parcours_domain::merge::with_pending;
 use parcours_domain::review::{Review, ReviewStatus};
@@ -46,10 +47,19 @@ struct DoneVisit {
     pending: bool,
 }
 
+#[derive(Clone, PartialEq)]
+struct Planned {
+    patient: Patient,
+    time: String,
+    what: String,
+    pending: bool,
+}
+
 #[derive(Clone, PartialEq, Default)]
 struct Day {
     overdue: Vec<Due>,
     due_today: Vec<Due>,
+    planned: Vec<Planned>,
     visits: Vec<DoneVisit>,
 }
 
@@ -85,6 +95,25 @@ async fn day(store: &DeviceStore, me: AccountId, on: CalendarDate) -> Option<Day
                 day.due_today.push(due);
             }
         }
+        let (states, pending) = store.items_of::<Appointment>(patient.id).await.ok()?;
+        let mut ids: Vec<_> = states.iter().map(|s| s.item.id).collect();
+        ids.extend(pending.iter().map(|m| m.item_id));
+        ids.dedup();
+        for id in ids {
+            let server = states.iter().find(|s| s.item.id == id).map(|s| &s.item);
+            let mine: Vec<_> = pending.iter().filter(|m| m.item_id == id).collect();
+            let Some(a) = with_pending(server, &mine) else {
+                continue;
+            };
+            if a.owner_id == me && a.on == Some(on) && a.status == AppointmentStatus::Planned {
+                day.planned.push(Planned {
+                    patient: patient.clone(),
+                    time: a.time.clone(),
+                    what: a.visit_type.label_fr().to_string(),
+                    pending: !mine.is_empty(),
+                });
+            }
+        }
         for v in store.records_of::<Visit>(patient.id).await.ok()? {
             let visit = &v.record;
             if visit.author_id == me
@@ -101,6 +130,9 @@ async fn day(store: &DeviceStore, me: AccountId, on: CalendarDate) -> Option<Day
     }
     day.overdue.sort_by_key(|d| d.due_on);
     day.visits.sort_by_key(|v| v.started_at);
+    // Those with a time first, in time order; then those for the day only.
+    day.planned
+        .sort_by_key(|p| (p.time.is_empty(), p.time.clone()));
     Some(day)
 }
 
@@ -159,8 +191,20 @@ fn Today() -> impl IntoView {
                             <DueList label="Points d'étape du jour" due=d.due_today.clone() overdue=false/>
                         })}
                         <h2>"Mes visites du jour"</h2>
-                        {d.visits.is_empty().then(|| view! { <p class="hint">"Aucune visite enregistrée aujourd'hui."</p> })}
-                        <ul class="cards" aria-label="Mes visites du jour">
+                        {(d.visits.is_empty() && d.planned.is_empty()).then(|| view! { <p class="hint">"Aucune visite prévue ni faite aujourd'hui."</p> })}
+                        <ul class="cards" aria-label="Mes visites prévues">
+                            {d.planned.into_iter().map(|p| view! {
+                                <li>
+                                    <A href=format!("/patients/{}", p.patient.id) attr:class="card">
+                                        <span class="card-title">{p.patient.display_name()}</span>
+                                        <span class="card-meta">{format!("{}{} — prévue{}",
+                                            if p.time.is_empty() { String::new() } else { format!("{} — ", p.time) },
+                                            p.what, if p.pending { " — en attente d'envoi" } else { "" })}</span>
+                                    </A>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <ul class="cards" aria-label="Mes visites faites">
                             {d.visits.into_iter().map(|v| view! {
                                 <li>
                                     <A href=format!("/patients/{}", v.patient.id) attr:class="card">

@@ -5,9 +5,11 @@
 use crate::clock::now_ms;
 use crate::components::instrument_form::{Answers, InstrumentForm};
 use crate::device_store::NewRecord;
+use crate::pages::pps::EditableSection;
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
+use parcours_domain::appointment::Appointment;
 use parcours_domain::instrument::{Instrument, ResponseMode};
 use parcours_domain::instrument_response::InstrumentResponse;
 use parcours_domain::record::RecordBody;
@@ -151,6 +153,7 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
     view! {
         <section aria-labelledby="new-visit">
             <h2 id="new-visit">"Visites"</h2>
+            <EditableSection<Appointment> patient_id=patient_id heading="Visites prévues"/>
             {move || saved.get().then(|| view! { <p class="saved" role="status">"Visite enregistrée sur l'appareil."</p> })}
             <Show when=move || open.get() fallback=move || view! {
                 <button type="button" on:click=start>"Nouvelle visite"</button>

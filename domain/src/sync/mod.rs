@@ -13,6 +13,7 @@
 
 pub mod client;
 
+use crate::appointment::Appointment;
 use crate::care_plan::{CarePlan, CarePlanItem};
 use crate::enrollment::{Consent, Enrollment, Exit};
 use crate::hlc::Hlc;
@@ -405,6 +406,8 @@ editable_kinds! {
     Objective(Objective) = "objective",
     /// A review point or team meeting.
     Review(Review) = "review",
+    /// A planned visit.
+    Appointment(Appointment) = "appointment",
 }
 
 /// Reads a value from JSON with serde's own rules (a field given twice is
