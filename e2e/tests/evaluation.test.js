@@ -21,8 +21,8 @@ async function openPatient(page) {
 const form = (page) => page.getByRole('form', { name: 'Évaluation initiale' });
 
 async function openSection(page, title) {
-  const details = form(page).getByRole('group').filter({ has: page.locator('summary', { hasText: title }) });
-  if (!(await details.evaluate((d) => d.open))) await details.locator('summary').click();
+  const details = form(page).getByRole('group').filter({ has: page.locator(':scope > summary', { hasText: title }) });
+  if (!(await details.evaluate((d) => d.open))) await details.locator(':scope > summary').click();
   return details;
 }
 

@@ -160,6 +160,8 @@ test('a file opened online never becomes the offline page: offline, the app open
         await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
       }
     });
+    // The caseload has arrived (leaving the page earlier would stop the first sync).
+    await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
     // A link anyone can send: online, the browser shows the manifest.
     await page.goto(`${server.url}/manifest.webmanifest`);
     assert.match(await page.content(), /Parcours/);

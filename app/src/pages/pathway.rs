@@ -23,7 +23,7 @@ use parcours_domain::visit::Visit;
 use parcours_domain::PatientId;
 use parcours_domain::{FieldError, RecordId};
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct Pathway {
     enrollments: Vec<Stored<Enrollment>>,
     consents: Vec<Stored<Consent>>,
@@ -99,10 +99,14 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
     // Which response is being corrected: outside the list, so a sync that
     // redraws it leaves the form open.
     let correcting = RwSignal::new(None::<RecordId>);
+    let exiting = RwSignal::new(false);
+    // Redrawn only when what it shows changed, not at every sync: a form
+    // being filled in below is not rebuilt under the person's fingers.
+    let pathway = Memo::new(move |_| pathway.get().flatten());
     view! {
         <section aria-labelledby="pathway-title">
             <h2 id="pathway-title">"Parcours douleur chronique"</h2>
-            {move || pathway.get().flatten().map(|p| {
+            {move || pathway.get().map(|p| {
                 let href = evaluation_href.clone();
                 let wordings = p.wordings.clone();
                 let enrollment = p.enrollments.first().cloned();
@@ -133,7 +137,7 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
                                         {pending_note(x.pending)}</p>
                                 }.into_any()
                             }
-                            None => view! { <ExitForm enrollment=e.record.clone()/> }.into_any(),
+                            None => view! { <ExitForm enrollment=e.record.clone() open=exiting/> }.into_any(),
                         }}
                     }
                 });
@@ -325,13 +329,16 @@ fn ConsentForm(enrollment: Enrollment) -> impl IntoView {
 
 /// The end of the pathway, with its reason: the history stays.
 #[component]
-fn ExitForm(enrollment: Enrollment) -> impl IntoView {
+fn ExitForm(
+    enrollment: Enrollment,
+    /// Held by the section, so a redraw leaves the form open.
+    open: RwSignal<bool>,
+) -> impl IntoView {
     let Some(programme) = Programme::find(&enrollment.programme_id) else {
         return ().into_any();
     };
     let auth = expect_context::<Auth>();
     let contexts = (auth, expect_context::<SyncState>());
-    let open = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
     let exited_on = RwSignal::new(today().to_string());
     let note = RwSignal::new(String::new());

@@ -205,10 +205,12 @@ pub fn Timeline(patient_id: PatientId) -> impl IntoView {
         }
     });
     let shown = RwSignal::new(crate::pages::patient::LIST_PAGE);
+    // Redrawn when the events change, not at every sync.
+    let data = Memo::new(move |_| data.get().flatten());
     view! {
         <section aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Chronologie"</h2>
-            {move || data.get().flatten().map(|events| if events.is_empty() {
+            {move || data.get().map(|events| if events.is_empty() {
                 view! { <p class="hint">"Rien pour l'instant."</p> }.into_any()
             } else {
                 let count = events.len();
