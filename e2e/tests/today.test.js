@@ -44,6 +44,7 @@ test('offline, a visit in a few taps, review points due, the today screen overdu
     await page.getByRole('button', { name: 'Nouvelle visite' }).click();
     const visit = page.getByRole('form', { name: 'Nouvelle visite' });
     assert.equal(await visit.getByLabel('À domicile').isChecked(), true);
+    await visit.getByRole('group', { name: 'Avec' }).getByLabel('Dr Paul Durand').check();
     await visit.getByLabel('Notes de visite').fill('Marche difficile ce matin');
     await visit.locator('summary', { hasText: 'Échelle numérique (EN)' }).click();
     await tapScore(visit, 'Douleur en ce moment', 5);
@@ -100,6 +101,8 @@ test('offline, a visit in a few taps, review points due, the today screen overdu
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     await page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'visit'"), '1');
+    assert.equal(server.sql(
+      "SELECT a.username FROM journal j JOIN accounts a ON a.id = json_extract(j.body, '$.with[0]') WHERE j.kind = 'visit'"), 'dr.durand');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'instrument_response'"), '1');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'review'"), '3');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'appointment'"), '1');

@@ -14,7 +14,7 @@ use parcours_domain::instrument::{Instrument, ResponseMode};
 use parcours_domain::instrument_response::InstrumentResponse;
 use parcours_domain::record::RecordBody;
 use parcours_domain::visit::{Visit, VisitKind};
-use parcours_domain::{FieldError, PatientId, RecordId};
+use parcours_domain::{AccountId, FieldError, PatientId, RecordId};
 
 /// Minutes proposed for a visit: the common home visit.
 const DEFAULT_MINUTES: &str = "30";
@@ -54,6 +54,23 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
     let error = RwSignal::new(None::<FieldError>);
     let saved = RwSignal::new(false);
     let en = Instrument::find("en").and_then(|i| i.worded(None));
+    let with = RwSignal::new(Vec::<AccountId>::new());
+    // Who else may come along: the patient's team, but the author.
+    let team = LocalResource::new(move || {
+        let me = auth.0.get();
+        async move {
+            let me = me?;
+            let store = sync::store(me.account_id).await.ok()?;
+            let patient = store.patient(patient_id).await.ok()??;
+            Some(
+                patient
+                    .care_team
+                    .into_iter()
+                    .filter(|m| m.account_id != me.account_id)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    });
 
     let start = move |_| {
         started.set(local_input(now_ms()));
@@ -81,7 +98,7 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
                     FieldError::new("duration_minutes", "Durée en minutes, de 1 à 1440.")
                 })?,
                 place: place.get_untracked().trim().to_string(),
-                with: vec![],
+                with: with.get_untracked(),
                 actions: actions
                     .get_untracked()
                     .lines()
@@ -137,6 +154,7 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
                         text.set(String::new());
                     }
                     minutes.set(DEFAULT_MINUTES.to_string());
+                    with.set(vec![]);
                     en_answers.set(Answers::new());
                     state.pending.update(|n| *n += records.len() as u32);
                     state.store_changed();
@@ -181,6 +199,24 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
                             on:input=move |ev| minutes.set(event_target_value(&ev))/>
                         <p class="error" role="alert">{message("duration_minutes")}</p>
                     </div>
+                    {move || team.get().flatten().filter(|t| !t.is_empty()).map(|members| view! {
+                        <fieldset class="choices">
+                            <legend>"Avec"</legend>
+                            {members.into_iter().map(|m| {
+                                let id = m.account_id;
+                                view! {
+                                    <label class="choice">
+                                        <input type="checkbox" prop:checked=move || with.with(|w| w.contains(&id))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                with.update(|w| { w.retain(|x| *x != id); if on { w.push(id); } });
+                                            }/>
+                                        {m.display_name.clone()}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                    })}
                     <div class="field">
                         <label for="visit-place">"Lieu"</label>
                         <input id="visit-place" type="text" prop:value=place on:input=move |ev| place.set(event_target_value(&ev))/>
