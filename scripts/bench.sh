@@ -17,6 +17,9 @@ export PARCOURS_SERVER_BIN="$CARGO_TARGET_DIR/release/parcours-server" PARCOURS_
 log "offline reload to caseload on screen (headless Chromium, 360 × 740)"
 (cd e2e && node bench/offline-reload.js 30)
 
+log "pathway screens: a patient with two years of records; offline reload of the today screen"
+(cd e2e && node bench/pathway.js 15)
+
 log "server: mutations and records per second, pull of 100,000 (SQLite, then PostgreSQL)"
 trap stop_postgres EXIT
 start_postgres
