@@ -190,7 +190,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing(backend: Backen
     let mut far_future = nurse.assessment(&jeanne, 3);
     far_future["recorded_at"] = json!(9_223_372_036_854_775_807i64);
     let mut next_year = nurse.assessment(&jeanne, 3);
-    next_year["recorded_at"] = json!(chrono_free_now_ms() + 400 * 24 * 3600 * 1000);
+    next_year["recorded_at"] = json!(parcours_server::clock::now_ms() + 400 * 24 * 3600 * 1000);
     // PostgreSQL cannot store a NUL in text: refused on both, never a 500 (M7).
     let mut nul = nurse.assessment(&jeanne, 3);
     nul["note"] = json!("collé\u{0}depuis un PDF");
@@ -382,13 +382,6 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing(backend: Backen
         clock_before,
         "refused pushes leave the clock alone"
     );
-}
-
-fn chrono_free_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
 }
 
 async fn forged_authors_devices_and_reused_ids_are_refused(backend: Backend) {

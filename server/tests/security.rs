@@ -157,7 +157,7 @@ async fn sessions_end_when_idle_at_the_devices_next_sign_in_and_everywhere(backe
     let mut tablet = Browser::new();
     let (_, idle) = tablet.sign_in(&app, "claire", "demo-claire", None).await;
     assert_eq!(status_of(&app, &idle).await, StatusCode::OK);
-    let thirteen_hours_ago = chrono_free_now_ms() - 13 * 3600 * 1000;
+    let thirteen_hours_ago = parcours_server::clock::now_ms() - 13 * 3600 * 1000;
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE device_id = $2")
         .bind(thirteen_hours_ago)
         .bind(&tablet.device)
@@ -680,11 +680,4 @@ async fn health_means_the_database_takes_writes_and_answers_carry_security_heade
         StatusCode::UNAUTHORIZED,
         "only the __Host- cookie counts over HTTPS"
     );
-}
-
-fn chrono_free_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
 }
