@@ -149,8 +149,8 @@ report_sizes() {
       log "front end: downloaded before the first screen"
       files=("$DIST/index.html" "$DIST"/pkg/*.css "$DIST/pkg/$build/app.js" "$DIST/pkg/$build/app_bg.wasm" "$DIST/pkg/$build/__wasm_split.js")
     else
-      log "front end: lazy modules (loaded when first needed; precached for offline)"
-      files=("$DIST"/pkg/"$build"/split_*.wasm "$DIST/sw.js")
+      log "front end: lazy modules and the chunks they share (loaded when first needed; precached for offline)"
+      files=("$DIST"/pkg/"$build"/split_*.wasm "$DIST"/pkg/"$build"/chunk_*.wasm "$DIST/sw.js")
     fi
     printf '%-60s %10s %10s %10s\n' file raw brotli gzip
     for f in "${files[@]}"; do
