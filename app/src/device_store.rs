@@ -335,14 +335,9 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Saves a record made on this device and queues it for sending, both
-    /// in one transaction: it is never shown without being queued.
-    pub async fn record<K: RecordKind + serde::Serialize>(&self, record: &K) -> StoreResult<()> {
-        self.record_all(&[NewRecord::of(record)?]).await
-    }
-
-    /// Saves records made together (a visit and the instruments filled in
-    /// it) in one transaction: all of them or none.
+    /// Saves records made on this device and queues them for sending, in
+    /// one transaction: never shown without being queued, and records made
+    /// together (a visit and the instruments filled in it) all or none.
     pub async fn record_all(&self, records: &[NewRecord]) -> StoreResult<()> {
         let tx = self
             .db

@@ -176,6 +176,20 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
     SYNCING.set(false);
 }
 
+/// Saves records made together on this device (one transaction), counts
+/// them as waiting, tells the screens and starts a sync.
+pub async fn save(
+    state: SyncState,
+    account: AccountId,
+    records: &[crate::device_store::NewRecord],
+) -> Result<(), StoreError> {
+    store(account).await?.record_all(records).await?;
+    state.pending.update(|n| *n += records.len() as u32);
+    state.store_changed();
+    leptos::task::spawn_local(sync_now(state, account));
+    Ok(())
+}
+
 /// The licensed instruments' wording, once per app start when the server
 /// answers (a deployment's licences change rarely; the device keeps the last
 /// copy for offline use). Before the records, so a finished sync means the

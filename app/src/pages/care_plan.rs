@@ -5,14 +5,13 @@
 
 use crate::api;
 use crate::format;
-use crate::pages::pps::EditableSection;
+use crate::pages::pps::{queue, rows, EditableSection, Row};
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
 use parcours_domain::care_plan::CarePlan;
 use parcours_domain::care_plan::{
-    with_pending, CarePlanItem, Conflict, Countersignature, FieldChange, ItemField, ItemState,
-    ItemStatus, Mutation,
+    CarePlanItem, Conflict, Countersignature, FieldChange, ItemStatus,
 };
 use parcours_domain::merge::StampedValue;
 use parcours_domain::objective::Objective;
@@ -20,7 +19,7 @@ use parcours_domain::patient::TeamMember;
 use parcours_domain::problem::Problem;
 use parcours_domain::programme::Programme;
 use parcours_domain::review::Review;
-use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
+use parcours_domain::{AccountId, ItemId, PatientId};
 fn member_name(team: &[TeamMember], id: AccountId) -> String {
     team.iter()
         .find(|m| m.account_id == id)
@@ -58,72 +57,6 @@ fn describe(change: &FieldChange, team: &[TeamMember]) -> String {
             .map(|c| format!("{} le {}", member_name(team, c.by), c.on.french()))
             .unwrap_or_else(|| "—".into()),
     }
-}
-
-/// One item as this device shows it.
-#[derive(Clone, PartialEq)]
-struct Row {
-    item: CarePlanItem,
-    server: Option<ItemState>,
-    pending: usize,
-}
-
-fn rows(states: Vec<ItemState>, pending: Vec<Mutation>) -> Vec<Row> {
-    let mut ids: Vec<ItemId> = states.iter().map(|s| s.item.id).collect();
-    for m in &pending {
-        if !ids.contains(&m.item_id) {
-            ids.push(m.item_id);
-        }
-    }
-    ids.into_iter()
-        .filter_map(|id| {
-            let server = states.iter().find(|s| s.item.id == id).cloned();
-            let mine: Vec<&Mutation> = pending.iter().filter(|m| m.item_id == id).collect();
-            let item = with_pending(server.as_ref().map(|s| &s.item), &mine)?;
-            Some(Row {
-                item,
-                server,
-                pending: mine.len(),
-            })
-        })
-        .collect()
-}
-
-/// Queues a mutation on the device and starts a sync.
-async fn queue(
-    state: SyncState,
-    auth: Auth,
-    item: &CarePlanItem,
-    base_version: u64,
-    changes: Vec<FieldChange>,
-    resolves: Vec<ItemField>,
-) -> Result<(), FieldError> {
-    let Some(me) = auth.0.get_untracked() else {
-        return Err(FieldError::new("device", "Reconnectez-vous."));
-    };
-    let mutation = Mutation {
-        device_id: me.device_id,
-        mutation_id: 1, // the device store gives the real one
-        item_id: item.id,
-        patient_id: item.patient_id,
-        author_id: me.account_id,
-        base_version,
-        hlc: crate::clock::next(me.device_id),
-        changes,
-        resolves,
-    };
-    mutation.validate()?;
-    let store = sync::store(me.account_id)
-        .await
-        .map_err(|e| FieldError::new("device", e.to_string()))?;
-    store
-        .record_mutation(mutation)
-        .await
-        .map_err(|e| FieldError::new("device", format!("Non enregistré : {e}")))?;
-    state.pending.update(|n| *n += 1);
-    state.store_changed();
-    leptos::task::spawn_local(sync::sync_now(state, me.account_id));
-    Ok(())
 }
 
 #[component]
@@ -188,7 +121,7 @@ pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
 }
 
 #[component]
-fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
+fn ItemCard(row: Row<CarePlanItem>, team: Vec<TeamMember>) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let editing = RwSignal::new(false);
     let history = RwSignal::new(None::<Result<api::History<CarePlanItem>, String>>);
@@ -284,7 +217,7 @@ fn ItemCard(row: Row, team: Vec<TeamMember>) -> impl IntoView {
                             on: crate::clock::today(),
                         }));
                         leptos::task::spawn_local(async move {
-                            if let Err(e) = queue(state, auth, &item, base_version, vec![signature], vec![]).await {
+                            if let Err(e) = queue((auth, state), &item, base_version, vec![signature], vec![]).await {
                                 sign_error.set(Some(e.message));
                             }
                         });
@@ -373,7 +306,7 @@ fn ConflictView(
             let value = value.clone();
             leptos::task::spawn_local(async move {
                 if let Err(e) =
-                    queue(state, auth, &item, base_version, vec![value], vec![field]).await
+                    queue((auth, state), &item, base_version, vec![value], vec![field]).await
                 {
                     error.set(Some(e.message));
                 }
@@ -480,7 +413,7 @@ fn ItemForm(
             }
             let on_done = on_done.clone();
             leptos::task::spawn_local(async move {
-                match queue(state, auth, &before, base_version, changes, vec![]).await {
+                match queue((auth, state), &before, base_version, changes, vec![]).await {
                     Ok(()) => {
                         error.set(None);
                         on_done();

@@ -355,20 +355,15 @@ fn EvaluationForm(
             finished.set(true);
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
-                let saved = match sync::store(me.account_id).await {
-                    Ok(store) => match store.record_all(&records).await {
-                        Ok(()) => store.keep_text(&draft_key(patient_id), None).await,
+                let saved = match sync::save(state, me.account_id, &records).await {
+                    Ok(()) => match sync::store(me.account_id).await {
+                        Ok(store) => store.keep_text(&draft_key(patient_id), None).await,
                         Err(e) => Err(e),
                     },
                     Err(e) => Err(e),
                 };
                 match saved {
-                    Ok(()) => {
-                        state.pending.update(|n| *n += records.len() as u32);
-                        state.store_changed();
-                        navigate(&format!("/patients/{patient_id}"), Default::default());
-                        sync::sync_now(state, me.account_id).await;
-                    }
+                    Ok(()) => navigate(&format!("/patients/{patient_id}"), Default::default()),
                     Err(e) => {
                         finished.set(false);
                         error.set(Some(device(e)));

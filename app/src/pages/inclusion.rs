@@ -260,20 +260,15 @@ fn Inclusion() -> impl IntoView {
         });
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let stored = match (sync::store(me.account_id).await, record) {
-                (Ok(store), Ok(record)) => store.record_all(&[record]).await,
-                (Err(e), _) | (_, Err(e)) => Err(e),
+            let stored = match record {
+                Ok(record) => sync::save(state, me.account_id, &[record]).await,
+                Err(e) => Err(e),
             };
             match stored {
-                Ok(()) => {
-                    state.pending.update(|n| *n += 1);
-                    state.store_changed();
-                    navigate(
-                        &format!("/patients/{}", enrollment.patient_id),
-                        Default::default(),
-                    );
-                    sync::sync_now(state, me.account_id).await;
-                }
+                Ok(()) => navigate(
+                    &format!("/patients/{}", enrollment.patient_id),
+                    Default::default(),
+                ),
                 Err(e) => error.set(Some(FieldError::new(
                     "device",
                     format!("Non enregistré : {e}"),

@@ -229,17 +229,12 @@ fn save<K: parcours_domain::sync::RecordKind + serde::Serialize + 'static>(
     }
     error.set(None);
     leptos::task::spawn_local(async move {
-        let saved = match sync::store(me.account_id).await {
-            Ok(store) => store.record(&record).await,
+        let saved = match NewRecord::of(&record) {
+            Ok(r) => sync::save(state, me.account_id, &[r]).await,
             Err(e) => Err(e),
         };
         match saved {
-            Ok(()) => {
-                done();
-                state.pending.update(|n| *n += 1);
-                state.store_changed();
-                sync::sync_now(state, me.account_id).await;
-            }
+            Ok(()) => done(),
             Err(e) => error.set(Some(FieldError::new(
                 "device",
                 format!("Non enregistré : {e}"),
@@ -454,17 +449,8 @@ fn Correction(
             }
         };
         leptos::task::spawn_local(async move {
-            let saved = match sync::store(me.account_id).await {
-                Ok(store) => store.record_all(&[record]).await,
-                Err(e) => Err(e),
-            };
-            match saved {
-                Ok(()) => {
-                    on_done.run(());
-                    state.pending.update(|n| *n += 1);
-                    state.store_changed();
-                    sync::sync_now(state, me.account_id).await;
-                }
+            match sync::save(state, me.account_id, &[record]).await {
+                Ok(()) => on_done.run(()),
                 Err(e) => error.set(Some(FieldError::new(
                     "device",
                     format!("Non enregistré : {e}"),

@@ -4,7 +4,7 @@
 use crate::clock::now_ms;
 use crate::components::header::Header;
 use crate::components::scale::ScaleRow;
-use crate::device_store::Stored;
+use crate::device_store::{NewRecord, Stored};
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
 use crate::pages::pathway::PathwaySection;
@@ -155,8 +155,8 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
         };
         error.set(None);
         leptos::task::spawn_local(async move {
-            let stored = match sync::store(me.account_id).await {
-                Ok(store) => store.record(&assessment).await,
+            let stored = match NewRecord::of(&assessment) {
+                Ok(record) => sync::save(state, me.account_id, &[record]).await,
                 Err(e) => Err(e),
             };
             match stored {
@@ -171,9 +171,6 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                     fields.location.set(String::new());
                     fields.note.set(String::new());
                     saved.set(true);
-                    state.pending.update(|n| *n += 1);
-                    state.store_changed();
-                    sync::sync_now(state, me.account_id).await;
                 }
                 Err(e) => error.set(Some(FieldError::new(
                     "device",

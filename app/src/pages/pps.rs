@@ -509,15 +509,17 @@ fn label_of<E: Shown>(field: E::Field) -> &'static str {
         .unwrap_or("")
 }
 
-/// One item as this device shows it.
+/// One item as this device shows it: as merged with what waits here.
 #[derive(Clone, PartialEq)]
-struct Row<E: Editable> {
-    item: E,
-    server: Option<StateOf<E>>,
-    pending: usize,
+pub struct Row<E: Editable> {
+    pub item: E,
+    /// As the server last sent it (None: made here, not sent yet).
+    pub server: Option<StateOf<E>>,
+    /// Its changes waiting on this device.
+    pub pending: usize,
 }
 
-fn rows<E: Editable>(states: Vec<StateOf<E>>, pending: Vec<MutationOf<E>>) -> Vec<Row<E>> {
+pub fn rows<E: Editable>(states: Vec<StateOf<E>>, pending: Vec<MutationOf<E>>) -> Vec<Row<E>> {
     let mut ids: Vec<ItemId> = states.iter().map(|s| s.item.id()).collect();
     for m in &pending {
         if !ids.contains(&m.item_id) {

@@ -6,6 +6,7 @@ use crate::clock::today;
 use crate::components::header::Header;
 use crate::device_store::DeviceStore;
 use crate::format;
+use crate::pages::pps::{rows, Row};
 use crate::pages::require_sign_in;
 use crate::sync::{self, SyncState};
 use crate::Auth;
@@ -13,7 +14,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use parcours_domain::appointment::{Appointment, AppointmentStatus};
 use parcours_domain::date::CalendarDate;
-use parcours_domain::merge::with_pending;
 use parcours_domain::review::{Review, ReviewStatus};
 use parcours_domain::visit::Visit;
 use parcours_domain::{AccountId, Patient};
@@ -68,15 +68,7 @@ async fn day(store: &DeviceStore, me: AccountId, on: CalendarDate) -> Option<Day
     let midnight = on.days_since_epoch() * 86_400_000;
     for patient in store.patients().await.ok()? {
         let (states, pending) = store.items_of::<Review>(patient.id).await.ok()?;
-        let mut ids: Vec<_> = states.iter().map(|s| s.item.id).collect();
-        ids.extend(pending.iter().map(|m| m.item_id));
-        ids.dedup();
-        for id in ids {
-            let server = states.iter().find(|s| s.item.id == id).map(|s| &s.item);
-            let mine: Vec<_> = pending.iter().filter(|m| m.item_id == id).collect();
-            let Some(review) = with_pending(server, &mine) else {
-                continue;
-            };
+        for Row { item: review, .. } in rows(states, pending) {
             let (ReviewStatus::Planned, Some(due_on)) = (review.status, review.due_on) else {
                 continue;
             };
@@ -96,21 +88,18 @@ async fn day(store: &DeviceStore, me: AccountId, on: CalendarDate) -> Option<Day
             }
         }
         let (states, pending) = store.items_of::<Appointment>(patient.id).await.ok()?;
-        let mut ids: Vec<_> = states.iter().map(|s| s.item.id).collect();
-        ids.extend(pending.iter().map(|m| m.item_id));
-        ids.dedup();
-        for id in ids {
-            let server = states.iter().find(|s| s.item.id == id).map(|s| &s.item);
-            let mine: Vec<_> = pending.iter().filter(|m| m.item_id == id).collect();
-            let Some(a) = with_pending(server, &mine) else {
-                continue;
-            };
+        for Row {
+            item: a,
+            pending: waiting,
+            ..
+        } in rows(states, pending)
+        {
             if a.owner_id == me && a.on == Some(on) && a.status == AppointmentStatus::Planned {
                 day.planned.push(Planned {
                     patient: patient.clone(),
                     time: a.time.clone(),
                     what: a.visit_type.label_fr().to_string(),
-                    pending: !mine.is_empty(),
+                    pending: waiting > 0,
                 });
             }
         }

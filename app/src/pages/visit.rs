@@ -142,11 +142,7 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
         };
         error.set(None);
         leptos::task::spawn_local(async move {
-            let saved_here = match sync::store(me.account_id).await {
-                Ok(store) => store.record_all(&records).await,
-                Err(e) => Err(e),
-            };
-            match saved_here {
+            match sync::save(state, me.account_id, &records).await {
                 Ok(()) => {
                     open.set(false);
                     saved.set(true);
@@ -156,9 +152,6 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
                     minutes.set(DEFAULT_MINUTES.to_string());
                     with.set(vec![]);
                     en_answers.set(Answers::new());
-                    state.pending.update(|n| *n += records.len() as u32);
-                    state.store_changed();
-                    sync::sync_now(state, me.account_id).await;
                 }
                 Err(e) => error.set(Some(device(e))),
             }
