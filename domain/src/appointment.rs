@@ -75,6 +75,13 @@ impl Editable for Appointment {
     ];
     const INCOMPLETE: &'static str = "Un rendez-vous demande un jour, une personne et un statut.";
 
+    // The patient sees their next visits; the team's notes are not theirs.
+    fn for_patient(&self) -> Option<Self> {
+        Some(Self {
+            notes: String::new(),
+            ..self.clone()
+        })
+    }
     fn blank(id: ItemId, patient_id: PatientId, author_id: AccountId) -> Self {
         Appointment {
             id,

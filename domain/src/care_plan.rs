@@ -183,6 +183,14 @@ impl Editable for CarePlanItem {
     const INCOMPLETE: &'static str =
         "Une nouvelle action demande un intitulé, un responsable et un statut.";
 
+    // The patient reads what is planned and by whom, not the team's notes.
+    fn for_patient(&self) -> Option<Self> {
+        Some(Self {
+            notes: String::new(),
+            legal_basis: String::new(),
+            ..self.clone()
+        })
+    }
     fn blank(id: ItemId, patient_id: PatientId, author_id: AccountId) -> Self {
         CarePlanItem::blank(id, patient_id, author_id)
     }
@@ -281,6 +289,10 @@ impl Editable for CarePlan {
     const INCOMPLETE: &'static str = "Un plan demande un responsable.";
     const SINGLETON: bool = true;
 
+    // Who coordinates, and the patient's own expectations and priorities.
+    fn for_patient(&self) -> Option<Self> {
+        Some(self.clone())
+    }
     fn blank(id: ItemId, patient_id: PatientId, author_id: AccountId) -> Self {
         CarePlan {
             id,

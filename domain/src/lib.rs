@@ -8,6 +8,7 @@ pub mod appointment;
 pub mod body_map;
 pub mod care_plan;
 pub mod date;
+pub mod diary;
 pub mod enrollment;
 pub mod hlc;
 pub mod ids;
@@ -24,6 +25,7 @@ pub mod record;
 pub mod review;
 pub mod session;
 pub mod sync;
+pub mod trajectory;
 pub mod validation;
 pub mod visit;
 

@@ -125,6 +125,13 @@ pub trait Editable: Clone + PartialEq + Eq + Debug + Serialize + DeserializeOwne
     ) -> Result<(), FieldError> {
         Ok(())
     }
+    /// What the patient reads of the item in their own app, in plain words:
+    /// by default nothing; a kind the patient shares (their plan's actions,
+    /// objectives, visits, review points) leaves out what is the team's
+    /// (professionals' notes). Patients never change items.
+    fn for_patient(&self) -> Option<Self> {
+        None
+    }
     /// One item per patient (its id made from the patient's): two devices
     /// may create it offline, and the second creation merges as a
     /// concurrent edit instead of being refused.

@@ -80,6 +80,13 @@ impl Editable for Objective {
     const INCOMPLETE: &'static str =
         "Un nouvel objectif demande un intitulé, un responsable et un statut.";
 
+    // The objectives are shared with the patient; the team's notes are not.
+    fn for_patient(&self) -> Option<Self> {
+        Some(Self {
+            notes: String::new(),
+            ..self.clone()
+        })
+    }
     fn blank(id: ItemId, patient_id: PatientId, author_id: AccountId) -> Self {
         Objective {
             id,

@@ -60,6 +60,18 @@ pub trait RecordBody {
     fn check_people(&self, _directory: &dyn Directory) -> Result<(), FieldError> {
         Ok(())
     }
+    /// Whether the patient reads it in their own app. By default no: a
+    /// professional's record is the team's (notes, raw answers) unless the
+    /// kind says what of it is shared.
+    fn shown_to_patient(&self) -> bool {
+        false
+    }
+    /// Whether it is the patient's own to write (their diary) — and so not a
+    /// professional's: the server takes such a kind from the patient only,
+    /// and every other kind from professionals only.
+    fn written_by_patient(&self) -> bool {
+        false
+    }
 }
 
 /// The envelope's own rules: a time the receiver can store, and no record
@@ -119,6 +131,16 @@ macro_rules! record_body {
     };
     (@part refers_to $body:expr) => {
         fn refers_to(&self) -> Vec<$crate::record::Reference> {
+            ($body)(self)
+        }
+    };
+    (@part shown_to_patient $body:expr) => {
+        fn shown_to_patient(&self) -> bool {
+            ($body)(self)
+        }
+    };
+    (@part written_by_patient $body:expr) => {
+        fn written_by_patient(&self) -> bool {
             ($body)(self)
         }
     };

@@ -84,6 +84,14 @@ impl Editable for Review {
     const INCOMPLETE: &'static str =
         "Un nouveau point d'étape demande un type, un responsable, une date prévue et un statut.";
 
+    // The patient knows when their review points are; the conclusions are
+    // the team's until told to them.
+    fn for_patient(&self) -> Option<Self> {
+        Some(Self {
+            conclusions: String::new(),
+            ..self.clone()
+        })
+    }
     fn blank(id: ItemId, patient_id: PatientId, author_id: AccountId) -> Self {
         Review {
             id,

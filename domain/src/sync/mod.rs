@@ -15,6 +15,7 @@ pub mod client;
 
 use crate::appointment::Appointment;
 use crate::care_plan::{CarePlan, CarePlanItem};
+use crate::diary::DiaryEntry;
 use crate::enrollment::{Consent, Enrollment, Exit};
 use crate::hlc::Hlc;
 use crate::instrument_response::InstrumentResponse;
@@ -154,6 +155,8 @@ record_kinds! {
     InstrumentResponse(InstrumentResponse) = "instrument_response",
     /// A visit or consultation.
     Visit(Visit) = "visit",
+    /// A day of the patient's own pain diary.
+    DiaryEntry(DiaryEntry) = "diary_entry",
 }
 
 impl Record {
@@ -186,6 +189,12 @@ impl Record {
     }
     pub fn check_people(&self, directory: &dyn Directory) -> Result<(), FieldError> {
         self.body().check_people(directory)
+    }
+    pub fn shown_to_patient(&self) -> bool {
+        self.body().shown_to_patient()
+    }
+    pub fn written_by_patient(&self) -> bool {
+        self.body().written_by_patient()
     }
 }
 
@@ -366,6 +375,23 @@ macro_rules! editable_kinds {
             pub fn clocks(&self) -> Vec<Hlc> {
                 match self {
                     $(ItemState::$variant(s) => s.stamps.values().map(|st| st.hlc).collect()),*
+                }
+            }
+
+            /// What the patient reads of this item in their own app, if
+            /// anything (see [`Editable::for_patient`]). Conflicts stay the
+            /// team's: they hold other people's values of any field.
+            pub fn for_patient(&self) -> Option<ItemState> {
+                match self {
+                    $(ItemState::$variant(s) => s.item.for_patient().map(|item| {
+                        ItemState::$variant(StateOf {
+                            item,
+                            version: s.version,
+                            created_by_device: s.created_by_device,
+                            stamps: s.stamps.clone(),
+                            conflicts: vec![],
+                        })
+                    })),*
                 }
             }
         }
