@@ -14,6 +14,7 @@ pub mod hlc;
 pub mod ids;
 pub mod instrument;
 pub mod instrument_response;
+pub mod invitation;
 pub mod merge;
 pub mod objective;
 pub mod pain_assessment;

@@ -1,6 +1,6 @@
 //! Signing in: what the app sends and what it keeps about who is signed in.
 
-use crate::{AccountId, DeviceId, Profession};
+use crate::{AccountId, DeviceId, PatientId, Profession};
 use serde::{Deserialize, Serialize};
 
 /// The longest username that can exist; longer ones are refused before any
@@ -30,8 +30,12 @@ pub struct Me {
     pub account_id: AccountId,
     pub device_id: DeviceId,
     pub display_name: String,
-    /// What they are; on screen as `profession.label_fr()`.
-    pub profession: Profession,
+    /// What they are, for a professional; on screen as `label_fr()`.
+    /// None for a patient.
+    pub profession: Option<Profession>,
+    /// For a patient's own account: the one patient it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<PatientId>,
     /// When the server will stop accepting this session (ms since epoch).
     pub session_expires_at: i64,
     /// How long the device may go on showing patient data without reaching
@@ -42,4 +46,14 @@ pub struct Me {
     /// at every sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_secret: Option<String>,
+}
+
+impl Me {
+    /// "Infirmière ressource douleur", or "Patient·e" for a patient.
+    pub fn role_fr(&self) -> &'static str {
+        match self.profession {
+            Some(p) => p.label_fr(),
+            None => "Patient·e",
+        }
+    }
 }

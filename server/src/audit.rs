@@ -31,6 +31,8 @@ pub enum Action {
     Refused,
     /// An operator's command (account, care team).
     Operator,
+    /// A patient's invitation made, revoked, used or refused (the detail says which).
+    Invitation,
 }
 
 impl Action {
@@ -45,6 +47,7 @@ impl Action {
             Action::Denied => "denied",
             Action::Refused => "refused",
             Action::Operator => "operator",
+            Action::Invitation => "invitation",
         }
     }
 }

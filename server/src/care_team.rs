@@ -75,15 +75,35 @@ pub async fn caseload(
     State(state): State<AppState>,
     session: Session,
 ) -> ApiResult<Json<Vec<Patient>>> {
-    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT p.id, p.family_name, p.given_name, p.birth_date, p.town
-         FROM patients p JOIN care_team_members m ON m.patient_id = p.id
-         WHERE m.account_id = $1 AND m.ended_at IS NULL
-         ORDER BY p.family_name, p.given_name",
-    )
-    .bind(session.account_id.to_string())
-    .fetch_all(&state.db.pool)
-    .await?;
+    // A professional's caseload is their care teams' patients; a patient's
+    // is themself (with their team: whom they can expect).
+    let (patients_sql, teams_sql, key) = match session.patient() {
+        None => (
+            "SELECT p.id, p.family_name, p.given_name, p.birth_date, p.town
+             FROM patients p JOIN care_team_members m ON m.patient_id = p.id
+             WHERE m.account_id = $1 AND m.ended_at IS NULL
+             ORDER BY p.family_name, p.given_name",
+            "SELECT m.patient_id, a.id, a.display_name, a.profession
+             FROM care_team_members m JOIN accounts a ON a.id = m.account_id
+             WHERE m.ended_at IS NULL AND m.patient_id IN
+                 (SELECT patient_id FROM care_team_members WHERE account_id = $1 AND ended_at IS NULL)
+             ORDER BY a.display_name",
+            session.account_id.to_string(),
+        ),
+        Some(own) => (
+            "SELECT p.id, p.family_name, p.given_name, p.birth_date, p.town
+             FROM patients p WHERE p.id = $1",
+            "SELECT m.patient_id, a.id, a.display_name, a.profession
+             FROM care_team_members m JOIN accounts a ON a.id = m.account_id
+             WHERE m.ended_at IS NULL AND m.patient_id = $1
+             ORDER BY a.display_name",
+            own.to_string(),
+        ),
+    };
+    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(patients_sql)
+        .bind(&key)
+        .fetch_all(&state.db.pool)
+        .await?;
     let unreadable = |what: &str| ApiError::Internal(format!("unreadable {what} in the database"));
     let mut patients = Vec::with_capacity(rows.len());
     for (id, family_name, given_name, birth_date, town) in rows {
@@ -101,16 +121,10 @@ pub async fn caseload(
         .map(|p| AuditEvent::new(Action::ReadCaseload).patient(p.id))
         .collect();
     audit::record_reads(&state.db.pool, &session, events).await?;
-    let members: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT m.patient_id, a.id, a.display_name, a.profession
-         FROM care_team_members m JOIN accounts a ON a.id = m.account_id
-         WHERE m.ended_at IS NULL AND m.patient_id IN
-             (SELECT patient_id FROM care_team_members WHERE account_id = $1 AND ended_at IS NULL)
-         ORDER BY a.display_name",
-    )
-    .bind(session.account_id.to_string())
-    .fetch_all(&state.db.pool)
-    .await?;
+    let members: Vec<(String, String, String, String)> = sqlx::query_as(teams_sql)
+        .bind(&key)
+        .fetch_all(&state.db.pool)
+        .await?;
     let mut teams: HashMap<String, Vec<TeamMember>> = HashMap::new();
     for (patient_id, account_id, display_name, profession) in members {
         let profession: Profession = profession.parse().map_err(|_| unreadable("profession"))?;

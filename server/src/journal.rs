@@ -56,6 +56,16 @@ impl Kinds {
     }
 }
 
+/// Whose view of the journal a pull or a checksum reads: a professional's
+/// (every patient of their care teams, from when they joined) or a
+/// patient's (their own file; what of it they may read is decided by the
+/// domain, entry by entry, in `sync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Team(AccountId),
+    Patient(PatientId),
+}
+
 /// Where a device is in its pull: entries before (`pos`, `seq`) it has.
 /// Written `pos` when both are equal, else `pos.seq`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -250,13 +260,30 @@ impl Entry {
 /// `upto` (the clock value read first), in position order.
 pub async fn page(
     pool: &AnyPool,
-    account: AccountId,
+    audience: Audience,
     kinds: Kinds,
     after: Position,
     upto: i64,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
     let only = kinds.condition();
+    let account = match audience {
+        Audience::Team(account) => account,
+        // A patient's own file, in clock order: no membership, no backfill.
+        Audience::Patient(patient) => {
+            return sqlx::query_as(&format!(
+                "SELECT j.seq AS pos, j.seq, j.kind, j.patient_id, j.body FROM journal j
+                 WHERE j.patient_id = $1 AND j.seq > $2 AND j.seq <= $3{only}
+                 ORDER BY j.seq LIMIT $4"
+            ))
+            .bind(patient.to_string())
+            .bind(after.pos)
+            .bind(upto)
+            .bind(limit)
+            .fetch_all(pool)
+            .await;
+        }
+    };
     // Entries newer than the membership: their position is their own number.
     let mut entries: Vec<Entry> = sqlx::query_as(&format!(
         "SELECT j.seq AS pos, j.seq, j.kind, j.patient_id, j.body FROM journal j
@@ -298,12 +325,27 @@ pub async fn page(
 /// How many entries the account would still pull after `after`, up to `upto`.
 pub async fn remaining(
     pool: &AnyPool,
-    account: AccountId,
+    audience: Audience,
     kinds: Kinds,
     after: Position,
     upto: i64,
 ) -> Result<u64, sqlx::Error> {
     let only = kinds.condition();
+    let account = match audience {
+        Audience::Team(account) => account,
+        Audience::Patient(patient) => {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM journal j
+                 WHERE j.patient_id = $1 AND j.seq > $2 AND j.seq <= $3{only}"
+            ))
+            .bind(patient.to_string())
+            .bind(after.pos)
+            .bind(upto)
+            .fetch_one(pool)
+            .await?;
+            return Ok(n.max(0) as u64);
+        }
+    };
     let newer: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM journal j
          JOIN care_team_members m ON m.patient_id = j.patient_id
@@ -363,6 +405,22 @@ pub async fn versions(
         pairs.push((id, version.max(0) as u64));
     }
     Ok((pairs, records))
+}
+
+/// (id, kind, version, body) of every entry of one patient's file, for a
+/// patient's checksum (what of it they see is decided by the caller).
+pub async fn patient_file(
+    pool: &AnyPool,
+    patient: PatientId,
+    kinds: Kinds,
+) -> Result<Vec<(String, String, i64, String)>, sqlx::Error> {
+    let only = kinds.condition();
+    sqlx::query_as(&format!(
+        "SELECT j.id, j.kind, j.version, j.body FROM journal j WHERE j.patient_id = $1{only}"
+    ))
+    .bind(patient.to_string())
+    .fetch_all(pool)
+    .await
 }
 
 /// One patient's records of one kind, as stored, oldest first.

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod invitation;
 pub mod items;
 pub mod journal;
 pub mod json;
@@ -56,6 +57,20 @@ pub fn api_router(state: AppState) -> Router<AppState> {
         )
         .route("/sessions", delete(session::sign_out_everywhere))
         .route("/caseload", get(care_team::caseload))
+        .route(
+            "/patients/{id}/invitations",
+            post(invitation::create).get(invitation::list),
+        )
+        .route("/invitations/{id}/revoke", post(invitation::revoke))
+        .route(
+            "/invitations/activate",
+            post(invitation::activate)
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    session::admission,
+                ))
+                .route_layer(DefaultBodyLimit::max(SIGN_IN_BODY_LIMIT_BYTES)),
+        )
         .route(
             "/patients/{id}/assessments",
             get(pain_assessment::list_for_patient),

@@ -22,7 +22,7 @@ use axum::Json;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
 use parcours_domain::session::{Me, SignInRequest, PASSWORD_MAX_CHARS, USERNAME_MAX_CHARS};
-use parcours_domain::{AccountId, DeviceId, Profession};
+use parcours_domain::{AccountId, DeviceId, PatientId, Profession};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -51,13 +51,32 @@ pub fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
+/// What an account is: a professional, who sees the patients whose care
+/// team they are in, or a patient, who sees what their team shares with
+/// them of their own file (see `care_team::Access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Professional(Profession),
+    Patient(PatientId),
+}
+
+impl Role {
+    /// From an account row: `patient_id` set makes it a patient's.
+    fn of(profession: &str, patient_id: Option<&str>) -> ApiResult<Self> {
+        match patient_id {
+            Some(p) => Ok(Role::Patient(parse_id("patient id", p)?)),
+            None => Ok(Role::Professional(parse_profession(profession)?)),
+        }
+    }
+}
+
 /// Who is asking, proven by the session cookie.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub account_id: AccountId,
     pub device_id: DeviceId,
     pub display_name: String,
-    pub profession: Profession,
+    pub role: Role,
     /// Where the request came from (see `audit::trail`).
     pub client_addr: Option<String>,
     token_hash: String,
@@ -80,7 +99,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
@@ -113,8 +132,10 @@ impl FromRequestParts<AppState> for Session {
             .value();
         let hash = token_hash(token);
         let now = now_ms();
-        let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT a.id, s.device_id, a.display_name, a.profession, s.expires_at, s.last_seen_at
+        #[allow(clippy::type_complexity)]
+        let row: Option<(String, String, String, String, Option<String>, i64, i64)> = sqlx::query_as(
+            "SELECT a.id, s.device_id, a.display_name, a.profession, a.patient_id, s.expires_at,
+                    s.last_seen_at
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2
                AND s.last_seen_at > $3 AND a.disabled_at IS NULL",
@@ -124,7 +145,7 @@ impl FromRequestParts<AppState> for Session {
         .bind(now - SESSION_IDLE_MS)
         .fetch_optional(&state.db.pool)
         .await?;
-        let (account_id, device_id, display_name, profession, expires_at, last_seen_at) =
+        let (account_id, device_id, display_name, profession, patient_id, expires_at, last_seen_at) =
             row.ok_or(ApiError::Unauthenticated)?;
         if now - last_seen_at > LAST_SEEN_RESOLUTION_MS {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
@@ -137,7 +158,7 @@ impl FromRequestParts<AppState> for Session {
             account_id: parse_id("account id", &account_id)?,
             device_id: parse_id("device id", &device_id)?,
             display_name,
-            profession: parse_profession(&profession)?,
+            role: Role::of(&profession, patient_id.as_deref())?,
             client_addr: parts
                 .extensions
                 .get::<ClientAddr>()
@@ -153,12 +174,39 @@ impl FromRequestParts<AppState> for Session {
 }
 
 impl Session {
+    /// The professional's profession; a patient's account is refused (403)
+    /// on what only professionals do.
+    pub fn professional(&self) -> ApiResult<Profession> {
+        match self.role {
+            Role::Professional(p) => Ok(p),
+            Role::Patient(_) => Err(ApiError::Forbidden {
+                field: "role".into(),
+                message: "Réservé aux professionnels de l'équipe de soins.".into(),
+            }),
+        }
+    }
+
+    /// The patient this account is, for a patient's own account.
+    pub fn patient(&self) -> Option<PatientId> {
+        match self.role {
+            Role::Patient(p) => Some(p),
+            Role::Professional(_) => None,
+        }
+    }
+
     fn me(&self) -> Me {
         Me {
             account_id: self.account_id,
             device_id: self.device_id,
             display_name: self.display_name.clone(),
-            profession: self.profession,
+            profession: match self.role {
+                Role::Professional(p) => Some(p),
+                Role::Patient(_) => None,
+            },
+            patient_id: match self.role {
+                Role::Patient(p) => Some(p),
+                Role::Professional(_) => None,
+            },
             session_expires_at: self.expires_at,
             offline_grace_ms: OFFLINE_GRACE_MS,
             device_secret: None,
@@ -209,7 +257,7 @@ async fn bind_device(
     }
 }
 
-async fn device_secret_hash(
+pub(crate) async fn device_secret_hash(
     pool: &sqlx::AnyPool,
     device: DeviceId,
 ) -> Result<Option<String>, sqlx::Error> {
@@ -319,8 +367,8 @@ pub async fn sign_in(
         audit::record(&mut conn, &actor, event).await?;
         return Err(ApiError::BadCredentials);
     }
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, display_name, profession, password_hash FROM accounts
+    let row: Option<(String, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, display_name, profession, patient_id, password_hash FROM accounts
          WHERE username = $1 AND disabled_at IS NULL",
     )
     .bind(username)
@@ -330,7 +378,7 @@ pub async fn sign_in(
     // Verify even when the account does not exist, against a fixed hash, so the
     // answer's timing does not tell which usernames exist.
     let hash = match &row {
-        Some((_, _, _, hash)) => hash.clone(),
+        Some((_, _, _, _, hash)) => hash.clone(),
         None => state.dummy_hash.to_string(),
     };
     let password = req.password;
@@ -345,7 +393,8 @@ pub async fn sign_in(
 
     let stored_device = device_secret_hash(&state.db.pool, req.device_id).await?;
     let mut tx = state.db.pool.begin().await?;
-    let Some((account_id, display_name, profession, _)) = row.clone().filter(|_| ok) else {
+    let Some((account_id, display_name, profession, patient_id, _)) = row.clone().filter(|_| ok)
+    else {
         // The account when it exists; never what was typed (a password typed
         // in the wrong field would end up in the audit).
         let failed = match &row {
@@ -372,12 +421,52 @@ pub async fn sign_in(
         tx.commit().await?;
         return Err(ApiError::BadCredentials);
     };
-    let account_id: AccountId = parse_id("account id", &account_id)?;
+    let signed_in = SignedIn {
+        account_id: parse_id("account id", &account_id)?,
+        display_name,
+        role: Role::of(&profession, patient_id.as_deref())?,
+    };
+    let device = DeviceClaim {
+        id: req.device_id,
+        stored_secret_hash: stored_device,
+        secret: req.device_secret,
+    };
+    start_session(&state, tx, jar, client.0 .0.clone(), signed_in, device, "").await
+}
+
+/// An account whose credentials were just proven.
+pub(crate) struct SignedIn {
+    pub account_id: AccountId,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// The device a sign-in claims to be (see `bind_device`).
+pub(crate) struct DeviceClaim {
+    pub id: DeviceId,
+    /// The claimed id's secret hash, read before the transaction.
+    pub stored_secret_hash: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// Opens the session of a proven account on its device, in the caller's
+/// transaction (committed here, with the sign-in's audit row), and sets the
+/// cookie. Shared by sign-in and a patient's activation.
+pub(crate) async fn start_session(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    jar: CookieJar,
+    client_addr: Option<String>,
+    account: SignedIn,
+    device: DeviceClaim,
+    detail: &str,
+) -> ApiResult<(CookieJar, Json<Me>)> {
+    let account_id = account.account_id;
     let (device_id, device_secret) = bind_device(
         &mut tx,
-        req.device_id,
-        stored_device,
-        req.device_secret.as_deref(),
+        device.id,
+        device.stored_secret_hash,
+        device.secret.as_deref(),
     )
     .await?;
 
@@ -397,19 +486,24 @@ pub async fn sign_in(
     let session = Session {
         account_id,
         device_id,
-        display_name,
-        profession: parse_profession(&profession)?,
-        client_addr: client.0 .0.clone(),
+        display_name: account.display_name,
+        role: account.role,
+        client_addr,
         token_hash: token_hash(&token),
         expires_at,
     };
-    let detail = if device_id != req.device_id {
+    let device_detail = if device_id != device.id {
         "appareil revendiqué sans sa clé : nouvel identifiant donné"
     } else if device_secret.is_some() {
         "nouvel appareil"
     } else {
         ""
     };
+    let detail = [detail, device_detail]
+        .into_iter()
+        .filter(|d| !d.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ; ");
     audit::record(
         &mut tx,
         &(&session).into(),

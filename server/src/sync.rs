@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use parcours_domain::record::Opening;
 use parcours_domain::sync::{
-    ChecksumResponse, Cursor, Mutation, PullQuery, PullResponse, PushError, PushRequest,
+    ChecksumResponse, Cursor, ItemState, Mutation, PullQuery, PullResponse, PushError, PushRequest,
     PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PROTOCOL_3_KINDS,
 };
 use parcours_domain::{AccountId, DeviceId, PatientId};
@@ -146,6 +146,44 @@ pub async fn push(
             });
         }
     }
+    // Who may write what: a patient writes their own diary and nothing
+    // else; a professional writes everything but a patient's diary.
+    match session.patient() {
+        Some(own) => {
+            if !request.mutations.is_empty() {
+                return Err(ApiError::Forbidden {
+                    field: "mutations".into(),
+                    message: "Le plan est tenu par l'équipe de soins : parlez-lui de ce que vous voulez changer.".into(),
+                });
+            }
+            for (i, record) in request.records.iter().enumerate() {
+                if !record.written_by_patient() {
+                    return Err(ApiError::Forbidden {
+                        field: format!("records[{i}].kind"),
+                        message: "Réservé aux professionnels de l'équipe de soins.".into(),
+                    });
+                }
+                if record.patient_id() != own {
+                    care_team::require_member(
+                        &state,
+                        &session,
+                        record.patient_id(),
+                        &format!("records[{i}].patient_id"),
+                    )
+                    .await?;
+                }
+            }
+            return store_push(&state, &session, &request, &[]).await;
+        }
+        None => {
+            if let Some(i) = request.records.iter().position(Record::written_by_patient) {
+                return Err(ApiError::Forbidden {
+                    field: format!("records[{i}].kind"),
+                    message: "Le journal de douleur est tenu par le patient lui-même.".into(),
+                });
+            }
+        }
+    }
     // Rules about the people records and changes name (who may include,
     // who is in the team, who countersigns), against the accounts the
     // server knows. Who may write something is a matter of rights (403);
@@ -222,11 +260,22 @@ pub async fn push(
             }
         }
     }
+    store_push(&state, &session, &request, &openings).await
+}
+
+/// Stores a push whose every element has been checked, in one transaction,
+/// and acknowledges it once committed.
+async fn store_push(
+    state: &AppState,
+    session: &Session,
+    request: &PushRequest,
+    openings: &[Opening],
+) -> ApiResult<Json<PushResponse>> {
     if request.records.is_empty() && request.mutations.is_empty() {
         let mut conn = state.db.pool.acquire().await?;
         return Ok(Json(PushResponse {
             acknowledged: vec![],
-            last_mutation_id: items::last_mutation_id(&mut conn, &session).await?,
+            last_mutation_id: items::last_mutation_id(&mut conn, session).await?,
         }));
     }
 
@@ -238,15 +287,15 @@ pub async fn push(
     let count = i64::try_from(request.records.len() + request.mutations.len())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let first = journal::reserve(&mut tx, count + opened).await?;
-    for opening in &openings {
-        care_team::open_patient(&mut tx, &(&session).into(), opening, first).await?;
+    for opening in openings {
+        care_team::open_patient(&mut tx, &session.into(), opening, first).await?;
     }
     let first = first + opened;
-    store_records(&mut tx, &session, &request.records, first).await?;
+    store_records(&mut tx, session, &request.records, first).await?;
     let first_item_seq = first + request.records.len() as i64;
     let last_mutation_id = items::apply_mutations(
         &mut tx,
-        &session,
+        session,
         &request.mutations,
         first_item_seq..first + count,
     )
@@ -377,6 +426,30 @@ fn kinds_for(protocol: Option<u32>) -> journal::Kinds {
     }
 }
 
+fn audience(session: &Session) -> journal::Audience {
+    match session.patient() {
+        Some(patient) => journal::Audience::Patient(patient),
+        None => journal::Audience::Team(session.account_id),
+    }
+}
+
+/// What a patient's device receives of a journal entry: the entry as the
+/// domain lets the patient read it (see `RecordBody::shown_to_patient`,
+/// `Editable::for_patient`), or nothing.
+fn for_patient(kind: &str, body: &str) -> Option<String> {
+    let unreadable = |e: parcours_domain::FieldError| {
+        // The server's own stored JSON: a failure here is a bug, not input.
+        tracing::error!(%kind, error = %e, "unreadable journal entry kept from a patient");
+    };
+    if journal::is_editable(kind) {
+        let state = ItemState::from_json(body).map_err(unreadable).ok()?;
+        serde_json::to_string(&state.for_patient()?).ok()
+    } else {
+        let record = Record::from_json(body).map_err(unreadable).ok()?;
+        record.shown_to_patient().then(|| body.to_string())
+    }
+}
+
 /// `GET /api/sync/pull?cursor=…&limit=…&estimate=…&protocol=…`.
 pub async fn pull(
     State(state): State<AppState>,
@@ -403,10 +476,11 @@ pub async fn pull(
     };
 
     let kinds = kinds_for(query.protocol);
+    let audience = audience(&session);
     // One more than asked tells whether another page is waiting.
     let mut entries = journal::page(
         &state.db.pool,
-        session.account_id,
+        audience,
         kinds,
         after,
         upto,
@@ -435,7 +509,15 @@ pub async fn pull(
 
     let mut records = Vec::new();
     let mut items = Vec::new();
-    for entry in entries {
+    for mut entry in entries {
+        if let journal::Audience::Patient(_) = audience {
+            // The cursor has moved past it either way: what the patient may
+            // not read is simply not sent.
+            match for_patient(&entry.kind, &entry.body) {
+                Some(body) => entry.body = body,
+                None => continue,
+            }
+        }
         let body = RawValue::from_string(entry.body)
             .map_err(|e| ApiError::Internal(format!("unreadable journal entry: {e}")))?;
         if journal::is_editable(&entry.kind) {
@@ -445,7 +527,7 @@ pub async fn pull(
         }
     }
     let remaining = if query.estimate {
-        Some(journal::remaining(&state.db.pool, session.account_id, kinds, next, upto).await?)
+        Some(journal::remaining(&state.db.pool, audience, kinds, next, upto).await?)
     } else {
         None
     };
@@ -480,8 +562,29 @@ pub async fn checksum(
         .map_err(|_| query_error("protocol"))?;
     let items_only = query.protocol.unwrap_or(2) < 3;
     let kinds = kinds_for(query.protocol);
-    let (pairs, records) =
-        journal::versions(&state.db.pool, session.account_id, kinds, items_only).await?;
+    let (pairs, records) = match audience(&session) {
+        journal::Audience::Team(account) => {
+            journal::versions(&state.db.pool, account, kinds, items_only).await?
+        }
+        journal::Audience::Patient(patient) => {
+            let mut pairs = vec![];
+            let mut records = 0;
+            for (id, kind, version, body) in
+                journal::patient_file(&state.db.pool, patient, kinds).await?
+            {
+                let editable = journal::is_editable(&kind);
+                if (items_only && !editable) || for_patient(&kind, &body).is_none() {
+                    continue;
+                }
+                records += u64::from(!editable);
+                let id = id
+                    .parse()
+                    .map_err(|_| ApiError::Internal("unreadable journal id".into()))?;
+                pairs.push((id, version.max(0) as u64));
+            }
+            (pairs, records)
+        }
+    };
     let event = AuditEvent::new(Action::ReadRecords).detail("sync_checksum");
     audit::record_reads(&state.db.pool, &session, vec![event]).await?;
     let items = pairs.len() as u64 - if items_only { 0 } else { records };

@@ -64,7 +64,9 @@ pub fn load(dir: &Path) -> anyhow::Result<Vec<Wording>> {
 /// licence covers the deployment's users, not the public).
 pub async fn list(
     State(state): State<AppState>,
-    _session: Session,
+    session: Session,
 ) -> ApiResult<Json<Arc<Vec<Wording>>>> {
+    // Licensed to the deployment's professionals; a patient's app needs none.
+    session.professional()?;
     Ok(Json(state.wordings.clone()))
 }
