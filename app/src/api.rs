@@ -120,3 +120,31 @@ impl Remote for Server {
         read(send(request).await?).await
     }
 }
+
+/// A patient's first sign-in, with the code their team gave them.
+pub async fn activate(
+    request: &parcours_domain::invitation::ActivationRequest,
+) -> Result<Me, ApiError> {
+    read(send(Request::post("/api/invitations/activate").json(request)).await?).await
+}
+
+/// A new invitation for a patient (the code is shown once).
+pub async fn invite(
+    patient: parcours_domain::PatientId,
+) -> Result<parcours_domain::invitation::NewInvitation, ApiError> {
+    read(send(Request::post(&format!("/api/patients/{patient}/invitations")).build()).await?).await
+}
+
+pub async fn invitations(
+    patient: parcours_domain::PatientId,
+) -> Result<Vec<parcours_domain::invitation::InvitationSummary>, ApiError> {
+    read(send(Request::get(&format!("/api/patients/{patient}/invitations")).build()).await?).await
+}
+
+pub async fn revoke_invitation(id: uuid::Uuid) -> Result<(), ApiError> {
+    let res = send(Request::post(&format!("/api/invitations/{id}/revoke")).build()).await?;
+    match res.status() {
+        200..=299 => Ok(()),
+        _ => read::<serde_json::Value>(res).await.map(|_| ()),
+    }
+}

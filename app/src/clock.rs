@@ -41,3 +41,10 @@ pub fn observe(device: DeviceId, seen: Hlc) {
         .observe(seen, now_ms());
     HLC.set(Some(hlc));
 }
+
+/// Minutes this device's time zone is ahead of UTC (60 in Paris in winter):
+/// what makes a moment a day here.
+pub fn offset_minutes() -> i32 {
+    // JavaScript gives minutes *behind* UTC.
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+}

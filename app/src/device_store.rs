@@ -16,7 +16,7 @@ use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
 use parcours_domain::merge::{Editable, MutationOf, StateOf};
 use parcours_domain::sync::client::{Entry, Outgoing, SetAside};
-use parcours_domain::sync::{RecordKind, LEGACY_EDITABLE_KIND};
+use parcours_domain::sync::{Record, RecordKind, LEGACY_EDITABLE_KIND};
 use parcours_domain::{AccountId, Patient, PatientId};
 use serde_json::value::RawValue;
 use std::collections::HashSet;
@@ -387,6 +387,18 @@ impl DeviceStore {
         let values = std::rc::Rc::new(values);
         self.by_patient.borrow_mut().insert(patient, values.clone());
         Ok(values)
+    }
+
+    /// Every record of one patient this build can read, whatever its kind
+    /// (what the trajectory draws from), in no particular order.
+    pub async fn records(&self, patient: PatientId) -> StoreResult<Vec<Record>> {
+        let values = self.patient_records(patient).await?;
+        // A kind this build does not know (a newer server) is skipped, not
+        // an error: the screens show what they can read.
+        Ok(values
+            .iter()
+            .filter_map(|v| document::read(v).ok())
+            .collect())
     }
 
     /// One patient's records of kind `K`, most recent first, each marked

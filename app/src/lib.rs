@@ -83,6 +83,10 @@ fn App() -> impl IntoView {
                 <Route path=path!("/aujourdhui") view={Lazy::<pages::today::TodayRoute>::new()}/>
                 <Route path=path!("/inclusion") view={Lazy::<pages::inclusion::InclusionRoute>::new()}/>
                 <Route path=path!("/patients/:id/evaluation") view={Lazy::<pages::evaluation::EvaluationRoute>::new()}/>
+                <Route path=path!("/patients/:id/synthese") view={Lazy::<pages::review_summary::ReviewSummaryRoute>::new()}/>
+                <Route path=path!("/activer") view={Lazy::<pages::activation::ActivationRoute>::new()}/>
+                <Route path=path!("/journal") view={Lazy::<pages::diary::DiaryHomeRoute>::new()}/>
+                <Route path=path!("/journal/saisie") view={Lazy::<pages::diary::DiaryEntryRoute>::new()}/>
                 <Route path=path!("/patients/:id") view={Lazy::<pages::patient::PatientRoute>::new()}/>
             </Routes>
         </Router>

@@ -132,7 +132,10 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
     state.status.set(SyncStatus::Syncing);
     let outcome = match store(account).await {
         Ok(store) => {
-            fetch_wordings(&store).await;
+            // Licensed wording is the professionals' (a patient is refused it).
+            if session::current().is_some_and(|me| me.patient_id.is_none()) {
+                fetch_wordings(&store).await;
+            }
             let device = Device {
                 store,
                 state,

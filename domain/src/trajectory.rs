@@ -289,6 +289,57 @@ impl Trajectory {
     }
 }
 
+/// One score of an instrument filled more than once: its first and its
+/// latest value (corrections replacing what they correct).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreChange {
+    pub instrument_id: String,
+    pub score_id: String,
+    pub first: (i64, crate::instrument::Hundredths),
+    pub last: (i64, crate::instrument::Hundredths),
+}
+
+impl ScoreChange {
+    /// Last minus first, in hundredths.
+    pub fn delta(&self) -> i64 {
+        self.last.1 .0 - self.first.1 .0
+    }
+}
+
+/// The instruments filled at least twice, each score's first and latest
+/// value, for the review summary ("HADS anxiété 12 → 8").
+pub fn repeated_instruments(records: &[Record]) -> Vec<ScoreChange> {
+    let amended: BTreeSet<Uuid> = records.iter().filter_map(Record::amends).collect();
+    let mut by_instrument: BTreeMap<&str, Vec<&InstrumentResponse>> = BTreeMap::new();
+    for r in records {
+        if let Record::InstrumentResponse(r) = r {
+            if !amended.contains(&r.id.0) {
+                by_instrument.entry(&r.instrument_id).or_default().push(r);
+            }
+        }
+    }
+    let mut changes = vec![];
+    for (instrument, mut responses) in by_instrument {
+        if responses.len() < 2 {
+            continue;
+        }
+        responses.sort_by_key(|r| r.recorded_at);
+        let (first, last) = (responses[0], responses[responses.len() - 1]);
+        for score in &first.scores {
+            let later = last.scores.iter().find(|s| s.id == score.id);
+            if let (Some(a), Some(b)) = (score.value, later.and_then(|s| s.value)) {
+                changes.push(ScoreChange {
+                    instrument_id: instrument.to_string(),
+                    score_id: score.id.clone(),
+                    first: (first.recorded_at, a),
+                    last: (last.recorded_at, b),
+                });
+            }
+        }
+    }
+    changes
+}
+
 fn assessment_point(a: &PainAssessment, offset_minutes: i32) -> Option<Point> {
     Some(Point {
         on: day_of(a.recorded_at, offset_minutes)?,
@@ -647,6 +698,36 @@ mod tests {
             2
         );
         assert_eq!(t.span(), Some((date("2026-09-01"), date("2026-10-01"))));
+    }
+
+    #[test]
+    fn instruments_filled_again_show_their_change() {
+        // EN at the evaluation (8), again later (5), and a third time
+        // corrected from 6 to 4: first 8, latest 4.
+        let mut records = evaluation(0, 8);
+        let again = |day: i64, v: i64| {
+            let Record::InstrumentResponse(r) = evaluation(day, v).remove(1) else {
+                unreachable!()
+            };
+            r
+        };
+        records.push(Record::InstrumentResponse(again(30, 5)));
+        let third = again(60, 6);
+        let corrected = InstrumentResponse {
+            id: RecordId::new(),
+            amends: Some(third.id),
+            recorded_at: third.recorded_at + 1,
+            ..again(60, 4)
+        };
+        records.push(Record::InstrumentResponse(third));
+        records.push(Record::InstrumentResponse(corrected));
+        let changes = repeated_instruments(&records);
+        let average = changes.iter().find(|c| c.score_id == "average").unwrap();
+        assert_eq!(average.instrument_id, "en");
+        assert_eq!((average.first.1 .0, average.last.1 .0), (800, 400));
+        assert_eq!(average.delta(), -400);
+        // Filled once: nothing to compare.
+        assert!(repeated_instruments(&evaluation(0, 8)).is_empty());
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub fn Header() -> impl IntoView {
         <header class="top">
             <div class="who">
                 <span class="app-name">"Parcours"</span>
-                <span class="name">{move || auth.0.get().map(|me| format!("{} · {}", me.display_name, me.profession.label_fr()))}</span>
+                <span class="name">{move || auth.0.get().map(|me| format!("{} · {}", me.display_name, me.role_fr()))}</span>
             </div>
             <button type="button" class="secondary" on:click=sign_out disabled=move || busy.get()>"Se déconnecter"</button>
         </header>

@@ -4,3 +4,4 @@ pub mod instrument_form;
 pub mod scale;
 pub mod sessions;
 pub mod sync_status;
+pub mod trajectory_chart;

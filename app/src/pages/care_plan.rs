@@ -178,7 +178,7 @@ fn ItemCard(row: Row<CarePlanItem>, team: Vec<TeamMember>) -> impl IntoView {
         && auth
             .0
             .get_untracked()
-            .is_some_and(|me| Some(me.profession) == signer);
+            .is_some_and(|me| me.profession.is_some() && me.profession == signer);
     let countersign_line = match (&item.countersignature, signer) {
         (Some(c), _) => Some(format!(
             "Contresigné par {} le {}",

@@ -31,7 +31,7 @@ pub fn Caseload() -> impl IntoView {
             {move || {
                 let may_include = auth.0.get().and_then(|me| {
                     parcours_domain::programme::Programme::find("chronic_pain")?
-                        .includes_in_own_name(me.profession)
+                        .includes_in_own_name(me.profession?)
                 });
                 may_include.is_some().then(|| view! {
                     <A href="/inclusion" attr:class="button">"Inclure un patient"</A>

@@ -48,7 +48,7 @@ fn Inclusion() -> impl IntoView {
     let me = auth.0.get_untracked();
     let own_name = me
         .as_ref()
-        .and_then(|m| programme.includes_in_own_name(m.profession));
+        .and_then(|m| programme.includes_in_own_name(m.profession?));
 
     let family_name = RwSignal::new(String::new());
     let given_name = RwSignal::new(String::new());
@@ -236,7 +236,7 @@ fn Inclusion() -> impl IntoView {
             .into_iter()
             .filter_map(|id| {
                 if id == me.account_id {
-                    return Some(member(id, me.profession, me.display_name.clone()));
+                    return Some(member(id, me.profession?, me.display_name.clone()));
                 }
                 known
                     .iter()

@@ -7,9 +7,11 @@ use crate::components::scale::ScaleRow;
 use crate::device_store::{NewRecord, Stored};
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
+use crate::pages::invitation::InvitationSection;
 use crate::pages::pathway::PathwaySection;
 use crate::pages::require_sign_in;
 use crate::pages::timeline::Timeline;
+use crate::pages::trajectory::TrajectorySection;
 use crate::pages::visit::VisitForm;
 use crate::sync::{self, SyncState};
 use crate::Auth;
@@ -78,6 +80,7 @@ pub fn PatientPage() -> impl IntoView {
             <Show when=move || data.get().flatten().is_some()>
                 {move || patient_id().map(|id| view! {
                     <PathwaySection patient_id=id/>
+                    <TrajectorySection patient_id=id/>
                     <VisitForm patient_id=id/>
                     <CarePlanSection patient_id=id/>
                     <AssessmentForm patient_id=id/>
@@ -85,6 +88,7 @@ pub fn PatientPage() -> impl IntoView {
             </Show>
             {move || data.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
             {move || patient_id().map(|id| view! { <Timeline patient_id=id/> })}
+            {move || patient_id().map(|id| view! { <InvitationSection patient_id=id/> })}
         </main>
     }
 }

@@ -41,6 +41,11 @@ pub fn SignIn() -> impl IntoView {
                     sign_out_pending.0.set(false);
                     session::remember(&me);
                     let account = me.account_id;
+                    let home = if me.patient_id.is_some() {
+                        super::PATIENT_HOME
+                    } else {
+                        "/"
+                    };
                     auth.0.set(Some(me));
                     error.set(None);
                     sync::load_state(state, account).await;
@@ -49,7 +54,7 @@ pub fn SignIn() -> impl IntoView {
                     leptos::task::spawn_local(async {
                         crate::persistence::ask_persistence().await;
                     });
-                    navigate("/", Default::default());
+                    navigate(home, Default::default());
                     sync::sync_now(state, account).await;
                 }
                 Err(ApiError::Unreachable) => error.set(Some(
@@ -86,6 +91,8 @@ pub fn SignIn() -> impl IntoView {
                 {move || error.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
                 <button type="submit" disabled=busy>"Se connecter"</button>
             </form>
+            <p class="hint">"Vous êtes patient·e et votre équipe vous a donné un code ? "
+                <a href="/activer">"Activer mon compte"</a></p>
         </main>
     }
 }
