@@ -20,6 +20,9 @@ log "offline reload to caseload on screen (headless Chromium, 360 × 740)"
 log "pathway screens: a patient with two years of records; offline reload of the today screen"
 (cd e2e && node bench/pathway.js 15)
 
+log "patient's diary: first-screen bytes, entry save p50/p95 (with the raw IndexedDB anchor), two years drawn"
+(cd e2e && node bench/diary.js 40)
+
 log "server: mutations and records per second, pull of 100,000 (SQLite, then PostgreSQL)"
 trap stop_postgres EXIT
 start_postgres

@@ -48,3 +48,42 @@ export async function pullAll(server, session) {
     if (!page.has_more) return n;
   }
 }
+
+/** Includes a demo patient in the pain pathway, as their GP (a signed-in API session). */
+export async function includePatient(server, gp, familyName) {
+  const caseload = await (await fetch(`${server.url}/api/caseload`, { headers: { cookie: gp.cookie } })).json();
+  const p = caseload.find((x) => x.family_name === familyName);
+  const enrollment = {
+    kind: 'enrollment', id: randomUUID(), patient_id: p.id, author_id: gp.accountId,
+    device_id: gp.deviceId, recorded_at: Date.now(), programme_id: 'chronic_pain',
+    programme_version: 1, included_on: '2024-11-01', referring_gp_id: gp.accountId,
+    reason: 'Lombalgie chronique',
+    identity: {
+      family_name: p.family_name, given_name: p.given_name, birth_date: p.birth_date, sex: 'female',
+      phone: '', address: '', town: p.town, ins: null,
+    },
+    eligibility: {
+      chronic_pain_or_risk: true, decompensated_mental_illness: false, ongoing_cancer_treatment: false,
+      major_cognitive_disorders: false, major_loss_of_autonomy: false,
+    },
+    care_team: [],
+  };
+  await push(server, gp, [enrollment], 4);
+  return p.id;
+}
+
+/** Invites and activates a patient's own account; returns its API session. */
+export async function patientSession(server, nurse, patientId, username, password) {
+  const invite = await fetch(`${server.url}/api/patients/${patientId}/invitations`, { method: 'POST', headers: { cookie: nurse.cookie } });
+  if (invite.status !== 201) throw new Error(`invite: ${invite.status} ${await invite.text()}`);
+  const { code } = await invite.json();
+  const deviceId = randomUUID();
+  const res = await fetch(`${server.url}/api/invitations/activate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code, username, password, device_id: deviceId }),
+  });
+  if (res.status !== 200) throw new Error(`activate: ${res.status} ${await res.text()}`);
+  const me = await res.json();
+  return { cookie: res.headers.getSetCookie()[0].split(';')[0], deviceId: me.device_id, accountId: me.account_id, patients: [patientId] };
+}

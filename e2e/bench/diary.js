@@ -1,0 +1,175 @@
+// The patient's diary on a phone (headless Chromium, 360 × 740). Measures,
+// printing JSON lines and asserting nothing:
+//  - what a patient downloads before their first screen (the diary), from a
+//    fresh profile: bytes on the wire, by file;
+//  - saving a diary entry on the device, offline: the tap on "Enregistrer"
+//    to the confirmation on screen, p50/p95 — and, in the same page, the raw
+//    IndexedDB anchor (one put per transaction, awaiting its completion);
+//  - drawing the trajectory of two years of daily entries at 360 px: the
+//    patient's own home, and the team's view of the patient's page.
+//   node bench/diary.js [saves]   (PARCOURS_SERVER_BIN, PARCOURS_DIST as for the tests)
+import { randomUUID } from 'node:crypto';
+import { Server, phone, signIn, tapScore, waitForServiceWorker } from '../tests/harness.js';
+import { apiSession, includePatient, patientSession, push } from './common.js';
+
+const saves = Number(process.argv[2] || 40);
+const DAY = 86_400_000;
+const pct = (arr, p) => [...arr].sort((a, b) => a - b)[Math.min(arr.length - 1, Math.floor((p / 100) * arr.length))];
+const summary = (bench, samples, extra = {}) => console.log(JSON.stringify({
+  bench, runs: samples.length, p50: Number(pct(samples, 50).toFixed(1)), p95: Number(pct(samples, 95).toFixed(1)),
+  max: Number(Math.max(...samples).toFixed(1)), ...extra,
+}));
+
+/** Two years of daily entries, as the patient's phone would have sent them. */
+function diary(session, now) {
+  const out = [];
+  for (let d = 730; d >= 1; d--) {
+    const at = now - d * DAY;
+    const average = 3 + ((d * 5) % 5);
+    out.push({
+      kind: 'diary_entry', id: randomUUID(), patient_id: session.patients[0], author_id: session.accountId,
+      device_id: session.deviceId, recorded_at: at, amends: null, on: new Date(at).toISOString().slice(0, 10),
+      pain_now: average, pain_average: average, pain_worst: Math.min(10, average + 2), sleep: (d * 3) % 11,
+      activities: d % 2 ? [{ what: 'Marche', minutes: 20 + (d % 40) }] : [],
+      medicines: [{ name: 'Paracétamol 1 g', as_needed: false }], mood: 'so_so',
+      better: 'La chaleur', worse: '', note: '',
+    });
+  }
+  return out;
+}
+
+async function patientSignIn(page, server) {
+  await page.goto(server.url);
+  await page.getByLabel('Identifiant').fill('jeanne.lefevre');
+  await page.getByLabel('Mot de passe').fill('mon jardin fleuri');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
+}
+
+const server = await Server.start();
+try {
+  const gp = await apiSession(server, 'dr.durand', 'demo-durand');
+  const nurse = await apiSession(server, 'claire', 'demo-claire');
+  const jeanne = await includePatient(server, gp, 'Lefèvre');
+  const patient = await patientSession(server, nurse, jeanne, 'jeanne.lefevre', 'mon jardin fleuri');
+
+  // 1. Before the first screen, on a fresh phone with an empty diary.
+  {
+    const { context, page } = await phone();
+    const files = new Map();
+    let counting = true;
+    page.on('response', async (response) => {
+      if (!counting) return;
+      const url = new URL(response.url());
+      if (url.pathname.startsWith('/api/')) return;
+      const sizes = await response.request().sizes().catch(() => null);
+      if (sizes) files.set(url.pathname, sizes.responseBodySize + sizes.responseHeadersSize);
+    });
+    try {
+      await patientSignIn(page, server);
+      await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
+      counting = false;
+      const byFile = Object.fromEntries([...files.entries()].map(([p, n]) => [p.replace(/^\/pkg\/[0-9a-f]{16}\//, ''), n]));
+      const total = [...files.values()].reduce((a, b) => a + b, 0);
+      console.log(JSON.stringify({ bench: 'patient_first_screen_bytes_on_wire', total, files: byFile }));
+    } finally {
+      await context.close();
+    }
+  }
+
+  // 2. Saves on the device, offline.
+  {
+    const { context, page, setOnline } = await phone();
+    try {
+      await patientSignIn(page, server);
+      await waitForServiceWorker(page);
+      await page.getByText(/Dernière synchronisation/).waitFor();
+      await setOnline(false);
+      const times = [];
+      for (let i = 0; i < saves + 3; i++) {
+        await page.getByRole('link', { name: /Remplir mon journal du jour|Ajouter une note/ }).click();
+        await tapScore(page, 'Ma douleur en ce moment', 4);
+        await tapScore(page, "Ma douleur en moyenne aujourd'hui", 5);
+        await tapScore(page, "Ma douleur la plus forte aujourd'hui", 7);
+        const button = page.getByRole('button', { name: 'Enregistrer', exact: true });
+        const t0 = performance.now();
+        await button.click();
+        await page.getByText('Enregistré sur votre téléphone.').waitFor();
+        if (i >= 3) times.push(performance.now() - t0);
+      }
+      summary('diary_entry_save_tap_to_confirmation_ms', times);
+      // The anchor, in the same page: raw IndexedDB, one ~450-byte record per
+      // readwrite transaction, each awaited.
+      const raw = await page.evaluate(async (n) => {
+        const db = await new Promise((resolve, reject) => {
+          const open = indexedDB.open(`anchor-${Date.now()}`, 1);
+          open.onupgradeneeded = () => open.result.createObjectStore('a', { keyPath: 'id' });
+          open.onsuccess = () => resolve(open.result);
+          open.onerror = () => reject(open.error);
+        });
+        const lat = [];
+        for (let i = 0; i < n; i++) {
+          const t0 = performance.now();
+          await new Promise((resolve, reject) => {
+            const tx = db.transaction('a', 'readwrite');
+            tx.objectStore('a').put({ id: `r${i}`, note: 'x'.repeat(400), pain_now: i % 11 });
+            tx.oncomplete = resolve;
+            tx.onerror = () => reject(tx.error);
+          });
+          lat.push(performance.now() - t0);
+        }
+        db.close();
+        return lat;
+      }, 200);
+      summary('raw_indexeddb_single_put_ms', raw);
+    } finally {
+      await context.close();
+    }
+  }
+
+  // 3. Two years of daily entries: the trajectory drawn.
+  const all = diary(patient, Date.now());
+  for (let i = 0; i < all.length; i += 400) await push(server, patient, all.slice(i, i + 400), 4);
+  {
+    const { context, page } = await phone();
+    try {
+      await patientSignIn(page, server);
+      await page.getByText(/Dernière synchronisation/).waitFor({ timeout: 120_000 });
+      const chart = page.getByRole('img', { name: 'Évolution de la douleur (0 à 10)' });
+      const times = [];
+      for (let i = 0; i < 12; i++) {
+        const t0 = performance.now();
+        await page.reload();
+        await chart.waitFor();
+        if (i >= 2) times.push(performance.now() - t0);
+      }
+      summary('patient_home_reload_to_chart_2_years_ms', times, { entries: all.length });
+    } finally {
+      await context.close();
+    }
+  }
+  {
+    const { context, page } = await phone();
+    try {
+      await signIn(page, server, 'claire', 'demo-claire');
+      await page.getByText(/Dernière synchronisation/).waitFor({ timeout: 120_000 });
+      const link = page.getByRole('link', { name: /LEFÈVRE Jeanne/ });
+      const chart = page.getByRole('img', { name: 'Évolution de la douleur (0 à 10)' });
+      const times = [];
+      for (let i = 0; i < 12; i++) {
+        await page.goto(server.url);
+        await link.waitFor();
+        const t0 = performance.now();
+        await link.click();
+        await chart.waitFor();
+        if (i >= 2) times.push(performance.now() - t0);
+      }
+      const points = await chart.locator('path.daily').getAttribute('d');
+      summary('team_patient_page_to_chart_2_years_ms', times, { entries: all.length, daily_points: (points.match(/[ML]/g) || []).length });
+    } finally {
+      await context.close();
+    }
+  }
+} finally {
+  await server.stop();
+}
