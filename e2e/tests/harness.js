@@ -183,6 +183,10 @@ export async function signIn(page, server, username, password) {
   await page.getByLabel('Mot de passe').fill(password);
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+  // Every scenario may cut the network next: the app must be installed for
+  // offline use first (the worker has precached every module), as a nurse's
+  // phone is after its first visit.
+  await waitForServiceWorker(page);
 }
 
 /** Waits until the service worker controls the page, so a reload can be served offline. */
