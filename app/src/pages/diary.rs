@@ -8,7 +8,6 @@ use crate::components::header::Header;
 use crate::components::scale::ScaleRow;
 use crate::components::trajectory_chart::TrajectoryChart;
 use crate::device_store::{NewRecord, Stored};
-use crate::pages::pps::rows;
 use crate::pages::require_patient;
 use crate::sync::{self, SyncState};
 use crate::Auth;
@@ -21,6 +20,7 @@ use parcours_domain::date::CalendarDate;
 use parcours_domain::diary::{Activity, DiaryEntry, MedicineTaken, Mood};
 use parcours_domain::objective::Objective;
 use parcours_domain::review::{Review, ReviewStatus};
+use parcours_domain::sync::Record;
 use parcours_domain::trajectory::Trajectory;
 use parcours_domain::{FieldError, Patient, PatientId, RecordId};
 use std::collections::BTreeSet;
@@ -69,10 +69,6 @@ pub fn entry_lines(e: &DiaryEntry) -> Vec<String> {
     lines
 }
 
-fn items<E: parcours_domain::merge::Editable>(rows: Vec<crate::pages::pps::Row<E>>) -> Vec<E> {
-    rows.into_iter().map(|r| r.item).collect()
-}
-
 /// The patient's own file on this device.
 #[derive(Clone)]
 struct OwnFile {
@@ -85,15 +81,27 @@ struct OwnFile {
     actions: Vec<CarePlanItem>,
 }
 
+/// The items of one kind as the server sent them: a patient never changes
+/// them, so there is nothing of theirs to merge in (and the merge code stays
+/// out of what their phone downloads).
+async fn shared<E: parcours_domain::merge::Editable>(
+    store: &crate::device_store::DeviceStore,
+    patient: PatientId,
+) -> Option<Vec<E>> {
+    let (states, _) = store.items_of::<E>(patient).await.ok()?;
+    Some(states.into_iter().map(|s| s.item).collect())
+}
+
 async fn own_file(account: parcours_domain::AccountId, patient: PatientId) -> Option<OwnFile> {
     let store = sync::store(account).await.ok()?;
     let found = store.patient(patient).await.ok()?;
     let diary = store.records_of::<DiaryEntry>(patient).await.ok()?;
-    let records = store.records(patient).await.ok()?;
-    let (o, op) = store.items_of::<Objective>(patient).await.ok()?;
-    let (a, ap) = store.items_of::<Appointment>(patient).await.ok()?;
-    let (r, rp) = store.items_of::<Review>(patient).await.ok()?;
-    let (i, ip) = store.items_of::<CarePlanItem>(patient).await.ok()?;
+    // Their phone holds no other record kind: the trajectory is the diary's
+    // (and the decoder of every kind is not downloaded).
+    let records: Vec<Record> = diary
+        .iter()
+        .map(|s| Record::DiaryEntry(s.record.clone()))
+        .collect();
     Some(OwnFile {
         // Before the first sync the device knows only who signed in.
         patient: found.unwrap_or(Patient {
@@ -106,10 +114,10 @@ async fn own_file(account: parcours_domain::AccountId, patient: PatientId) -> Op
         }),
         diary,
         trajectory: Trajectory::from_records(&records, clock::offset_minutes()),
-        objectives: items(rows(o, op)),
-        appointments: items(rows(a, ap)),
-        reviews: items(rows(r, rp)),
-        actions: items(rows(i, ip)),
+        objectives: shared(&store, patient).await?,
+        appointments: shared(&store, patient).await?,
+        reviews: shared(&store, patient).await?,
+        actions: shared(&store, patient).await?,
     })
 }
 
