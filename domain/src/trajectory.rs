@@ -140,6 +140,34 @@ pub struct Trajectory {
     pub baseline: Option<Baseline>,
 }
 
+// The kinds that tell about pain are matched by hand below, not through
+// `Record::id()`/`amends()`: those go through every kind's `RecordBody`,
+// which would bring every kind's rules (programmes, instruments, INS…) into
+// the patient's download with the trajectory.
+
+/// The id of a record that tells about pain.
+fn pain_id(r: &Record) -> Option<Uuid> {
+    match r {
+        Record::DiaryEntry(e) => Some(e.id.0),
+        Record::PainAssessment(a) => Some(a.id.0),
+        Record::InstrumentResponse(i) => Some(i.id.0),
+        _ => None,
+    }
+}
+
+/// The records of those kinds that a later one corrects.
+fn amended(records: &[Record]) -> BTreeSet<Uuid> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::DiaryEntry(e) => e.amends.map(|a| a.0),
+            Record::PainAssessment(a) => a.amends.map(|a| a.0),
+            Record::InstrumentResponse(i) => i.amends.map(|a| a.0),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The day a moment falls on where the device is (`offset_minutes` east of
 /// UTC, e.g. 60 in Paris in winter).
 pub fn day_of(ms: i64, offset_minutes: i32) -> Option<CalendarDate> {
@@ -164,8 +192,10 @@ impl Trajectory {
     /// that tell about pain are used). A record another one amends is
     /// replaced by its correction.
     pub fn from_records(records: &[Record], offset_minutes: i32) -> Self {
-        let amended: BTreeSet<Uuid> = records.iter().filter_map(Record::amends).collect();
-        let current = records.iter().filter(|r| !amended.contains(&r.id()));
+        let amended = amended(records);
+        let current = records
+            .iter()
+            .filter(|r| !pain_id(r).is_some_and(|id| amended.contains(&id)));
         // Visits that were initial evaluations: their EN is the baseline.
         let evaluations: BTreeSet<Uuid> = records
             .iter()
@@ -309,7 +339,7 @@ impl ScoreChange {
 /// The instruments filled at least twice, each score's first and latest
 /// value, for the review summary ("HADS anxiété 12 → 8").
 pub fn repeated_instruments(records: &[Record]) -> Vec<ScoreChange> {
-    let amended: BTreeSet<Uuid> = records.iter().filter_map(Record::amends).collect();
+    let amended = amended(records);
     let mut by_instrument: BTreeMap<&str, Vec<&InstrumentResponse>> = BTreeMap::new();
     for r in records {
         if let Record::InstrumentResponse(r) = r {

@@ -52,7 +52,7 @@ fn path(points: &[Point], scale: &Scale, y: impl Fn(f64) -> f64) -> String {
     for p in points {
         let day = p.on.days_since_epoch();
         let command = if previous == Some(day - 1) { 'L' } else { 'M' };
-        d.push_str(&format!("{command}{:.1} {:.1}", scale.x(p.on), y(p.value)));
+        d.push_str(&format!("{command}{} {}", n(scale.x(p.on)), n(y(p.value))));
         previous = Some(day);
     }
     d
@@ -83,7 +83,7 @@ fn month_ticks(start: CalendarDate, end: CalendarDate) -> Vec<CalendarDate> {
 }
 
 fn number(v: f64) -> String {
-    format!("{v:.1}").replace('.', ",")
+    n(v).to_string().replace('.', ",")
 }
 
 /// The chart, its legend, its summary and its table.
@@ -193,54 +193,27 @@ pub fn TrajectoryChart(
         .filter(|m| m.on >= start && m.on <= end)
         .collect();
     let weeks = weekly_rows(&trajectory, &marks, start);
+    let markup = draw(&Drawing {
+        scale: &scale,
+        title_id: &title_id,
+        desc_id: &desc_id,
+        summary: &summary,
+        baseline: baseline.map(|b| b.point.value),
+        marks: &marks,
+        daily_path: &daily_path,
+        moving_path: &moving_path,
+        assessments: &assessments,
+        ticks: &ticks,
+        lower_top,
+        activity: &activity,
+        bar_width,
+        sleep_path: &sleep_path,
+    });
 
     view! {
         <figure class="trajectory">
-            <svg viewBox=format!("0 0 {WIDTH} {height:.0}") role="img"
-                aria-labelledby=title_id.clone() aria-describedby=desc_id.clone()>
-                <title id=title_id.clone()>"Évolution de la douleur (0 à 10)"</title>
-                <desc id=desc_id.clone()>{summary.clone()}</desc>
-                // Pain scale: 0, 5, 10.
-                {[0.0, 5.0, 10.0].into_iter().map(|v| view! {
-                    <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=Scale::y(v) y2=Scale::y(v)/>
-                    <text class="tick" x=LEFT - 4.0 y=Scale::y(v) + 3.0 text-anchor="end">{format!("{v:.0}")}</text>
-                }).collect_view()}
-                {baseline.map(|b| {
-                    let v = b.point.value;
-                    view! {
-                        <line class="baseline" x1=LEFT x2=WIDTH - RIGHT y1=Scale::y(v) y2=Scale::y(v)/>
-                        <text class="tick" x=WIDTH - RIGHT y=Scale::y(v) - 2.0 text-anchor="end">"départ"</text>
-                        <line class="threshold" x1=LEFT x2=WIDTH - RIGHT y1=Scale::y(v * 0.7) y2=Scale::y(v * 0.7)/>
-                        <text class="tick" x=WIDTH - RIGHT y=Scale::y(v * 0.7) - 2.0 text-anchor="end">"−30 %"</text>
-                        <line class="threshold" x1=LEFT x2=WIDTH - RIGHT y1=Scale::y(v * 0.5) y2=Scale::y(v * 0.5)/>
-                        <text class="tick" x=WIDTH - RIGHT y=Scale::y(v * 0.5) - 2.0 text-anchor="end">"−50 %"</text>
-                    }
-                })}
-                {marks.iter().map(|m| {
-                    let x = scale.x(m.on);
-                    view! {
-                        <line class="mark" x1=x x2=x y1=PAIN_TOP y2=PAIN_TOP + PAIN_HEIGHT/>
-                        <text class="mark-letter" x=x y=PAIN_TOP + 8.0 text-anchor="middle">{m.letter}</text>
-                    }
-                }).collect_view()}
-                <path class="daily" d=daily_path/>
-                <path class="moving" d=moving_path/>
-                {assessments.iter().map(|p| {
-                    let (x, y) = (scale.x(p.on), Scale::y(p.value));
-                    view! { <path class="assessment" d=format!("M{x:.1} {:.1}l4 4l-4 4l-4-4z", y - 4.0)/> }
-                }).collect_view()}
-                // Months.
-                {ticks.into_iter().map(|t| {
-                    let label = if t.month() == 1 { format!("{}", t.year()) } else { MONTHS[t.month() as usize - 1].to_string() };
-                    view! { <text class="tick" x=scale.x(t) y=PAIN_TOP + PAIN_HEIGHT + 12.0 text-anchor="middle">{label}</text> }
-                }).collect_view()}
-                // Sleep (line) and activity (bars), same days.
-                <text class="tick" x=LEFT y=lower_top - 1.0>"sommeil (ligne) · activité (barres)"</text>
-                {activity.into_iter().map(|(x, h)| view! {
-                    <rect class="activity" x=x - bar_width / 2.0 y=lower_top + LOWER_HEIGHT - h width=bar_width height=h/>
-                }).collect_view()}
-                <path class="sleep" d=sleep_path/>
-            </svg>
+            <svg viewBox=format!("0 0 {} {}", n(WIDTH), n(height)) role="img"
+                aria-labelledby=title_id aria-describedby=desc_id inner_html=markup></svg>
             <figcaption>
                 <p class="summary">{summary}</p>
                 <ul class="legend">
@@ -284,6 +257,144 @@ pub fn TrajectoryChart(
         </figure>
     }
     .into_any()
+}
+
+/// What the SVG holds, computed.
+struct Drawing<'a> {
+    scale: &'a Scale,
+    title_id: &'a str,
+    desc_id: &'a str,
+    summary: &'a str,
+    baseline: Option<f64>,
+    marks: &'a [Mark],
+    daily_path: &'a str,
+    moving_path: &'a str,
+    assessments: &'a [Point],
+    ticks: &'a [CalendarDate],
+    lower_top: f64,
+    activity: &'a [(f64, f64)],
+    bar_width: f64,
+    sleep_path: &'a str,
+}
+
+/// Text for SVG markup: the few characters that would be read as markup.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The chart's SVG content as markup, in one string: hundreds of points and
+/// a few dozen shapes drawn once, with no reactive part, cost far less code
+/// in the phone's download as text than as one view per kind of shape.
+fn draw(d: &Drawing) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(d.daily_path.len() * 2 + 4096);
+    let (left, x_end) = (n(LEFT), n(WIDTH - RIGHT));
+    let _ = write!(
+        out,
+        r#"<title id="{}">Évolution de la douleur (0 à 10)</title><desc id="{}">{}</desc>"#,
+        escape(d.title_id),
+        escape(d.desc_id),
+        escape(d.summary)
+    );
+    for v in [0, 5, 10] {
+        let y = Scale::y(f64::from(v));
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{left}" x2="{x_end}" y1="{y}" y2="{y}"/><text class="tick" x="{}" y="{}" text-anchor="end">{v}</text>"#,
+            n(LEFT - 4.0),
+            n(y + 3.0),
+            y = n(y),
+        );
+    }
+    if let Some(b) = d.baseline {
+        for (value, class, label) in [
+            (b, "baseline", "départ"),
+            (b * 0.7, "threshold", "−30 %"),
+            (b * 0.5, "threshold", "−50 %"),
+        ] {
+            let y = Scale::y(value);
+            let _ = write!(
+                out,
+                r#"<line class="{class}" x1="{left}" x2="{x_end}" y1="{y}" y2="{y}"/><text class="tick" x="{x_end}" y="{}" text-anchor="end">{label}</text>"#,
+                n(y - 2.0),
+                y = n(y),
+            );
+        }
+    }
+    for m in d.marks {
+        let x = n(d.scale.x(m.on));
+        let _ = write!(
+            out,
+            r#"<line class="mark" x1="{x}" x2="{x}" y1="{}" y2="{}"/><text class="mark-letter" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
+            n(PAIN_TOP),
+            n(PAIN_TOP + PAIN_HEIGHT),
+            n(PAIN_TOP + 8.0),
+            escape(m.letter)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<path class="daily" d="{}"/><path class="moving" d="{}"/>"#,
+        d.daily_path, d.moving_path
+    );
+    for p in d.assessments {
+        let _ = write!(
+            out,
+            r#"<path class="assessment" d="M{} {}l4 4l-4 4l-4-4z"/>"#,
+            n(d.scale.x(p.on)),
+            n(Scale::y(p.value) - 4.0)
+        );
+    }
+    for t in d.ticks {
+        let label = if t.month() == 1 {
+            t.year().to_string()
+        } else {
+            MONTHS[t.month() as usize - 1].to_string()
+        };
+        let _ = write!(
+            out,
+            r#"<text class="tick" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+            n(d.scale.x(*t)),
+            n(PAIN_TOP + PAIN_HEIGHT + 12.0)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="tick" x="{left}" y="{}">sommeil (ligne) · activité (barres)</text>"#,
+        n(d.lower_top - 1.0)
+    );
+    for (x, h) in d.activity {
+        let _ = write!(
+            out,
+            r#"<rect class="activity" x="{}" y="{}" width="{}" height="{}"/>"#,
+            n(x - d.bar_width / 2.0),
+            n(d.lower_top + LOWER_HEIGHT - h),
+            n(d.bar_width),
+            n(*h)
+        );
+    }
+    let _ = write!(out, r#"<path class="sleep" d="{}"/>"#, d.sleep_path);
+    out
+}
+
+/// A coordinate or a score to one decimal, written with integer arithmetic:
+/// Rust's float formatting would add ~20 KB to the phone's download for
+/// what needs no more than tenths.
+struct Tenths(i64);
+
+fn n(v: f64) -> Tenths {
+    Tenths((v * 10.0).round() as i64)
+}
+
+impl std::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let t = self.0.abs();
+        write!(f, "{sign}{}.{}", t / 10, t % 10)
+    }
 }
 
 struct Week {

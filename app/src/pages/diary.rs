@@ -268,9 +268,9 @@ fn home(file: OwnFile) -> impl IntoView {
                     view! { <li>{format!("{when}{time} : {} — {}", a.visit_type.label_fr().to_lowercase(), who(a.owner_id))}</li> }
                 }).collect_view()}
                 {upcoming_reviews.into_iter().map(|r| {
-                    let label = r.type_label().map(|c| c.label.clone()).unwrap_or_else(|| "Point d'étape".into());
+                    // In plain words (the programme's names say "IRDP"…).
                     let when = r.due_on.map(weekday_date).unwrap_or_else(|| "date à fixer".into());
-                    view! { <li>{format!("{when} : {label}")}</li> }
+                    view! { <li>{format!("{when} : point d'étape avec votre équipe — {}", who(r.owner_id))}</li> }
                 }).collect_view()}
             </ul>
         </section>
