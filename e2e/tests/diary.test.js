@@ -172,6 +172,12 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
     const filled = await rows.evaluateAll((trs) => trs.slice(1).reduce((n, tr) => n + Number(tr.cells[2].innerText), 0));
     assert.equal(filled, 3);
 
+    // The one-screen summary for a review point says how the diary was kept.
+    await nurse.page.getByRole('link', { name: "Synthèse pour un point d'étape" }).click();
+    await nurse.page.getByRole('heading', { name: 'Synthèse — LEFÈVRE Jeanne' }).waitFor();
+    await nurse.page.getByText('3 jour(s) rempli(s) sur les 28 derniers jours ; 3 jour(s) en tout.').waitFor();
+    await nurse.page.getByRole('heading', { name: 'Objectifs' }).waitFor();
+
     // Jeanne cannot reach another patient or the team's notes: the screens
     // send her back to her diary, the API answers 404.
     await page.goto(`${server.url}/patients/${henri}`);
