@@ -699,6 +699,16 @@ async fn a_patient_reads_and_writes_their_own_diary_and_nothing_else(backend: Ba
             reply.body
         );
     }
+    let invitation = invite(&app, &nurse, &jeanne).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = app
+        .post(&format!("/api/invitations/{invitation}/revoke"), &patient.cookie, &json!({}))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let reply = invite(&app, &patient, &jeanne).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
     let reply = app.get("/api/instruments/wordings", &patient.cookie).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     // Read and written like a professional: audited with her account.
