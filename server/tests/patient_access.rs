@@ -704,7 +704,11 @@ async fn a_patient_reads_and_writes_their_own_diary_and_nothing_else(backend: Ba
         .unwrap()
         .to_string();
     let reply = app
-        .post(&format!("/api/invitations/{invitation}/revoke"), &patient.cookie, &json!({}))
+        .post(
+            &format!("/api/invitations/{invitation}/revoke"),
+            &patient.cookie,
+            &json!({}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
     let reply = invite(&app, &patient, &jeanne).await;
