@@ -16,6 +16,7 @@ pub mod instrument;
 pub mod instrument_response;
 pub mod invitation;
 pub mod merge;
+pub mod notebook;
 pub mod objective;
 pub mod pain_assessment;
 pub mod patient;

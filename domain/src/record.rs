@@ -60,6 +60,11 @@ pub trait RecordBody {
     fn check_people(&self, _directory: &dyn Directory) -> Result<(), FieldError> {
         Ok(())
     }
+    /// Accounts it names that must be members of the patient's care team
+    /// (the people a notebook entry is addressed to), with their fields.
+    fn members_named(&self) -> Vec<(String, AccountId)> {
+        vec![]
+    }
     /// Whether the patient reads it in their own app. By default no: a
     /// professional's record is the team's (notes, raw answers) unless the
     /// kind says what of it is shared.
@@ -131,6 +136,11 @@ macro_rules! record_body {
     };
     (@part refers_to $body:expr) => {
         fn refers_to(&self) -> Vec<$crate::record::Reference> {
+            ($body)(self)
+        }
+    };
+    (@part members_named $body:expr) => {
+        fn members_named(&self) -> Vec<(String, $crate::AccountId)> {
             ($body)(self)
         }
     };

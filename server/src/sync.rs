@@ -239,9 +239,26 @@ pub async fn push(
         }
         care_team::require_member(&state, &session, patient, &format!("{at}.patient_id")).await?;
     }
-    // An item's owner answers for it to the team: it must be one of them.
+    // An item's owner answers for it to the team, and a notebook entry is
+    // addressed to members of it: they must be of the team.
     {
         let mut conn = state.db.pool.acquire().await?;
+        for (i, r) in request.records.iter().enumerate() {
+            let patient = r.patient_id();
+            let opening = openings.iter().find(|o| o.patient.id == patient);
+            for (field, who) in r.members_named() {
+                let member = match opening {
+                    Some(o) => o.team.contains(&who),
+                    None => care_team::is_member(&mut conn, who, patient).await?,
+                };
+                if !member {
+                    return Err(ApiError::unprocessable(
+                        format!("records[{i}].{field}"),
+                        "Ce destinataire ne fait pas partie de l'équipe de soins du patient.",
+                    ));
+                }
+            }
+        }
         for (i, m) in request.mutations.iter().enumerate() {
             let patient = m.envelope().patient_id;
             // A patient brought in by this very push has the team it opens with.

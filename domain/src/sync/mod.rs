@@ -20,6 +20,7 @@ use crate::enrollment::{Consent, Enrollment, Exit};
 use crate::hlc::Hlc;
 use crate::instrument_response::InstrumentResponse;
 use crate::merge::{self, Applied, Editable, MergeError, MutationOf, StateOf};
+use crate::notebook::{NotebookEntry, NotebookRead};
 use crate::objective::Objective;
 use crate::problem::Problem;
 use crate::record::{Directory, Opening, Reference};
@@ -157,6 +158,10 @@ record_kinds! {
     Visit(Visit) = "visit",
     /// A day of the patient's own pain diary.
     DiaryEntry(DiaryEntry) = "diary_entry",
+    /// An entry of the liaison notebook.
+    NotebookEntry(NotebookEntry) = "notebook_entry",
+    /// Someone read a notebook entry addressed to them.
+    NotebookRead(NotebookRead) = "notebook_read",
 }
 
 impl Record {
@@ -189,6 +194,9 @@ impl Record {
     }
     pub fn check_people(&self, directory: &dyn Directory) -> Result<(), FieldError> {
         self.body().check_people(directory)
+    }
+    pub fn members_named(&self) -> Vec<(String, AccountId)> {
+        self.body().members_named()
     }
     pub fn shown_to_patient(&self) -> bool {
         self.body().shown_to_patient()

@@ -1,0 +1,273 @@
+//! The liaison notebook through the append lane, on SQLite and PostgreSQL:
+//! entries addressed to members of the team (and only them), read receipts,
+//! corrections, the pharmacist's medication review and the GP's answers —
+//! and what is refused changes nothing.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Backend, Client, TestApp};
+use parcours_domain::notebook::{
+    Decision, MedicationReview, NoteKind, NotebookEntry, NotebookRead, RecommendationAnswer,
+};
+use parcours_domain::sync::{Record, PROTOCOL_VERSION};
+use parcours_domain::{AccountId, DeviceId, Profession, RecordId};
+use parcours_server::admin::{self, NewAccount};
+use parcours_server::audit::Actor;
+use serde_json::json;
+
+on_both_backends!(
+    an_entry_addressed_to_the_gp_is_read_and_the_team_sees_who_read_it,
+    a_medication_review_is_the_pharmacist_s_and_its_answers_the_gp_s,
+);
+
+const NOW: i64 = 1_790_000_000_000;
+
+fn ids(client: &Client) -> (AccountId, DeviceId) {
+    (
+        client.account_id.parse().unwrap(),
+        client.device_id.parse().unwrap(),
+    )
+}
+
+fn entry(author: &Client, patient: &str, to: &[&Client], text: &str) -> NotebookEntry {
+    let (author_id, device_id) = ids(author);
+    NotebookEntry {
+        id: RecordId::new(),
+        patient_id: patient.parse().unwrap(),
+        author_id,
+        device_id,
+        recorded_at: NOW,
+        amends: None,
+        note_kind: NoteKind::Observation,
+        text: text.into(),
+        addressed_to: to.iter().map(|c| c.account_id.parse().unwrap()).collect(),
+        reply_to: None,
+        medication_review: None,
+        answers: vec![],
+    }
+}
+
+fn read(reader: &Client, patient: &str, entry: RecordId) -> NotebookRead {
+    let (author_id, device_id) = ids(reader);
+    NotebookRead {
+        id: RecordId::new(),
+        patient_id: patient.parse().unwrap(),
+        author_id,
+        device_id,
+        recorded_at: NOW + 60_000,
+        amends: None,
+        entry_id: entry,
+    }
+}
+
+async fn push(app: &TestApp, client: &Client, records: Vec<Record>) -> common::Reply {
+    app.post_sync(
+        "/api/sync/push",
+        &client.cookie,
+        &json!({ "protocol": PROTOCOL_VERSION, "records": records }),
+    )
+    .await
+}
+
+async fn pulled(app: &TestApp, client: &Client, kind: &str) -> Vec<serde_json::Value> {
+    let reply = app
+        .get_sync("/api/sync/pull?protocol=4", &client.cookie)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    reply.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+async fn an_entry_addressed_to_the_gp_is_read_and_the_team_sees_who_read_it(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let nurse = app.session_for("claire").await;
+    let gp = app.session_for("dr.durand").await;
+    let outsider = app.session_for("sophie").await;
+    let jeanne = app.patient_id("Lefèvre").await;
+    let henri = app.patient_id("Moreau").await;
+
+    // Addressed to someone outside Jeanne's team: refused, nothing stored.
+    let before = app.count("SELECT count(*) FROM journal").await;
+    let stray = entry(&nurse, &jeanne, &[&gp, &outsider], "Chute ce matin.");
+    let reply = push(&app, &nurse, vec![Record::NotebookEntry(stray)]).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["field"], "records[0].addressed_to[1]");
+    assert_eq!(app.count("SELECT count(*) FROM journal").await, before);
+
+    let mut fall = entry(
+        &nurse,
+        &jeanne,
+        &[&gp],
+        "Chute ce matin, sans fracture apparente.",
+    );
+    fall.note_kind = NoteKind::Fall;
+    let reply = push(&app, &nurse, vec![Record::NotebookEntry(fall.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let seen = pulled(&app, &gp, "notebook_entry").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["note_kind"], "fall");
+    assert_eq!(seen[0]["addressed_to"][0], gp.account_id);
+    assert!(pulled(&app, &outsider, "notebook_entry").await.is_empty());
+
+    // The GP reads it: the receipt reaches the nurse.
+    let receipt = read(&gp, &jeanne, fall.id);
+    let reply = push(&app, &gp, vec![Record::NotebookRead(receipt.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let receipts = pulled(&app, &nurse, "notebook_read").await;
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0]["entry_id"], fall.id.to_string());
+    assert_eq!(receipts[0]["author_id"], gp.account_id);
+    // A receipt for an entry that does not exist, or of another patient: 422.
+    let reply = push(
+        &app,
+        &gp,
+        vec![Record::NotebookRead(read(&gp, &jeanne, RecordId::new()))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["field"], "records[0].entry_id");
+    let reply = push(
+        &app,
+        &gp,
+        vec![Record::NotebookRead(read(&gp, &henri, fall.id))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Someone outside the team cannot mark it read.
+    let reply = push(
+        &app,
+        &outsider,
+        vec![Record::NotebookRead(read(&outsider, &jeanne, fall.id))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    // A correction keeps the original; both reach the team.
+    let correction = NotebookEntry {
+        id: RecordId::new(),
+        amends: Some(fall.id),
+        text: "Chute ce matin ; hématome au coude gauche.".into(),
+        recorded_at: NOW + 120_000,
+        ..fall.clone()
+    };
+    let reply = push(&app, &nurse, vec![Record::NotebookEntry(correction)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(pulled(&app, &gp, "notebook_entry").await.len(), 2);
+    // A reply names an entry of the same patient.
+    let mut answer = entry(&gp, &jeanne, &[&nurse], "Je passe demain.");
+    answer.reply_to = Some(fall.id);
+    let reply = push(&app, &gp, vec![Record::NotebookEntry(answer.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let mut astray = entry(&gp, &henri, &[], "Réponse égarée.");
+    astray.reply_to = Some(fall.id);
+    let reply = push(&app, &gp, vec![Record::NotebookEntry(astray)]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["field"], "records[0].reply_to");
+    // Audited.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM audit_events WHERE action = 'write_record' AND detail = 'notebook_read' AND patient_id = '{jeanne}'"
+        ))
+        .await,
+        1
+    );
+}
+
+async fn a_medication_review_is_the_pharmacist_s_and_its_answers_the_gp_s(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let jeanne = app.patient_id("Lefèvre").await;
+    let operator = Actor::operator("test");
+    admin::create_account(
+        &app.db,
+        &operator,
+        NewAccount {
+            username: "marc",
+            display_name: "Marc Petit",
+            profession: Profession::Pharmacist,
+            password: "pharmacie-du-port",
+        },
+    )
+    .await
+    .unwrap();
+    admin::add_to_care_team(&app.db, &operator, &jeanne, "marc")
+        .await
+        .unwrap();
+    let pharmacist = app.session_for("marc").await;
+    let gp = app.session_for("dr.durand").await;
+    let nurse = app.session_for("claire").await;
+
+    let mut review = entry(&pharmacist, &jeanne, &[&gp], "");
+    review.note_kind = NoteKind::MedicationReview;
+    review.medication_review = Some(MedicationReview {
+        medications: vec![
+            "Tramadol 50 mg, 3 fois par jour".into(),
+            "Zolpidem 10 mg le soir".into(),
+            "Ramipril 5 mg".into(),
+        ],
+        findings: "Deux sédatifs chez une patiente qui chute.".into(),
+        recommendations: vec![
+            "Arrêt progressif du zolpidem".into(),
+            "Tramadol : réévaluer la dose".into(),
+        ],
+    });
+    // Written by the nurse, it is refused as hers to write (403).
+    let by_nurse = NotebookEntry {
+        id: RecordId::new(),
+        author_id: nurse.account_id.parse().unwrap(),
+        device_id: nurse.device_id.parse().unwrap(),
+        ..review.clone()
+    };
+    let reply = push(&app, &nurse, vec![Record::NotebookEntry(by_nurse)]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let reply = push(
+        &app,
+        &pharmacist,
+        vec![Record::NotebookEntry(review.clone())],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let mut answers = entry(&gp, &jeanne, &[&pharmacist], "");
+    answers.reply_to = Some(review.id);
+    answers.answers = vec![
+        RecommendationAnswer {
+            recommendation: 1,
+            decision: Decision::Accepted,
+            reason: String::new(),
+        },
+        RecommendationAnswer {
+            recommendation: 2,
+            decision: Decision::Refused,
+            reason: "Douleur mal contrôlée sans lui.".into(),
+        },
+    ];
+    let by_nurse = NotebookEntry {
+        id: RecordId::new(),
+        author_id: nurse.account_id.parse().unwrap(),
+        device_id: nurse.device_id.parse().unwrap(),
+        ..answers.clone()
+    };
+    let reply = push(&app, &nurse, vec![Record::NotebookEntry(by_nurse)]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = push(&app, &gp, vec![Record::NotebookEntry(answers)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let thread = pulled(&app, &nurse, "notebook_entry").await;
+    assert_eq!(thread.len(), 2);
+    assert_eq!(thread[1]["reply_to"], review.id.to_string());
+    assert_eq!(thread[1]["answers"][1]["decision"], "refused");
+}
