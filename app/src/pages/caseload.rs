@@ -23,6 +23,22 @@ pub fn Caseload() -> impl IntoView {
             store.patients().await.ok()
         }
     });
+    // Read after the list, so the list never waits for it: the notebook
+    // entries addressed to me I have not read, by patient.
+    let unread = LocalResource::new(move || {
+        state.data_version.track();
+        let me = auth.0.get();
+        async move {
+            let me = me?;
+            let store = sync::store(me.account_id).await.ok()?;
+            let all = crate::pages::notebook::unread_everywhere(&store, me.account_id).await?;
+            let mut by_patient = std::collections::HashMap::new();
+            for (p, _) in all {
+                *by_patient.entry(p.id).or_insert(0usize) += 1;
+            }
+            Some(by_patient)
+        }
+    });
     view! {
         <Header/>
         <main>
@@ -46,11 +62,16 @@ pub fn Caseload() -> impl IntoView {
                     <ul class="cards" aria-label="Patients">
                         {list.into_iter().map(|p| {
                             let href = format!("/patients/{}", p.id);
+                            let id = p.id;
+                            let unread_here = move || unread.get().flatten().and_then(|m| m.get(&id).copied()).unwrap_or(0);
                             view! {
                                 <li>
                                     <A href=href attr:class="card">
                                         <span class="card-title">{p.display_name()}</span>
                                         <span class="card-meta">{format!("né·e le {} · {}", format::date(&p.birth_date), p.town)}</span>
+                                        {move || (unread_here() > 0).then(|| view! {
+                                            <span class="badge unread">{format!("{} message(s) non lu(s)", unread_here())}</span>
+                                        })}
                                     </A>
                                 </li>
                             }

@@ -5,6 +5,7 @@ pub mod diary;
 pub mod evaluation;
 pub mod inclusion;
 pub mod invitation;
+pub mod notebook;
 pub mod pathway;
 pub mod patient;
 pub mod pps;

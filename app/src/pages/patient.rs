@@ -8,6 +8,7 @@ use crate::device_store::{NewRecord, Stored};
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
 use crate::pages::invitation::InvitationSection;
+use crate::pages::notebook::NotebookSection;
 use crate::pages::pathway::PathwaySection;
 use crate::pages::require_sign_in;
 use crate::pages::timeline::Timeline;
@@ -80,6 +81,7 @@ pub fn PatientPage() -> impl IntoView {
             <Show when=move || data.get().flatten().is_some()>
                 {move || patient_id().map(|id| view! {
                     <PathwaySection patient_id=id/>
+                    <NotebookSection patient_id=id/>
                     <TrajectorySection patient_id=id/>
                     <VisitForm patient_id=id/>
                     <CarePlanSection patient_id=id/>

@@ -57,6 +57,8 @@ struct Planned {
 
 #[derive(Clone, PartialEq, Default)]
 struct Day {
+    /// Notebook entries addressed to me that I have not read.
+    unread: Vec<(Patient, parcours_domain::notebook::NotebookEntry)>,
     overdue: Vec<Due>,
     due_today: Vec<Due>,
     planned: Vec<Planned>,
@@ -64,7 +66,10 @@ struct Day {
 }
 
 async fn day(store: &DeviceStore, me: AccountId, on: CalendarDate) -> Option<Day> {
-    let mut day = Day::default();
+    let mut day = Day {
+        unread: crate::pages::notebook::unread_everywhere(store, me).await?,
+        ..Day::default()
+    };
     let midnight = on.days_since_epoch() * 86_400_000;
     for patient in store.patients().await.ok()? {
         let (states, pending) = store.items_of::<Review>(patient.id).await.ok()?;
@@ -169,6 +174,22 @@ fn Today() -> impl IntoView {
                 Some(d) => {
                     let nothing_due = d.overdue.is_empty() && d.due_today.is_empty();
                     view! {
+                        {(!d.unread.is_empty()).then(|| view! {
+                            <h2>{format!("Cahier de liaison : {} message(s) pour vous", d.unread.len())}</h2>
+                            <ul class="cards" aria-label="Messages non lus du cahier de liaison">
+                                {d.unread.clone().into_iter().map(|(patient, e)| view! {
+                                    <li>
+                                        <A href=format!("/patients/{}", patient.id) attr:class="card">
+                                            <span class="card-title">{patient.display_name()}</span>
+                                            <span class="card-meta">{format!("{} — {} : {}",
+                                                format::date_time(e.recorded_at),
+                                                crate::pages::notebook::name_in(&patient.care_team, e.author_id),
+                                                crate::pages::notebook::gist(&e))}</span>
+                                        </A>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        })}
                         <h2>"Points d'étape"</h2>
                         {nothing_due.then(|| view! { <p class="hint">"Aucun point d'étape dû."</p> })}
                         {(!d.overdue.is_empty()).then(|| view! {

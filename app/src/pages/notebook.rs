@@ -1,0 +1,324 @@
+//! The liaison notebook on the patient's page: write an entry (offline as
+//! everything), addressed to named members of the team or to all; read the
+//! entries, newest first, with who read those addressed to them; mark as
+//! read what was addressed to me. Also what the today screen and the
+//! caseload count: the entries addressed to me that I have not read.
+
+use crate::clock::now_ms;
+use crate::device_store::{DeviceStore, NewRecord, Stored};
+use crate::pages::patient::LIST_PAGE;
+use crate::sync::{self, SyncState};
+use crate::{format, Auth};
+use leptos::prelude::*;
+use parcours_domain::notebook::{unread_for, NoteKind, NotebookEntry, NotebookRead};
+use parcours_domain::patient::TeamMember;
+use parcours_domain::{AccountId, FieldError, Patient, PatientId, RecordId};
+use std::collections::BTreeSet;
+
+/// One patient's notebook on this device.
+#[derive(Clone)]
+pub struct Notebook {
+    pub entries: Vec<Stored<NotebookEntry>>,
+    pub reads: Vec<Stored<NotebookRead>>,
+}
+
+impl Notebook {
+    pub async fn load(store: &DeviceStore, patient: PatientId) -> Option<Self> {
+        Some(Notebook {
+            entries: store.records_of::<NotebookEntry>(patient).await.ok()?,
+            reads: store.records_of::<NotebookRead>(patient).await.ok()?,
+        })
+    }
+
+    /// The entries addressed to `me` I have not read, newest first.
+    pub fn unread(&self, me: AccountId) -> Vec<NotebookEntry> {
+        let entries: Vec<NotebookEntry> = self.entries.iter().map(|s| s.record.clone()).collect();
+        let reads: Vec<NotebookRead> = self.reads.iter().map(|s| s.record.clone()).collect();
+        unread_for(me, &entries, &reads)
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+}
+
+/// "Claire Martin" for an account of the team, else "un membre de l'équipe".
+pub fn name_in(team: &[TeamMember], who: AccountId) -> String {
+    team.iter()
+        .find(|m| m.account_id == who)
+        .map(|m| m.display_name.clone())
+        .unwrap_or_else(|| "un membre de l'équipe".into())
+}
+
+/// Everything unread for me across my caseload, with its patient.
+pub async fn unread_everywhere(
+    store: &DeviceStore,
+    me: AccountId,
+) -> Option<Vec<(Patient, NotebookEntry)>> {
+    let mut all = vec![];
+    for patient in store.patients().await.ok()? {
+        let notebook = Notebook::load(store, patient.id).await?;
+        for e in notebook.unread(me) {
+            all.push((patient.clone(), e));
+        }
+    }
+    all.sort_by_key(|(_, e)| std::cmp::Reverse(e.recorded_at));
+    Some(all)
+}
+
+/// The first words of an entry, for a list.
+pub fn gist(e: &NotebookEntry) -> String {
+    let text = if e.text.is_empty() {
+        e.note_kind.label_fr().to_string()
+    } else {
+        e.text.clone()
+    };
+    let mut short: String = text.chars().take(80).collect();
+    if text.chars().count() > 80 {
+        short.push('…');
+    }
+    short
+}
+
+#[component]
+pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let data = LocalResource::new(move || {
+        state.data_version.track();
+        let me = auth.0.get();
+        async move {
+            let me = me?;
+            let store = sync::store(me.account_id).await.ok()?;
+            let patient = store.patient(patient_id).await.ok()??;
+            let notebook = Notebook::load(&store, patient_id).await?;
+            Some((patient, notebook))
+        }
+    });
+    view! {
+        <section aria-labelledby="notebook">
+            <h2 id="notebook">"Cahier de liaison"</h2>
+            // The form lives outside the redrawn list: a sync never wipes
+            // what is being typed.
+            {move || data.get().flatten().map(|(patient, _)| view! {
+                <NotebookForm patient_id=patient_id team=patient.care_team.clone()/>
+            })}
+            {move || match data.get() {
+                None => view! { <p>"Chargement…"</p> }.into_any(),
+                Some(None) => view! { <p>"Cahier indisponible sur cet appareil."</p> }.into_any(),
+                Some(Some((patient, notebook))) => view! {
+                    <NotebookList patient_id=patient_id team=patient.care_team notebook=notebook/>
+                }.into_any(),
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let me = auth.0.get_untracked();
+    let my_id = me.as_ref().map(|m| m.account_id);
+    let note_kind = RwSignal::new(NoteKind::Observation);
+    let text = RwSignal::new(String::new());
+    let to = RwSignal::new(BTreeSet::<AccountId>::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let saved = RwSignal::new(false);
+    // The medication review has its own form (structured); here, the rest.
+    let kinds: Vec<NoteKind> = NoteKind::ALL
+        .into_iter()
+        .filter(|k| *k != NoteKind::MedicationReview)
+        .collect();
+    let others: Vec<TeamMember> = team
+        .into_iter()
+        .filter(|m| Some(m.account_id) != my_id)
+        .collect();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        let entry = NotebookEntry {
+            id: RecordId::new(),
+            patient_id,
+            author_id: me.account_id,
+            device_id: me.device_id,
+            recorded_at: now_ms(),
+            amends: None,
+            note_kind: note_kind.get_untracked(),
+            text: text.get_untracked().trim().to_string(),
+            addressed_to: to.get_untracked().into_iter().collect(),
+            reply_to: None,
+            medication_review: None,
+            answers: vec![],
+        };
+        let problems = entry.problems();
+        errors.set(problems.clone());
+        if !problems.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let stored = match NewRecord::of(&entry) {
+                Ok(record) => sync::save(state, me.account_id, &[record]).await,
+                Err(e) => Err(e),
+            };
+            match stored {
+                Ok(()) => {
+                    text.set(String::new());
+                    to.set(BTreeSet::new());
+                    saved.set(true);
+                }
+                Err(e) => errors.set(vec![FieldError::new(
+                    "device",
+                    format!("Non enregistré : {e}"),
+                )]),
+            }
+        });
+    };
+    let message_for = move |field: &'static str| {
+        move || {
+            errors
+                .get()
+                .into_iter()
+                .filter(|e| e.field == field)
+                .map(|e| view! { <p class="error" role="alert">{e.message}</p> })
+                .collect_view()
+        }
+    };
+    view! {
+        <form on:submit=submit novalidate aria-label="Nouvelle entrée du cahier de liaison" class="item-form">
+            <fieldset class="choices">
+                <legend>"Type d'entrée"</legend>
+                {kinds.into_iter().map(|k| view! {
+                    <label class="choice">
+                        <input type="radio" name="note_kind" prop:checked=move || note_kind.get() == k
+                            on:change=move |_| note_kind.set(k)/>
+                        <span>{k.label_fr()}</span>
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <div class="field">
+                <label for="notebook-text">"Message"</label>
+                <textarea id="notebook-text" rows="3" prop:value=text
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                {message_for("text")}
+            </div>
+            {(!others.is_empty()).then(|| view! {
+                <fieldset>
+                    <legend>"Adressé à (sinon : à toute l'équipe)"</legend>
+                    {others.into_iter().map(|m| {
+                        let id = m.account_id;
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" prop:checked=move || to.with(|t| t.contains(&id))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        to.update(|t| { if on { t.insert(id); } else { t.remove(&id); } });
+                                    }/>
+                                {format!("{} ({})", m.display_name, m.profession_label)}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            })}
+            {message_for("addressed_to")}
+            {message_for("device")}
+            <button type="submit">"Écrire dans le cahier"</button>
+            {move || saved.get().then(|| view! {
+                <p class="saved" role="status">"Entrée enregistrée sur l'appareil."</p>
+            })}
+        </form>
+    }
+}
+
+#[component]
+fn NotebookList(patient_id: PatientId, team: Vec<TeamMember>, notebook: Notebook) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let me = auth.0.get_untracked().map(|m| m.account_id);
+    let unread: BTreeSet<RecordId> = me
+        .map(|me| notebook.unread(me).into_iter().map(|e| e.id).collect())
+        .unwrap_or_default();
+    let corrected: BTreeSet<RecordId> = notebook
+        .entries
+        .iter()
+        .filter_map(|s| s.record.amends)
+        .collect();
+    let count = notebook.entries.len();
+    let mut entries = notebook.entries.clone();
+    entries.sort_by_key(|s| std::cmp::Reverse(s.record.recorded_at));
+    let reads = notebook.reads.clone();
+    let shown = RwSignal::new(LIST_PAGE);
+    let mark_read = move |entry: RecordId| {
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        let receipt = NotebookRead {
+            id: RecordId::new(),
+            patient_id,
+            author_id: me.account_id,
+            device_id: me.device_id,
+            recorded_at: now_ms(),
+            amends: None,
+            entry_id: entry,
+        };
+        leptos::task::spawn_local(async move {
+            if let Ok(record) = NewRecord::of(&receipt) {
+                let _ = sync::save(state, me.account_id, &[record]).await;
+            }
+        });
+    };
+    let entries = StoredValue::new(entries);
+    let unread_count = unread.len();
+    view! {
+        {(unread_count > 0).then(|| view! {
+            <p class="reminder" role="status">{format!("{unread_count} message(s) pour vous non lu(s)")}</p>
+        })}
+        {(count == 0).then(|| view! { <p>"Le cahier est vide."</p> })}
+        <ul class="diary" aria-label="Entrées du cahier de liaison">
+            {move || entries.with_value(|all| all.iter().take(shown.get()).map(|s| {
+                let e = s.record.clone();
+                let id = e.id;
+                let is_unread = unread.contains(&id);
+                let readers: Vec<String> = reads
+                    .iter()
+                    .filter(|r| r.record.entry_id == id)
+                    .map(|r| format!("{} le {}", name_in(&team, r.record.author_id), format::date_time(r.record.recorded_at)))
+                    .collect();
+                let to: Vec<String> = e.addressed_to.iter().map(|a| name_in(&team, *a)).collect();
+                view! {
+                    <li class="diary-entry" class:pending=s.pending class:replaced=corrected.contains(&id)
+                        aria-label=format!("{} de {}", e.note_kind.label_fr(), name_in(&team, e.author_id))>
+                        <p class="when">{format!("{} · {} · {}", format::date_time(e.recorded_at), name_in(&team, e.author_id), e.note_kind.label_fr())}</p>
+                        {e.amends.is_some().then(|| view! { <p class="badge">"Correction"</p> })}
+                        {corrected.contains(&id).then(|| view! { <p class="badge">"Corrigée"</p> })}
+                        {is_unread.then(|| view! { <p class="badge unread">"Non lu"</p> })}
+                        <p>{if to.is_empty() { "Pour : toute l'équipe".to_string() } else { format!("Pour : {}", to.join(", ")) }}</p>
+                        {(!e.text.is_empty()).then(|| view! { <p class="note">{e.text.clone()}</p> })}
+                        {e.medication_review.as_ref().map(|r| view! {
+                            <p>{format!("Médicaments : {}", r.medications.join(" ; "))}</p>
+                            {(!r.findings.is_empty()).then(|| view! { <p>{format!("Constats : {}", r.findings)}</p> })}
+                            <ol>{r.recommendations.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}</ol>
+                        })}
+                        {e.answers.iter().map(|a| view! {
+                            <p>{format!("Recommandation {} : {}{}", a.recommendation, a.decision.label_fr(),
+                                if a.reason.is_empty() { String::new() } else { format!(" — {}", a.reason) })}</p>
+                        }).collect_view()}
+                        {(!readers.is_empty()).then(|| view! { <p class="sync-state">{format!("Lu par {}", readers.join(", "))}</p> })}
+                        {s.pending.then(|| view! { <p class="sync-state">"Sur l'appareil uniquement — en attente d'envoi"</p> })}
+                        {is_unread.then(|| view! {
+                            <button type="button" class="secondary" on:click=move |_| mark_read(id)>"Marquer comme lu"</button>
+                        })}
+                    </li>
+                }
+            }).collect_view())}
+        </ul>
+        {move || (shown.get() < count).then(|| view! {
+            <button type="button" class="secondary" on:click=move |_| shown.update(|n| *n += LIST_PAGE)>
+                {format!("Afficher plus ({} sur {count})", shown.get())}
+            </button>
+        })}
+    }
+}
