@@ -401,6 +401,22 @@ impl DeviceStore {
             .collect())
     }
 
+    /// One patient's records of one kind, read through a projection `T` (a
+    /// few of the kind's fields): what a first screen needs without the
+    /// whole kind's decoder.
+    pub async fn read_kind<T: serde::de::DeserializeOwned>(
+        &self,
+        patient: PatientId,
+        kind: &str,
+    ) -> StoreResult<Vec<T>> {
+        let values = self.patient_records(patient).await?;
+        values
+            .iter()
+            .filter(|v| document::string(v, "kind").as_deref() == Some(kind))
+            .map(document::read)
+            .collect()
+    }
+
     /// One patient's records of kind `K`, most recent first, each marked
     /// pending or not.
     pub async fn records_of<K: RecordKind + serde::de::DeserializeOwned>(

@@ -332,6 +332,43 @@ impl NotebookRead {
 
 record_body!(NotebookRead, refers_to => NotebookRead::references);
 
+/// What the caseload needs of an entry to count what is unread: read
+/// through this projection, the whole entry's decoder stays out of the
+/// first screen's download.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Addressed {
+    pub id: RecordId,
+    pub author_id: AccountId,
+    #[serde(default)]
+    pub amends: Option<RecordId>,
+    #[serde(default)]
+    pub addressed_to: Vec<AccountId>,
+}
+
+/// What the caseload needs of a read receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Receipt {
+    pub author_id: AccountId,
+    pub entry_id: RecordId,
+}
+
+/// How many entries addressed to `me` I have not read (the rule of
+/// [`unread_for`], on the projections).
+pub fn unread_count(me: AccountId, entries: &[Addressed], reads: &[Receipt]) -> usize {
+    let corrected: std::collections::BTreeSet<RecordId> =
+        entries.iter().filter_map(|e| e.amends).collect();
+    entries
+        .iter()
+        .filter(|e| !corrected.contains(&e.id))
+        .filter(|e| e.addressed_to.contains(&me) && e.author_id != me)
+        .filter(|e| {
+            !reads
+                .iter()
+                .any(|r| r.author_id == me && r.entry_id == e.id)
+        })
+        .count()
+}
+
 /// The entries addressed to `me` that I have not read, among one patient's
 /// notebook: an entry another one corrects counts as its correction.
 pub fn unread_for<'a>(
@@ -492,6 +529,19 @@ mod tests {
         assert_eq!(unread, vec![to_gp.id]);
         // My own entries are never unread for me.
         assert!(unread_for(nurse, &entries, &[]).is_empty());
+        // The projections count the same.
+        let project = |v: &[NotebookEntry]| -> Vec<Addressed> {
+            v.iter()
+                .map(|e| serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap())
+                .collect()
+        };
+        let receipts: Vec<Receipt> = reads
+            .iter()
+            .map(|r| serde_json::from_value(serde_json::to_value(r).unwrap()).unwrap())
+            .collect();
+        assert_eq!(unread_count(gp, &project(&entries), &receipts), 1);
+        assert_eq!(unread_count(gp, &project(&entries), &[]), 2);
+        assert_eq!(unread_count(nurse, &project(&entries), &[]), 0);
         assert_eq!(read(gp, to_gp.id).validate_at(NOW), Ok(()));
     }
 }

@@ -31,10 +31,12 @@ pub fn Caseload() -> impl IntoView {
         async move {
             let me = me?;
             let store = sync::store(me.account_id).await.ok()?;
-            let all = crate::pages::notebook::unread_everywhere(&store, me.account_id).await?;
+            use parcours_domain::notebook::{unread_count, Addressed, Receipt};
             let mut by_patient = std::collections::HashMap::new();
-            for (p, _) in all {
-                *by_patient.entry(p.id).or_insert(0usize) += 1;
+            for p in store.patients().await.ok()? {
+                let entries: Vec<Addressed> = store.read_kind(p.id, "notebook_entry").await.ok()?;
+                let reads: Vec<Receipt> = store.read_kind(p.id, "notebook_read").await.ok()?;
+                by_patient.insert(p.id, unread_count(me.account_id, &entries, &reads));
             }
             Some(by_patient)
         }
