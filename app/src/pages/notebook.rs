@@ -94,13 +94,14 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
             Some((patient, notebook))
         }
     });
+    // The form is drawn again only when the team changes, not at every
+    // sync or save: what is being typed (and "saved") is never wiped.
+    let team = Memo::new(move |_| data.get().flatten().map(|(patient, _)| patient.care_team));
     view! {
         <section aria-labelledby="notebook">
             <h2 id="notebook">"Cahier de liaison"</h2>
-            // The form lives outside the redrawn list: a sync never wipes
-            // what is being typed.
-            {move || data.get().flatten().map(|(patient, _)| view! {
-                <NotebookForm patient_id=patient_id team=patient.care_team.clone()/>
+            {move || team.get().map(|team| view! {
+                <NotebookForm patient_id=patient_id team=team/>
             })}
             {move || match data.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
