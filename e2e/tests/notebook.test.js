@@ -63,9 +63,21 @@ test('offline, the nurse writes to the GP in the notebook; he sees it unread, re
     await gp.page.getByRole('heading', { name: 'Points d\'étape' }).waitFor();
     assert.equal(await gp.page.getByRole('list', { name: 'Messages non lus du cahier de liaison' }).count(), 0);
 
-    // The nurse sees who read it.
+    // He answers her, from the entry.
+    await gp.page.goto(`${server.url}/patients/${server.sql("SELECT id FROM patients WHERE family_name = 'Lefèvre'")}`);
+    await entry.getByRole('button', { name: 'Répondre' }).click();
+    const reply = gp.page.getByRole('form', { name: 'Répondre à Claire Martin' });
+    await reply.getByLabel('Message').fill('Je passe la voir demain matin.');
+    await reply.getByRole('button', { name: 'Enregistrer' }).click();
+    await gp.page.getByRole('listitem', { name: 'Information de Dr Paul Durand' })
+      .getByText(/^En réponse à Claire Martin : « Chute ce matin/).waitFor();
+
+    // The nurse sees who read it, and his answer waiting for her.
     await nurse.page.getByRole('button', { name: 'Synchroniser' }).click();
     await fall.getByText(/^Lu par Dr Paul Durand le /).waitFor();
+    await gp.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor();
+    await nurse.page.getByRole('button', { name: 'Synchroniser' }).click();
+    await nurse.page.getByText('1 message(s) pour vous non lu(s)').waitFor();
   } finally {
     await nurse.context.close();
     await gp.context.close();

@@ -10,9 +10,12 @@ use crate::pages::patient::LIST_PAGE;
 use crate::sync::{self, SyncState};
 use crate::{format, Auth};
 use leptos::prelude::*;
-use parcours_domain::notebook::{unread_for, NoteKind, NotebookEntry, NotebookRead};
+use parcours_domain::notebook::{
+    unread_for, Decision, MedicationReview, NoteKind, NotebookEntry, NotebookRead,
+    RecommendationAnswer,
+};
 use parcours_domain::patient::TeamMember;
-use parcours_domain::{AccountId, FieldError, Patient, PatientId, RecordId};
+use parcours_domain::{AccountId, FieldError, Patient, PatientId, Profession, RecordId};
 use std::collections::BTreeSet;
 
 /// One patient's notebook on this device.
@@ -97,17 +100,23 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
     // The form is drawn again only when the team changes, not at every
     // sync or save: what is being typed (and "saved") is never wiped.
     let team = Memo::new(move |_| data.get().flatten().map(|(patient, _)| patient.care_team));
+    // An answer, a correction or the GP's answers to a medication review:
+    // drawn outside the list, which a sync redraws.
+    let target = RwSignal::new(None::<Target>);
     view! {
         <section aria-labelledby="notebook">
             <h2 id="notebook">"Cahier de liaison"</h2>
             {move || team.get().map(|team| view! {
                 <NotebookForm patient_id=patient_id team=team/>
             })}
+            {move || target.get().map(|t| view! {
+                <TargetForm target=t team=team.get_untracked().unwrap_or_default() close=target/>
+            })}
             {move || match data.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(None) => view! { <p>"Cahier indisponible sur cet appareil."</p> }.into_any(),
                 Some(Some((patient, notebook))) => view! {
-                    <NotebookList patient_id=patient_id team=patient.care_team notebook=notebook/>
+                    <NotebookList patient_id=patient_id team=patient.care_team notebook=notebook target=target/>
                 }.into_any(),
             }}
         </section>
@@ -126,11 +135,22 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
     let to = RwSignal::new(BTreeSet::<AccountId>::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let saved = RwSignal::new(false);
-    // The medication review has its own form (structured); here, the rest.
+    // The medication review is the pharmacist's to write.
+    let pharmacist = me.as_ref().and_then(|m| m.profession) == Some(Profession::Pharmacist);
     let kinds: Vec<NoteKind> = NoteKind::ALL
         .into_iter()
-        .filter(|k| *k != NoteKind::MedicationReview)
+        .filter(|k| pharmacist || *k != NoteKind::MedicationReview)
         .collect();
+    let medications = RwSignal::new(String::new());
+    let findings = RwSignal::new(String::new());
+    let recommendations = RwSignal::new(String::new());
+    let lines = |s: String| -> Vec<String> {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    };
     let others: Vec<TeamMember> = team
         .into_iter()
         .filter(|m| Some(m.account_id) != my_id)
@@ -152,7 +172,13 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
             text: text.get_untracked().trim().to_string(),
             addressed_to: to.get_untracked().into_iter().collect(),
             reply_to: None,
-            medication_review: None,
+            medication_review: (note_kind.get_untracked() == NoteKind::MedicationReview).then(
+                || MedicationReview {
+                    medications: lines(medications.get_untracked()),
+                    findings: findings.get_untracked().trim().to_string(),
+                    recommendations: lines(recommendations.get_untracked()),
+                },
+            ),
             answers: vec![],
         };
         let problems = entry.problems();
@@ -167,7 +193,9 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
             };
             match stored {
                 Ok(()) => {
-                    text.set(String::new());
+                    for s in [text, medications, findings, recommendations] {
+                        s.set(String::new());
+                    }
                     to.set(BTreeSet::new());
                     saved.set(true);
                 }
@@ -200,6 +228,26 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
                     </label>
                 }).collect_view()}
             </fieldset>
+            {move || (note_kind.get() == NoteKind::MedicationReview).then(|| view! {
+                <div class="field">
+                    <label for="review-medications">"Médicaments (un par ligne : nom, dose, rythme)"</label>
+                    <textarea id="review-medications" rows="5" prop:value=medications
+                        on:input=move |ev| medications.set(event_target_value(&ev))></textarea>
+                    {message_for("medication_review.medications")}
+                </div>
+                <div class="field">
+                    <label for="review-findings">"Constats"</label>
+                    <textarea id="review-findings" rows="3" prop:value=findings
+                        on:input=move |ev| findings.set(event_target_value(&ev))></textarea>
+                </div>
+                <div class="field">
+                    <label for="review-recommendations">"Recommandations au médecin (une par ligne)"</label>
+                    <textarea id="review-recommendations" rows="4" prop:value=recommendations
+                        on:input=move |ev| recommendations.set(event_target_value(&ev))></textarea>
+                    {message_for("medication_review.recommendations")}
+                </div>
+            })}
+            {message_for("medication_review")}
             <div class="field">
                 <label for="notebook-text">"Message"</label>
                 <textarea id="notebook-text" rows="3" prop:value=text
@@ -235,7 +283,12 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
 }
 
 #[component]
-fn NotebookList(patient_id: PatientId, team: Vec<TeamMember>, notebook: Notebook) -> impl IntoView {
+fn NotebookList(
+    patient_id: PatientId,
+    team: Vec<TeamMember>,
+    notebook: Notebook,
+    target: RwSignal<Option<Target>>,
+) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
     let me = auth.0.get_untracked().map(|m| m.account_id);
@@ -271,6 +324,11 @@ fn NotebookList(patient_id: PatientId, team: Vec<TeamMember>, notebook: Notebook
             }
         });
     };
+    // What each entry says in brief, for the answers that name it.
+    let gists: std::collections::HashMap<RecordId, (AccountId, String)> = entries
+        .iter()
+        .map(|s| (s.record.id, (s.record.author_id, gist(&s.record))))
+        .collect();
     let entries = StoredValue::new(entries);
     let unread_count = unread.len();
     view! {
@@ -297,6 +355,9 @@ fn NotebookList(patient_id: PatientId, team: Vec<TeamMember>, notebook: Notebook
                         {corrected.contains(&id).then(|| view! { <p class="badge">"Corrigée"</p> })}
                         {is_unread.then(|| view! { <p class="badge unread">"Non lu"</p> })}
                         <p>{if to.is_empty() { "Pour : toute l'équipe".to_string() } else { format!("Pour : {}", to.join(", ")) }}</p>
+                        {e.reply_to.and_then(|r| gists.get(&r)).map(|(who, said)| view! {
+                            <p class="hint">{format!("En réponse à {} : « {said} »", name_in(&team, *who))}</p>
+                        })}
                         {(!e.text.is_empty()).then(|| view! { <p class="note">{e.text.clone()}</p> })}
                         {e.medication_review.as_ref().map(|r| view! {
                             <p>{format!("Médicaments : {}", r.medications.join(" ; "))}</p>
@@ -309,9 +370,26 @@ fn NotebookList(patient_id: PatientId, team: Vec<TeamMember>, notebook: Notebook
                         }).collect_view()}
                         {(!readers.is_empty()).then(|| view! { <p class="sync-state">{format!("Lu par {}", readers.join(", "))}</p> })}
                         {s.pending.then(|| view! { <p class="sync-state">"Sur l'appareil uniquement — en attente d'envoi"</p> })}
-                        {is_unread.then(|| view! {
-                            <button type="button" class="secondary" on:click=move |_| mark_read(id)>"Marquer comme lu"</button>
-                        })}
+                        <div class="actions">
+                            {is_unread.then(|| view! {
+                                <button type="button" class="secondary" on:click=move |_| mark_read(id)>"Marquer comme lu"</button>
+                            })}
+                            {
+                                let e = e.clone();
+                                let answerable = e.medication_review.is_some() && Some(e.author_id) != me && auth.0.get_untracked().is_some_and(|m| m.profession == Some(Profession::GeneralPractitioner));
+                                let mine = Some(e.author_id) == me && !corrected.contains(&id);
+                                let (reply, correct, answer) = (e.clone(), e.clone(), e);
+                                view! {
+                                    <button type="button" class="secondary" on:click=move |_| target.set(Some(Target { entry: reply.clone(), mode: Mode::Reply }))>"Répondre"</button>
+                                    {mine.then(|| view! {
+                                        <button type="button" class="secondary" on:click=move |_| target.set(Some(Target { entry: correct.clone(), mode: Mode::Correct }))>"Corriger"</button>
+                                    })}
+                                    {answerable.then(|| view! {
+                                        <button type="button" class="secondary" on:click=move |_| target.set(Some(Target { entry: answer.clone(), mode: Mode::Answer }))>"Répondre aux recommandations"</button>
+                                    })}
+                                }
+                            }
+                        </div>
                     </li>
                 }
             }).collect_view())}
@@ -321,5 +399,171 @@ fn NotebookList(patient_id: PatientId, team: Vec<TeamMember>, notebook: Notebook
                 {format!("Afficher plus ({} sur {count})", shown.get())}
             </button>
         })}
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Reply,
+    Correct,
+    Answer,
+}
+
+/// The entry an answer, a correction or the GP's answers are about.
+#[derive(Clone, PartialEq)]
+pub struct Target {
+    entry: NotebookEntry,
+    mode: Mode,
+}
+
+#[component]
+fn TargetForm(
+    target: Target,
+    team: Vec<TeamMember>,
+    close: RwSignal<Option<Target>>,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let state = expect_context::<SyncState>();
+    let Target { entry, mode } = target;
+    let text = RwSignal::new(if mode == Mode::Correct {
+        entry.text.clone()
+    } else {
+        String::new()
+    });
+    let recommendations: Vec<String> = entry
+        .medication_review
+        .as_ref()
+        .map(|r| r.recommendations.clone())
+        .unwrap_or_default();
+    let decisions: Vec<(RwSignal<Option<Decision>>, RwSignal<String>)> = recommendations
+        .iter()
+        .map(|_| (RwSignal::new(None), RwSignal::new(String::new())))
+        .collect();
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let author = name_in(&team, entry.author_id);
+    let title = match mode {
+        Mode::Reply => format!("Répondre à {author}"),
+        Mode::Correct => "Corriger mon entrée".to_string(),
+        Mode::Answer => format!("Répondre aux recommandations de {author}"),
+    };
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    // Where the person's eyes and screen reader go next.
+    Effect::new(move |_| {
+        if let Some(el) = area.get() {
+            let _ = el.focus();
+        }
+    });
+    let decisions_for_submit = decisions.clone();
+    let entry_for_submit = entry.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        let original = &entry_for_submit;
+        let mut problems = vec![];
+        let answers: Vec<RecommendationAnswer> = if mode == Mode::Answer {
+            decisions_for_submit
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (decision, reason))| match decision.get_untracked() {
+                    Some(decision) => Some(RecommendationAnswer {
+                        recommendation: i as u32 + 1,
+                        decision,
+                        reason: reason.get_untracked().trim().to_string(),
+                    }),
+                    None => {
+                        problems.push(FieldError::new(
+                            format!("answers[{i}].decision"),
+                            format!("Recommandation {} : choisissez une réponse.", i + 1),
+                        ));
+                        None
+                    }
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        let new = match mode {
+            Mode::Correct => NotebookEntry {
+                id: RecordId::new(),
+                device_id: me.device_id,
+                recorded_at: now_ms(),
+                amends: Some(original.id),
+                text: text.get_untracked().trim().to_string(),
+                ..original.clone()
+            },
+            Mode::Reply | Mode::Answer => NotebookEntry {
+                id: RecordId::new(),
+                patient_id: original.patient_id,
+                author_id: me.account_id,
+                device_id: me.device_id,
+                recorded_at: now_ms(),
+                amends: None,
+                note_kind: NoteKind::Information,
+                text: text.get_untracked().trim().to_string(),
+                addressed_to: vec![original.author_id],
+                reply_to: Some(original.id),
+                medication_review: None,
+                answers,
+            },
+        };
+        problems.extend(new.problems());
+        errors.set(problems.clone());
+        if !problems.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let stored = match NewRecord::of(&new) {
+                Ok(record) => sync::save(state, me.account_id, &[record]).await,
+                Err(e) => Err(e),
+            };
+            match stored {
+                Ok(()) => close.set(None),
+                Err(e) => errors.set(vec![FieldError::new(
+                    "device",
+                    format!("Non enregistré : {e}"),
+                )]),
+            }
+        });
+    };
+    let label = title.clone();
+    view! {
+        <form on:submit=submit novalidate aria-label=label class="item-form">
+            <h3>{title}</h3>
+            <p class="hint">{format!("« {} »", gist(&entry))}</p>
+            {(mode == Mode::Answer).then(|| recommendations.iter().zip(decisions.clone()).enumerate().map(|(i, (text, (decision, reason)))| view! {
+                <fieldset class="choices">
+                    <legend>{format!("Recommandation {} : {text}", i + 1)}</legend>
+                    {Decision::ALL.into_iter().map(|d| view! {
+                        <label class="choice">
+                            <input type="radio" name=format!("decision-{i}") prop:checked=move || decision.get() == Some(d)
+                                on:change=move |_| decision.set(Some(d))/>
+                            <span>{d.label_fr()}</span>
+                        </label>
+                    }).collect_view()}
+                    <label class="field">{format!("Raison (recommandation {})", i + 1)}
+                        <input prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
+                    </label>
+                </fieldset>
+            }).collect_view())}
+            <div class="field">
+                <label for="target-text">{if mode == Mode::Answer { "Commentaire (facultatif)" } else { "Message" }}</label>
+                <textarea id="target-text" rows="3" node_ref=area prop:value=text
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            </div>
+            {move || {
+                let list = errors.get();
+                (!list.is_empty()).then(|| view! {
+                    <div class="error-summary" role="alert">
+                        <ul>{list.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            }}
+            <div class="actions">
+                <button type="submit">"Enregistrer"</button>
+                <button type="button" class="secondary" on:click=move |_| close.set(None)>"Annuler"</button>
+            </div>
+        </form>
     }
 }
