@@ -36,10 +36,12 @@ pub enum NoteKind {
     Information,
     /// The pharmacist's medication review (bilan de médication).
     MedicationReview,
+    /// The psychologist's note: a programme may restrict who reads it.
+    Psychological,
 }
 
 impl NoteKind {
-    pub const ALL: [NoteKind; 7] = [
+    pub const ALL: [NoteKind; 8] = [
         Self::Observation,
         Self::TreatmentChange,
         Self::Fall,
@@ -47,6 +49,7 @@ impl NoteKind {
         Self::Request,
         Self::Information,
         Self::MedicationReview,
+        Self::Psychological,
     ];
     pub fn label_fr(self) -> &'static str {
         match self {
@@ -57,6 +60,21 @@ impl NoteKind {
             Self::Request => "Demande à un collègue",
             Self::Information => "Information",
             Self::MedicationReview => "Bilan de médication",
+            Self::Psychological => "Note psychologique",
+        }
+    }
+
+    /// As written in the JSON and in a programme's `restricted_notes`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Observation => "observation",
+            Self::TreatmentChange => "treatment_change",
+            Self::Fall => "fall",
+            Self::Hospitalisation => "hospitalisation",
+            Self::Request => "request",
+            Self::Information => "information",
+            Self::MedicationReview => "medication_review",
+            Self::Psychological => "psychological",
         }
     }
 }
@@ -126,6 +144,10 @@ pub struct NotebookEntry {
     /// Answers to a medication review's recommendations (in a reply to it).
     #[serde(default)]
     pub answers: Vec<RecommendationAnswer>,
+    /// The programme the note is written in, when that programme restricts
+    /// its kind to some roles (see `readers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programme_id: Option<String>,
 }
 
 impl NotebookEntry {
@@ -206,6 +228,20 @@ impl NotebookEntry {
             }
             (None, false) => {}
         }
+        match self
+            .programme_id
+            .as_deref()
+            .map(crate::programme::Programme::find)
+        {
+            Some(None) => push(Err(FieldError::new("programme_id", "Parcours inconnu."))),
+            // A kind a programme restricts is written in that programme, so
+            // the server knows who may read it.
+            None if restricted_anywhere(self.note_kind) => push(Err(FieldError::new(
+                "programme_id",
+                "Une note de ce type appartient à un parcours : indiquez lequel.",
+            ))),
+            _ => {}
+        }
         if !self.answers.is_empty() && self.reply_to.is_none() {
             push(Err(FieldError::new(
                 "answers",
@@ -260,6 +296,16 @@ impl NotebookEntry {
         for (i, who) in self.addressed_to.iter().enumerate() {
             check_profession(directory, &format!("addressed_to[{i}]"), *who, &[], "")?;
         }
+        // What one may not read, one does not write either.
+        if let Some(readers) = self.readers() {
+            check_profession(
+                directory,
+                "author_id",
+                self.author_id,
+                &readers,
+                "Ce type de note est réservé à certains membres de l'équipe.",
+            )?;
+        }
         // The medication review is the pharmacist's; answering it, the GP's.
         if self.note_kind == NoteKind::MedicationReview {
             check_profession(
@@ -282,6 +328,15 @@ impl NotebookEntry {
         Ok(())
     }
 
+    /// Who may read it: the roles its programme restricts its kind to, or
+    /// the whole team (None).
+    pub fn readers(&self) -> Option<Vec<Profession>> {
+        let programme = crate::programme::Programme::find(self.programme_id.as_deref()?)?;
+        programme
+            .note_readers(self.note_kind.code())
+            .map(<[Profession]>::to_vec)
+    }
+
     fn members_named(&self) -> Vec<(String, AccountId)> {
         self.addressed_to
             .iter()
@@ -291,11 +346,19 @@ impl NotebookEntry {
     }
 }
 
+/// Whether some programme restricts this kind of note.
+fn restricted_anywhere(kind: NoteKind) -> bool {
+    crate::programme::Programme::all()
+        .iter()
+        .any(|p| p.note_readers(kind.code()).is_some())
+}
+
 record_body!(
     NotebookEntry,
     refers_to => NotebookEntry::references,
     check_people => NotebookEntry::check_people,
     members_named => NotebookEntry::members_named,
+    readers => NotebookEntry::readers,
 );
 
 /// "I have read this entry": the reader's own record, once per reading
@@ -413,6 +476,7 @@ mod tests {
             reply_to: None,
             medication_review: None,
             answers: vec![],
+            programme_id: None,
         }
     }
 
@@ -493,6 +557,36 @@ mod tests {
         assert_eq!(answer.refers_to()[0].kinds, &["notebook_entry"]);
         answer.author_id = nurse;
         assert_eq!(answer.check_people(&people).unwrap_err().field, "author_id");
+    }
+
+    #[test]
+    fn a_restricted_note_names_its_programme_and_its_readers_write_it() {
+        let (psychologist, nurse) = (AccountId::new(), AccountId::new());
+        let people = People::default()
+            .with(psychologist, Profession::Psychologist)
+            .with(nurse, Profession::Nurse);
+        let mut note = entry(psychologist);
+        note.note_kind = NoteKind::Psychological;
+        assert_eq!(note.validate_at(NOW).unwrap_err().field, "programme_id");
+        note.programme_id = Some("horoscope".into());
+        assert_eq!(note.validate_at(NOW).unwrap_err().field, "programme_id");
+        note.programme_id = Some("chronic_pain".into());
+        assert_eq!(note.validate_at(NOW), Ok(()));
+        assert_eq!(
+            note.readers(),
+            Some(vec![
+                Profession::Psychologist,
+                Profession::GeneralPractitioner
+            ])
+        );
+        assert_eq!(note.check_people(&people), Ok(()));
+        note.author_id = nurse;
+        assert_eq!(note.check_people(&people).unwrap_err().field, "author_id");
+        // An ordinary note is the whole team's, in a programme or not.
+        let mut plain = entry(nurse);
+        assert_eq!(plain.readers(), None);
+        plain.programme_id = Some("chronic_pain".into());
+        assert_eq!(plain.readers(), None);
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub struct Programme {
     pub plan_item_kinds: Vec<PlanItemKind>,
     pub review_types: Vec<Choice>,
     pub review_schedule: Vec<ScheduledReview>,
+    /// Kinds of notebook note only some roles of the team may read (and
+    /// write), by note kind (`psychological`): the server never sends them
+    /// to anyone else.
+    #[serde(default)]
+    pub restricted_notes: std::collections::BTreeMap<String, Vec<Profession>>,
 }
 
 /// Who may include a patient: these professions in their own name, and
@@ -190,6 +195,12 @@ impl Programme {
 
     pub fn find(id: &str) -> Option<&'static Programme> {
         Self::all().iter().find(|p| p.id == id)
+    }
+
+    /// Who may read a note of this kind in this programme; None: the whole
+    /// care team.
+    pub fn note_readers(&self, note_kind: &str) -> Option<&[Profession]> {
+        self.restricted_notes.get(note_kind).map(Vec::as_slice)
     }
 
     /// Whether this profession may include in its own name (true), on

@@ -65,6 +65,12 @@ pub trait RecordBody {
     fn members_named(&self) -> Vec<(String, AccountId)> {
         vec![]
     }
+    /// The professions that may read it, when it is restricted (a
+    /// psychologist's note); None: the whole care team. The server stores
+    /// it with the record and never sends the record to anyone else.
+    fn readers(&self) -> Option<Vec<Profession>> {
+        None
+    }
     /// Whether the patient reads it in their own app. By default no: a
     /// professional's record is the team's (notes, raw answers) unless the
     /// kind says what of it is shared.
@@ -141,6 +147,11 @@ macro_rules! record_body {
     };
     (@part members_named $body:expr) => {
         fn members_named(&self) -> Vec<(String, $crate::AccountId)> {
+            ($body)(self)
+        }
+    };
+    (@part readers $body:expr) => {
+        fn readers(&self) -> Option<Vec<$crate::Profession>> {
             ($body)(self)
         }
     };

@@ -19,7 +19,7 @@
 
 use crate::clock::now_ms;
 use parcours_domain::sync::{ItemState, Mutation, Record};
-use parcours_domain::{AccountId, PatientId};
+use parcours_domain::{AccountId, PatientId, Profession};
 use sqlx::{AnyConnection, AnyPool};
 use std::fmt;
 use std::str::FromStr;
@@ -62,8 +62,35 @@ impl Kinds {
 /// domain, entry by entry, in `sync`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
-    Team(AccountId),
+    /// A professional: their care teams' patients, and of those the
+    /// restricted records their profession may read.
+    Team(AccountId, Profession),
     Patient(PatientId),
+}
+
+/// An SQL condition on `j.readers`: the entries this profession may read.
+/// The code is the domain's own constant, never a client's text.
+fn readable_by(profession: Profession) -> String {
+    let code = profession.code();
+    debug_assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    format!(" AND (j.readers IS NULL OR j.readers LIKE '%,{code},%')")
+}
+
+/// How a record's readers are stored (see migration 0008).
+pub fn readers_column(readers: Option<&[Profession]>) -> Option<String> {
+    readers.map(|r| {
+        let codes: Vec<&str> = r.iter().map(|p| p.code()).collect();
+        format!(",{},", codes.join(","))
+    })
+}
+
+/// Whether a stored `readers` value lets this profession read the entry.
+pub fn may_read(readers: Option<&str>, profession: Option<Profession>) -> bool {
+    match (readers, profession) {
+        (None, _) => true,
+        (Some(r), Some(p)) => r.contains(&format!(",{},", p.code())),
+        (Some(_), None) => false,
+    }
 }
 
 /// Where a device is in its pull: entries before (`pos`, `seq`) it has.
@@ -135,23 +162,30 @@ pub struct StoredRecord {
     pub patient_id: String,
     pub author_id: Option<String>,
     pub body: String,
+    /// Who may read it, when restricted (see `may_read`).
+    pub readers: Option<String>,
 }
 
 pub async fn stored(
     conn: &mut AnyConnection,
     id: Uuid,
 ) -> Result<Option<StoredRecord>, sqlx::Error> {
-    let row: Option<(String, String, Option<String>, String)> =
-        sqlx::query_as("SELECT kind, patient_id, author_id, body FROM journal WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|(kind, patient_id, author_id, body)| StoredRecord {
-        kind,
-        patient_id,
-        author_id,
-        body,
-    }))
+    #[allow(clippy::type_complexity)]
+    let row: Option<(String, String, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT kind, patient_id, author_id, body, readers FROM journal WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(
+        |(kind, patient_id, author_id, body, readers)| StoredRecord {
+            kind,
+            patient_id,
+            author_id,
+            body,
+            readers,
+        },
+    ))
 }
 
 use crate::db::ROWS_PER_INSERT;
@@ -168,9 +202,9 @@ pub async fn insert_records(
     for (chunk_index, chunk) in records.chunks(ROWS_PER_INSERT).enumerate() {
         let sql = format!(
             "INSERT INTO journal (id, kind, patient_id, author_id, device_id, recorded_at, amends,
-                                  seq, version, received_at, body)
+                                  seq, version, received_at, body, readers)
              VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            crate::db::values_placeholders(chunk.len(), 11)
+            crate::db::values_placeholders(chunk.len(), 12)
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for (k, record) in chunk.iter().enumerate() {
@@ -187,7 +221,8 @@ pub async fn insert_records(
                 .bind(seq)
                 .bind(0i64)
                 .bind(received_at)
-                .bind(body);
+                .bind(body)
+                .bind(readers_column(record.readers().as_deref()));
         }
         for id in query.fetch_all(&mut *tx).await? {
             inserted.push(
@@ -267,8 +302,8 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
     let only = kinds.condition();
-    let account = match audience {
-        Audience::Team(account) => account,
+    let (account, only) = match audience {
+        Audience::Team(account, profession) => (account, only + &readable_by(profession)),
         // A patient's own file, in clock order: no membership, no backfill.
         Audience::Patient(patient) => {
             return sqlx::query_as(&format!(
@@ -331,8 +366,8 @@ pub async fn remaining(
     upto: i64,
 ) -> Result<u64, sqlx::Error> {
     let only = kinds.condition();
-    let account = match audience {
-        Audience::Team(account) => account,
+    let (account, only) = match audience {
+        Audience::Team(account, profession) => (account, only + &readable_by(profession)),
         Audience::Patient(patient) => {
             let n: i64 = sqlx::query_scalar(&format!(
                 "SELECT count(*) FROM journal j
@@ -378,10 +413,11 @@ pub async fn remaining(
 pub async fn versions(
     pool: &AnyPool,
     account: AccountId,
+    profession: Profession,
     kinds: Kinds,
     items_only: bool,
 ) -> Result<(Vec<(Uuid, u64)>, u64), sqlx::Error> {
-    let only = kinds.condition();
+    let only = kinds.condition() + &readable_by(profession);
     let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
         "SELECT j.id, j.kind, j.version FROM journal j
          JOIN care_team_members m ON m.patient_id = j.patient_id

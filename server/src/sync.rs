@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::items;
 use crate::journal::{self, Position};
 use crate::json::JsonBody;
-use crate::session::Session;
+use crate::session::{Role, Session};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, RawQuery, Request, State};
 use axum::middleware::Next;
@@ -361,10 +361,17 @@ async fn store_records(
                 .iter()
                 .find(|r| r.id() == id)
                 .map(|r| (r.kind().to_string(), r.patient_id().to_string()));
+            // A restricted record the author may not read is, for them,
+            // one that does not exist.
+            let profession = match session.role {
+                Role::Professional(p) => Some(p),
+                Role::Patient(_) => None,
+            };
             let found = match in_push {
                 Some(found) => Some(found),
                 None => journal::stored(tx, id)
                     .await?
+                    .filter(|s| journal::may_read(s.readers.as_deref(), profession))
                     .map(|s| (s.kind, s.patient_id)),
             };
             let fits = found.is_some_and(|(kind, patient)| {
@@ -444,9 +451,9 @@ fn kinds_for(protocol: Option<u32>) -> journal::Kinds {
 }
 
 fn audience(session: &Session) -> journal::Audience {
-    match session.patient() {
-        Some(patient) => journal::Audience::Patient(patient),
-        None => journal::Audience::Team(session.account_id),
+    match session.role {
+        Role::Patient(patient) => journal::Audience::Patient(patient),
+        Role::Professional(profession) => journal::Audience::Team(session.account_id, profession),
     }
 }
 
@@ -580,8 +587,8 @@ pub async fn checksum(
     let items_only = query.protocol.unwrap_or(2) < 3;
     let kinds = kinds_for(query.protocol);
     let (pairs, records) = match audience(&session) {
-        journal::Audience::Team(account) => {
-            journal::versions(&state.db.pool, account, kinds, items_only).await?
+        journal::Audience::Team(account, profession) => {
+            journal::versions(&state.db.pool, account, profession, kinds, items_only).await?
         }
         journal::Audience::Patient(patient) => {
             let mut pairs = vec![];

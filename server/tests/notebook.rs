@@ -19,6 +19,7 @@ use serde_json::json;
 on_both_backends!(
     an_entry_addressed_to_the_gp_is_read_and_the_team_sees_who_read_it,
     a_medication_review_is_the_pharmacist_s_and_its_answers_the_gp_s,
+    a_psychologist_s_note_reaches_only_the_roles_its_programme_names,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -45,6 +46,7 @@ fn entry(author: &Client, patient: &str, to: &[&Client], text: &str) -> Notebook
         reply_to: None,
         medication_review: None,
         answers: vec![],
+        programme_id: None,
     }
 }
 
@@ -270,4 +272,146 @@ async fn a_medication_review_is_the_pharmacist_s_and_its_answers_the_gp_s(backen
     assert_eq!(thread.len(), 2);
     assert_eq!(thread[1]["reply_to"], review.id.to_string());
     assert_eq!(thread[1]["answers"][1]["decision"], "refused");
+}
+
+/// Adds an account of this profession to Jeanne Lefèvre's care team.
+async fn colleague(app: &TestApp, username: &str, name: &str, profession: Profession) -> Client {
+    let jeanne = app.patient_id("Lefèvre").await;
+    let operator = Actor::operator("test");
+    admin::create_account(
+        &app.db,
+        &operator,
+        NewAccount {
+            username,
+            display_name: name,
+            profession,
+            password: "un mot de passe long",
+        },
+    )
+    .await
+    .unwrap();
+    admin::add_to_care_team(&app.db, &operator, &jeanne, username)
+        .await
+        .unwrap();
+    app.session_for(username).await
+}
+
+async fn a_psychologist_s_note_reaches_only_the_roles_its_programme_names(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let jeanne = app.patient_id("Lefèvre").await;
+    let psychologist = colleague(&app, "ines", "Inès Moreau", Profession::Psychologist).await;
+    let social = colleague(&app, "paul", "Paul Garnier", Profession::SocialWorker).await;
+    let gp = app.session_for("dr.durand").await;
+    let nurse = app.session_for("claire").await;
+    let physio = app.session_for("lea").await;
+
+    let restricted = |author: &Client, text: &str| {
+        let mut e = entry(author, &jeanne, &[], text);
+        e.note_kind = NoteKind::Psychological;
+        e.programme_id = Some("chronic_pain".into());
+        e
+    };
+    let note = restricted(&psychologist, "Idées noires évoquées ; suivi rapproché.");
+    let reply = push(
+        &app,
+        &psychologist,
+        vec![Record::NotebookEntry(note.clone())],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM journal WHERE id = '{}' AND readers = ',psychologist,general_practitioner,'",
+            note.id
+        ))
+        .await,
+        1
+    );
+    // Without its programme it cannot say who reads it: refused.
+    let mut loose = restricted(&psychologist, "Sans parcours");
+    loose.programme_id = None;
+    let reply = push(&app, &psychologist, vec![Record::NotebookEntry(loose)]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["field"], "records[0].programme_id");
+    // Who may not read it may not write it.
+    for who in [&social, &nurse] {
+        let reply = push(
+            &app,
+            who,
+            vec![Record::NotebookEntry(restricted(who, "Essai"))],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+        assert_eq!(reply.body["field"], "records[0].author_id");
+    }
+    // An ordinary entry, for everyone.
+    let plain = entry(&nurse, &jeanne, &[], "Bonne nuit, moral meilleur.");
+    let reply = push(&app, &nurse, vec![Record::NotebookEntry(plain.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    // The matrix: role × (pull, checksum, answering it).
+    let secret = note.text.as_str();
+    for (who, role, reads) in [
+        (&psychologist, "psychologist", true),
+        (&gp, "general practitioner", true),
+        (&nurse, "pain nurse", false),
+        (&physio, "physiotherapist", false),
+        (&social, "social worker", false),
+    ] {
+        let pulled = app.get_sync("/api/sync/pull?protocol=4", &who.cookie).await;
+        let text = pulled.body.to_string();
+        assert_eq!(text.contains(secret), reads, "{role}: pull");
+        assert!(text.contains("Bonne nuit"), "{role}: the plain entry");
+        // Paged one by one, the same.
+        let mut cursor = String::new();
+        let mut seen = String::new();
+        loop {
+            let page = app
+                .get_sync(
+                    &format!("/api/sync/pull?protocol=4&limit=1&cursor={cursor}"),
+                    &who.cookie,
+                )
+                .await;
+            seen.push_str(&page.body["records"].to_string());
+            cursor = page.body["next_cursor"].as_str().unwrap().to_string();
+            if page.body["has_more"] == false {
+                break;
+            }
+        }
+        assert_eq!(seen.contains(secret), reads, "{role}: paged pull");
+        let sum = app
+            .get_sync("/api/sync/checksum?protocol=4", &who.cookie)
+            .await;
+        let records = sum.body["records"].as_u64().unwrap();
+        assert_eq!(records, if reads { 2 } else { 1 }, "{role}: checksum");
+    }
+    // Answering it: for those who cannot read it, it does not exist.
+    for (who, role, reads) in [
+        (&psychologist, "psychologist", true),
+        (&gp, "general practitioner", true),
+        (&nurse, "pain nurse", false),
+        (&physio, "physiotherapist", false),
+        (&social, "social worker", false),
+    ] {
+        let mut answer = entry(who, &jeanne, &[], "Vu.");
+        answer.reply_to = Some(note.id);
+        let reply = push(&app, who, vec![Record::NotebookEntry(answer)]).await;
+        if reads {
+            assert_eq!(reply.status, StatusCode::OK, "{role}: {}", reply.body);
+        } else {
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{role}");
+            assert_eq!(reply.body["field"], "records[0].reply_to");
+        }
+    }
+    // Read by the GP: audited, as every read.
+    assert!(
+        app.count(&format!(
+            "SELECT count(*) FROM audit_events WHERE action = 'read_records' AND patient_id = '{jeanne}' AND account_id = '{}'",
+            gp.account_id
+        ))
+        .await
+            >= 1
+    );
 }

@@ -137,9 +137,18 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
     let saved = RwSignal::new(false);
     // The medication review is the pharmacist's to write.
     let pharmacist = me.as_ref().and_then(|m| m.profession) == Some(Profession::Pharmacist);
+    // A kind the patient's programme restricts is offered to its readers only.
+    let programme = parcours_domain::programme::Programme::find("chronic_pain");
+    let my_profession = me.as_ref().and_then(|m| m.profession);
+    let may_write = move |k: NoteKind| {
+        programme
+            .and_then(|p| p.note_readers(k.code()))
+            .is_none_or(|readers| my_profession.is_some_and(|m| readers.contains(&m)))
+    };
     let kinds: Vec<NoteKind> = NoteKind::ALL
         .into_iter()
         .filter(|k| pharmacist || *k != NoteKind::MedicationReview)
+        .filter(|k| may_write(*k))
         .collect();
     let medications = RwSignal::new(String::new());
     let findings = RwSignal::new(String::new());
@@ -161,6 +170,9 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
         let Some(me) = auth.0.get_untracked() else {
             return;
         };
+        let restricted = programme
+            .and_then(|p| p.note_readers(note_kind.get_untracked().code()))
+            .is_some();
         let entry = NotebookEntry {
             id: RecordId::new(),
             patient_id,
@@ -180,6 +192,8 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
                 },
             ),
             answers: vec![],
+            // A restricted kind is written in the patient's programme.
+            programme_id: restricted.then(|| "chronic_pain".to_string()),
         };
         let problems = entry.problems();
         errors.set(problems.clone());
@@ -500,12 +514,18 @@ fn TargetForm(
                 device_id: me.device_id,
                 recorded_at: now_ms(),
                 amends: None,
-                note_kind: NoteKind::Information,
+                // An answer to a restricted note is restricted alike.
+                note_kind: if original.programme_id.is_some() {
+                    original.note_kind
+                } else {
+                    NoteKind::Information
+                },
                 text: text.get_untracked().trim().to_string(),
                 addressed_to: vec![original.author_id],
                 reply_to: Some(original.id),
                 medication_review: None,
                 answers,
+                programme_id: original.programme_id.clone(),
             },
         };
         problems.extend(new.problems());

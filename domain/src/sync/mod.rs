@@ -195,6 +195,9 @@ impl Record {
     pub fn check_people(&self, directory: &dyn Directory) -> Result<(), FieldError> {
         self.body().check_people(directory)
     }
+    pub fn readers(&self) -> Option<Vec<crate::Profession>> {
+        self.body().readers()
+    }
     pub fn members_named(&self) -> Vec<(String, AccountId)> {
         self.body().members_named()
     }
