@@ -83,6 +83,20 @@ export class Server {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Runs an operator command of the server binary on this server's database. */
+  cli(args, stdin = '') {
+    return execFileSync(SERVER_BIN, ['--database-url', `sqlite://${this.dbPath}`, ...args], {
+      encoding: 'utf8', input: stdin, env: { ...process.env, RUST_LOG: 'error' },
+    }).trim();
+  }
+
+  /** A new account of this profession in a demo patient's care team (operator commands). */
+  colleague({ username, name, profession, password, patient }) {
+    this.cli(['account', 'create', '--username', username, '--name', name, '--profession', profession, '--operator', 'e2e'], `${password}\n`);
+    const id = this.sql(`SELECT id FROM patients WHERE family_name = '${patient}'`);
+    this.cli(['care-team', 'add', '--patient', id, '--username', username, '--operator', 'e2e']);
+  }
+
   /** Reads the server's SQLite file directly, as an operator would. */
   sql(query) {
     return execFileSync('sqlite3', [this.dbPath, query], { encoding: 'utf8' }).trim();

@@ -83,3 +83,67 @@ test('offline, the nurse writes to the GP in the notebook; he sees it unread, re
     await gp.context.close();
   }
 });
+
+test("the psychologist's note reaches the GP and nobody else: the social worker sees nothing of it, on screen or through the API", async () => {
+  // A server of its own: an empty notebook to begin with.
+  const server = await Server.start();
+  for (const [username, name, profession] of [
+    ['ines', 'Inès Moreau', 'psychologist'],
+    ['paul', 'Paul Garnier', 'social_worker'],
+  ]) {
+    server.colleague({ username, name, profession, password: 'un mot de passe long', patient: 'Lefèvre' });
+  }
+  const psychologist = await phone();
+  const social = await phone();
+  const gp = await phone();
+  try {
+    // Offline at the patient's home, the psychologist writes her note.
+    await signIn(psychologist.page, server, 'ines', 'un mot de passe long');
+    await psychologist.page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
+    await psychologist.page.getByRole('heading', { name: 'Cahier de liaison' }).waitFor();
+    await psychologist.setOnline(false);
+    const form = psychologist.page.getByRole('form', { name: 'Nouvelle entrée du cahier de liaison' });
+    await form.getByRole('group', { name: "Type d'entrée" }).getByLabel('Note psychologique').check();
+    await form.getByLabel('Message').fill('Deuil récent, idées noires évoquées : suivi rapproché.');
+    await form.getByRole('button', { name: 'Écrire dans le cahier' }).click();
+    await form.getByText("Entrée enregistrée sur l'appareil.").waitFor();
+    await psychologist.setOnline(true);
+    await psychologist.page.getByRole('button', { name: 'Synchroniser' }).click();
+    await psychologist.page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor();
+    assert.equal(server.sql("SELECT readers FROM journal WHERE kind = 'notebook_entry'"), ',psychologist,general_practitioner,');
+
+    // The GP reads it.
+    await signIn(gp.page, server, 'dr.durand', 'demo-durand');
+    await gp.page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
+    await gp.page.getByRole('listitem', { name: 'Note psychologique de Inès Moreau' }).getByText(/Deuil récent/).waitFor();
+
+    // The social worker: nothing on screen, nothing offered, nothing through the API.
+    await signIn(social.page, server, 'paul', 'un mot de passe long');
+    await social.page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
+    await social.page.getByRole('heading', { name: 'Cahier de liaison' }).waitFor();
+    await social.page.getByText('Le cahier est vide.').waitFor();
+    const kinds = social.page.getByRole('form', { name: 'Nouvelle entrée du cahier de liaison' }).getByRole('group', { name: "Type d'entrée" });
+    await kinds.getByLabel('Observation').waitFor();
+    assert.equal(await kinds.getByLabel('Note psychologique').count(), 0);
+    const api = await social.page.evaluate(async () => {
+      const pull = await (await fetch('/api/sync/pull?protocol=4')).text();
+      const stored = await new Promise((resolve, reject) => {
+        const open = indexedDB.open(`parcours-${JSON.parse(localStorage.getItem('parcours.me')).account_id}`);
+        open.onsuccess = () => {
+          const all = open.result.transaction('records').objectStore('records').getAll();
+          all.onsuccess = () => resolve(JSON.stringify(all.result));
+          all.onerror = () => reject(all.error);
+        };
+        open.onerror = () => reject(open.error);
+      });
+      return { pull, stored };
+    });
+    assert.ok(!api.pull.includes('Deuil récent'), 'the API never sends it');
+    assert.ok(!api.stored.includes('Deuil récent'), 'the phone never holds it');
+  } finally {
+    await psychologist.context.close();
+    await social.context.close();
+    await gp.context.close();
+    await server.stop();
+  }
+});
