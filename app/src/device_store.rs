@@ -22,12 +22,15 @@ use serde_json::value::RawValue;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-const VERSION: u8 = 4;
+const VERSION: u8 = 5;
 const PATIENTS: &str = "patients";
 /// Append-lane records of every kind (`Record`, tagged by `kind`), made
 /// here or received.
 const RECORDS: &str = "records";
 const BY_PATIENT: &str = "by_patient";
+/// Records by kind (version 5): what a screen across patients reads (the
+/// notebook entries addressed to me) without reading every record.
+const BY_KIND: &str = "by_kind";
 /// Records made here and not yet acknowledged by the server (`Record`).
 const OUTBOX: &str = "outbox";
 /// Small values that must change together with data (the pull cursor).
@@ -121,6 +124,21 @@ pub struct DeviceStore {
     by_patient: std::cell::RefCell<std::collections::HashMap<PatientId, std::rc::Rc<Vec<JsValue>>>>,
 }
 
+/// Adds the by-kind index to the records store of a version-4 database,
+/// inside the upgrade under way (an index on an existing store can only be
+/// made there). The wrapper does not hand out the upgrade's transaction;
+/// the event being dispatched (`window.event`) holds it.
+fn add_kind_index() -> Result<(), JsValue> {
+    use wasm_bindgen::JsCast;
+    let event: web_sys::Event = web_sys::window().ok_or("no window")?.event().dyn_into()?;
+    let request: web_sys::IdbRequest = event.target().ok_or("no event target")?.dyn_into()?;
+    let upgrade = request.transaction().ok_or("no upgrade transaction")?;
+    upgrade
+        .object_store(RECORDS)?
+        .create_index_with_str(BY_KIND, "kind")?;
+    Ok(())
+}
+
 impl DeviceStore {
     pub async fn open(account: AccountId) -> StoreResult<Self> {
         let db = Database::open(&format!("parcours-{account}"))
@@ -151,11 +169,18 @@ impl DeviceStore {
                         .build()?;
                 }
                 if event.old_version() < 4.0 {
-                    db.create_object_store(RECORDS)
+                    let records = db
+                        .create_object_store(RECORDS)
                         .with_key_path(KeyPath::One("id"))
-                        .build()?
+                        .build()?;
+                    records
                         .create_index(BY_PATIENT, KeyPath::One("patient_id"))
                         .build()?;
+                    records
+                        .create_index(BY_KIND, KeyPath::One("kind"))
+                        .build()?;
+                } else if event.old_version() < 5.0 {
+                    add_kind_index()?;
                 }
                 Ok(())
             })
@@ -401,20 +426,22 @@ impl DeviceStore {
             .collect())
     }
 
-    /// One patient's records of one kind, read through a projection `T` (a
-    /// few of the kind's fields): what a first screen needs without the
-    /// whole kind's decoder.
-    pub async fn read_kind<T: serde::de::DeserializeOwned>(
+    /// Every record of one kind, all patients together, read through a
+    /// projection `T` (by the kind's index: the other kinds are not read).
+    pub async fn read_all_of_kind<T: serde::de::DeserializeOwned>(
         &self,
-        patient: PatientId,
         kind: &str,
     ) -> StoreResult<Vec<T>> {
-        let values = self.patient_records(patient).await?;
-        values
-            .iter()
-            .filter(|v| document::string(v, "kind").as_deref() == Some(kind))
-            .map(document::read)
-            .collect()
+        let tx = self.db.transaction(RECORDS).build()?;
+        let values: Vec<JsValue> = tx
+            .object_store(RECORDS)?
+            .index(BY_KIND)?
+            .get_all()
+            .with_query(kind)
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        values.iter().map(document::read).collect()
     }
 
     /// One patient's records of kind `K`, most recent first, each marked

@@ -401,6 +401,7 @@ record_body!(NotebookRead, refers_to => NotebookRead::references);
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Addressed {
     pub id: RecordId,
+    pub patient_id: PatientId,
     pub author_id: AccountId,
     #[serde(default)]
     pub amends: Option<RecordId>,

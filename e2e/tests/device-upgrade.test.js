@@ -4,7 +4,9 @@
 // it, and sends it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { Server, phone, signIn } from './harness.js';
+import { apiSession, push } from '../bench/common.js';
 
 let server;
 before(async () => { server = await Server.start(); });
@@ -95,6 +97,88 @@ test('a phone updated from device store 3 keeps, shows and sends what was waitin
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE id = '01930000-0000-7000-8000-0000000000a1'"), '1');
     assert.equal(server.sql("SELECT json_extract(body, '$.item.title') FROM journal WHERE id = '01930000-0000-7000-8000-0000000000b1'"), 'Marche quotidienne');
     assert.equal(server.sql('SELECT count(*) FROM item_versions'), '1');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a phone updated from device store 4 gains the index by kind, and counts the notebook entries it held', async () => {
+  // The nurse writes to the GP (through the API: the set-up, not the subject).
+  const nurse = await apiSession(server, 'claire', 'demo-claire');
+  const jeanne = server.sql("SELECT id FROM patients WHERE family_name = 'Lefèvre'");
+  const gpId = server.sql("SELECT id FROM accounts WHERE username = 'dr.durand'");
+  await push(server, nurse, [{
+    kind: 'notebook_entry', id: randomUUID(), patient_id: jeanne, author_id: nurse.accountId,
+    device_id: nurse.deviceId, recorded_at: Date.now(), amends: null, note_kind: 'fall',
+    text: 'Chute dans la nuit.', addressed_to: [gpId], reply_to: null, medication_review: null, answers: [],
+  }], 4);
+
+  const { page, context } = await phone();
+  try {
+    await signIn(page, server, 'dr.durand', 'demo-durand');
+    await page.getByRole('link', { name: /LEFÈVRE Jeanne.*1 message\(s\) non lu\(s\)/ }).waitFor();
+    const me = await page.evaluate(() => JSON.parse(localStorage.getItem('parcours.me')));
+    // What version 4 held, rewritten in version 4's layout (no index by kind),
+    // while no app page holds the database.
+    await page.goto(`${server.url}/manifest.webmanifest`);
+    const version = await page.evaluate(async (accountId) => {
+      const name = `parcours-${accountId}`;
+      const open = (v, upgrade) => new Promise((res, rej) => {
+        const r = v ? indexedDB.open(name, v) : indexedDB.open(name);
+        if (upgrade) r.onupgradeneeded = () => upgrade(r.result);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const all = (db, store) => new Promise((res, rej) => {
+        const q = db.transaction(store).objectStore(store).getAll();
+        q.onsuccess = () => res(q.result);
+        q.onerror = () => rej(q.error);
+      });
+      const old = await open();
+      const kept = {};
+      for (const s of ['patients', 'records', 'outbox', 'items', 'mutations', 'quarantine']) kept[s] = await all(old, s);
+      const meta = {};
+      const tx0 = old.transaction('meta');
+      await new Promise((res) => {
+        const c = tx0.objectStore('meta').openCursor();
+        c.onsuccess = () => { const cur = c.result; if (!cur) return res(); meta[cur.key] = cur.value; cur.continue(); };
+      });
+      old.close();
+      await new Promise((res, rej) => { const r = indexedDB.deleteDatabase(name); r.onsuccess = res; r.onerror = rej; });
+      const db = await open(4, (d) => {
+        d.createObjectStore('patients', { keyPath: 'id' });
+        d.createObjectStore('outbox', { keyPath: 'id' });
+        d.createObjectStore('meta');
+        d.createObjectStore('items', { keyPath: 'item.id' }).createIndex('by_patient', 'item.patient_id');
+        d.createObjectStore('mutations', { keyPath: 'mutation_id' });
+        d.createObjectStore('quarantine', { keyPath: 'key' });
+        d.createObjectStore('records', { keyPath: 'id' }).createIndex('by_patient', 'patient_id');
+      });
+      const tx = db.transaction(Object.keys(kept).concat('meta'), 'readwrite');
+      for (const [s, values] of Object.entries(kept)) for (const v of values) tx.objectStore(s).put(v);
+      for (const [k, v] of Object.entries(meta)) tx.objectStore('meta').put(v, k);
+      await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = rej; });
+      const v = db.version;
+      db.close();
+      return v;
+    }, me.account_id);
+    assert.equal(version, 4);
+
+    // Offline: the new version upgrades what is on the phone, nothing else.
+    await context.setOffline(true);
+    await page.goto(server.url);
+    await page.getByRole('link', { name: /LEFÈVRE Jeanne.*1 message\(s\) non lu\(s\)/ }).waitFor();
+    const upgraded = await page.evaluate(async (accountId) => {
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open(`parcours-${accountId}`);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const out = { version: db.version, indexes: [...db.transaction('records').objectStore('records').indexNames] };
+      db.close();
+      return out;
+    }, me.account_id);
+    assert.deepEqual(upgraded, { version: 5, indexes: ['by_kind', 'by_patient'] });
   } finally {
     await context.close();
   }

@@ -32,13 +32,19 @@ pub fn Caseload() -> impl IntoView {
             let me = me?;
             let store = sync::store(me.account_id).await.ok()?;
             use parcours_domain::notebook::{unread_count, Addressed, Receipt};
-            let mut by_patient = std::collections::HashMap::new();
-            for p in store.patients().await.ok()? {
-                let entries: Vec<Addressed> = store.read_kind(p.id, "notebook_entry").await.ok()?;
-                let reads: Vec<Receipt> = store.read_kind(p.id, "notebook_read").await.ok()?;
-                by_patient.insert(p.id, unread_count(me.account_id, &entries, &reads));
+            // Two reads by kind, whatever the size of the caseload.
+            let entries: Vec<Addressed> = store.read_all_of_kind("notebook_entry").await.ok()?;
+            let reads: Vec<Receipt> = store.read_all_of_kind("notebook_read").await.ok()?;
+            let mut by_patient: std::collections::HashMap<_, Vec<Addressed>> = Default::default();
+            for e in entries {
+                by_patient.entry(e.patient_id).or_default().push(e);
             }
-            Some(by_patient)
+            Some(
+                by_patient
+                    .into_iter()
+                    .map(|(p, entries)| (p, unread_count(me.account_id, &entries, &reads)))
+                    .collect::<std::collections::HashMap<_, _>>(),
+            )
         }
     });
     view! {

@@ -57,11 +57,13 @@ pub async fn unread_everywhere(
     store: &DeviceStore,
     me: AccountId,
 ) -> Option<Vec<(Patient, NotebookEntry)>> {
+    let entries: Vec<NotebookEntry> = store.read_all_of_kind("notebook_entry").await.ok()?;
+    let reads: Vec<NotebookRead> = store.read_all_of_kind("notebook_read").await.ok()?;
+    let patients = store.patients().await.ok()?;
     let mut all = vec![];
-    for patient in store.patients().await.ok()? {
-        let notebook = Notebook::load(store, patient.id).await?;
-        for e in notebook.unread(me) {
-            all.push((patient.clone(), e));
+    for e in unread_for(me, &entries, &reads) {
+        if let Some(patient) = patients.iter().find(|p| p.id == e.patient_id) {
+            all.push((patient.clone(), e.clone()));
         }
     }
     all.sort_by_key(|(_, e)| std::cmp::Reverse(e.recorded_at));
