@@ -10,6 +10,7 @@ pub mod care_plan;
 pub mod date;
 pub mod diary;
 pub mod enrollment;
+pub mod episode;
 pub mod hlc;
 pub mod ids;
 pub mod instrument;

@@ -141,10 +141,11 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
     await page.reload();
     await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
     await page.getByText('4 en attente').waitFor();
+    // The list drawn (the count above comes first), then counted.
+    await page.getByText('Douleur : 3/10 en moyenne, 6/10 au plus fort, 3/10 au moment de noter').waitFor();
     const entries = page.getByRole('region', { name: 'Mes derniers jours' }).getByRole('listitem');
     assert.equal(await entries.count(), 3, 'the correction stands in for the entry it corrects');
     assert.equal(await page.getByText("En attente d'envoi à votre équipe").count(), 3);
-    await page.getByText('Douleur : 3/10 en moyenne, 6/10 au plus fort, 3/10 au moment de noter').waitFor();
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'diary_entry'"), '0');
 
     // Back online: sent.

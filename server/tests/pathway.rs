@@ -27,6 +27,7 @@ on_both_backends!(
     problems_are_edited_by_the_team_only_and_bad_values_change_nothing,
     a_plan_made_offline_for_a_patient_included_in_the_same_push_is_owned_by_the_new_team,
     a_visit_is_planned_moved_and_kept_from_outsiders,
+    a_relapse_is_an_episode_of_the_inclusion_not_an_exit,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -1003,5 +1004,77 @@ async fn a_visit_is_planned_moved_and_kept_from_outsiders(backend: Backend) {
     assert_eq!(
         item.map(|i| i["item"]["time"].clone()),
         Some(json!("16:00"))
+    );
+}
+
+async fn a_relapse_is_an_episode_of_the_inclusion_not_an_exit(backend: Backend) {
+    use parcours_domain::episode::{Episode, EpisodeKind};
+    let Some(app) = TestApp::new(backend).await else {
+        return;
+    };
+    let gp = app.session_for("dr.durand").await;
+    let outsider = app.session_for("sophie").await;
+    let patient = PatientId::new();
+    let inclusion = enrollment(&gp, &gp, patient);
+    let reply = push(&app, &gp, vec![Record::Enrollment(inclusion.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let (author_id, device_id) = ids(&gp);
+    let episode = |enrollment_id: RecordId, patient_id: PatientId, kind: EpisodeKind| Episode {
+        id: RecordId::new(),
+        patient_id,
+        author_id,
+        device_id,
+        recorded_at: NOW,
+        amends: None,
+        enrollment_id,
+        episode_kind: kind,
+        on: "2026-09-18".parse().unwrap(),
+        note: "Plus de nouvelles depuis trois semaines.".into(),
+    };
+    let relapse = episode(inclusion.id, patient, EpisodeKind::BreakInFollowUp);
+    let reply = push(&app, &gp, vec![Record::Episode(relapse.clone())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        pulled_kinds(&app, &gp, "protocol=4").await,
+        vec!["enrollment", "episode"]
+    );
+    // An episode names an inclusion of the same patient.
+    let before = app.count("SELECT count(*) FROM journal").await;
+    let reply = push(
+        &app,
+        &gp,
+        vec![Record::Episode(episode(
+            RecordId::new(),
+            patient,
+            EpisodeKind::Relapse,
+        ))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["field"], "records[0].enrollment_id");
+    let jeanne: PatientId = app.patient_id("Lefèvre").await.parse().unwrap();
+    let reply = push(
+        &app,
+        &gp,
+        vec![Record::Episode(episode(
+            inclusion.id,
+            jeanne,
+            EpisodeKind::Relapse,
+        ))],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Outside the team: not found, and nothing stored.
+    let mut theirs = episode(inclusion.id, patient, EpisodeKind::Relapse);
+    theirs.author_id = outsider.account_id.parse().unwrap();
+    theirs.device_id = outsider.device_id.parse().unwrap();
+    let reply = push(&app, &outsider, vec![Record::Episode(theirs)]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT count(*) FROM journal").await, before);
+    // The pathway goes on: no exit was made.
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal WHERE kind = 'exit'")
+            .await,
+        0
     );
 }

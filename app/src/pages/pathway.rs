@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use parcours_domain::date::CalendarDate;
 use parcours_domain::enrollment::{Consent, Enrollment, Exit};
+use parcours_domain::episode::{Episode, EpisodeKind};
 use parcours_domain::instrument::Instrument;
 use parcours_domain::instrument::Wording;
 use parcours_domain::instrument_response::InstrumentResponse;
@@ -31,6 +32,10 @@ struct Pathway {
     evaluation: Option<Stored<Visit>>,
     draft: bool,
     responses: Vec<Stored<InstrumentResponse>>,
+    /// Relapses, breaks in follow-up, resumptions: events, not exits.
+    episodes: Vec<Stored<Episode>>,
+    /// Who last saw the patient (their latest visit), and when.
+    last_seen: Option<(String, i64)>,
     /// The licensed instruments' wording this device keeps.
     wordings: Vec<Wording>,
 }
@@ -70,7 +75,22 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
         async move {
             let store = sync::store(me?.account_id).await.ok()?;
             let visits = store.records_of::<Visit>(patient_id).await.ok()?;
+            let team = store
+                .patient(patient_id)
+                .await
+                .ok()
+                .flatten()
+                .map(|p| p.care_team)
+                .unwrap_or_default();
+            let last_seen = visits.iter().max_by_key(|v| v.record.started_at).map(|v| {
+                (
+                    crate::pages::notebook::name_in(&team, v.record.author_id),
+                    v.record.started_at,
+                )
+            });
             Some(Pathway {
+                episodes: store.records_of::<Episode>(patient_id).await.ok()?,
+                last_seen,
                 enrollments: store.records_of::<Enrollment>(patient_id).await.ok()?,
                 consents: store.records_of::<Consent>(patient_id).await.ok()?,
                 exits: store.records_of::<Exit>(patient_id).await.ok()?,
@@ -100,6 +120,7 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
     // redraws it leaves the form open.
     let correcting = RwSignal::new(None::<RecordId>);
     let exiting = RwSignal::new(false);
+    let episode_open = RwSignal::new(false);
     // Redrawn only when what it shows changed, not at every sync: a form
     // being filled in below is not rebuilt under the person's fingers.
     let pathway = Memo::new(move |_| pathway.get().flatten());
@@ -137,7 +158,10 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
                                         {pending_note(x.pending)}</p>
                                 }.into_any()
                             }
-                            None => view! { <ExitForm enrollment=e.record.clone() open=exiting/> }.into_any(),
+                            None => view! {
+                                <EpisodeForm enrollment=e.record.clone() open=episode_open/>
+                                <ExitForm enrollment=e.record.clone() open=exiting/>
+                            }.into_any(),
                         }}
                     }
                 });
@@ -166,8 +190,25 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
                 let include_again = (may_include && out).then(|| view! {
                     <A href=format!("/inclusion?patient={patient_id}") attr:class="button secondary-link">"Inclure dans le parcours"</A>
                 });
+                // Oldest first: the story of the pathway.
+                let mut episodes = p.episodes.clone();
+                episodes.sort_by_key(|s| s.record.on);
                 view! {
+                    {p.last_seen.clone().map(|(who, at)| view! {
+                        <p class="card-meta">{format!("Dernière visite : {who}, le {}", format::date_time(at))}</p>
+                    })}
                     {inclusion}
+                    {(!episodes.is_empty()).then(|| view! {
+                        <ul class="timeline" aria-label="Épisodes du parcours">
+                            {episodes.into_iter().map(|s| view! {
+                                <li class:pending=s.pending>
+                                    <p><strong>{format!("{} le {}", s.record.episode_kind.label_fr(), s.record.on.french())}</strong>
+                                        {pending_note(s.pending)}</p>
+                                    {(!s.record.note.is_empty()).then(|| view! { <p>{s.record.note.clone()}</p> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    })}
                     {include_again}
                     {evaluation}
                     {(!p.responses.is_empty()).then(|| view! {
@@ -323,6 +364,80 @@ fn ConsentForm(enrollment: Enrollment) -> impl IntoView {
 }
 
 /// The end of the pathway, with its reason: the history stays.
+/// A relapse, a break in follow-up, a resumption: noted, and the pathway
+/// goes on (continuity across relapses, not an exit).
+#[component]
+fn EpisodeForm(
+    enrollment: Enrollment,
+    /// Held by the section, so a redraw leaves the form open.
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let contexts = (auth, expect_context::<SyncState>());
+    let kind = RwSignal::new(EpisodeKind::Relapse);
+    let on = RwSignal::new(today().to_string());
+    let note = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FieldError>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        let built = day("on", &on.get_untracked()).map(|on| Episode {
+            id: RecordId::new(),
+            patient_id: enrollment.patient_id,
+            author_id: me.account_id,
+            device_id: me.device_id,
+            recorded_at: now_ms(),
+            amends: None,
+            enrollment_id: enrollment.id,
+            episode_kind: kind.get_untracked(),
+            on,
+            note: note.get_untracked().trim().to_string(),
+        });
+        match built {
+            Ok(episode) => save(contexts, episode, error, move || {
+                note.set(String::new());
+                open.set(false);
+            }),
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <Show when=move || open.get() fallback=move || view! {
+            <button type="button" class="secondary" on:click=move |_| open.set(true)>"Rechute ou rupture du suivi"</button>
+        }>
+            <form class="item-form" on:submit=submit novalidate aria-label="Épisode du parcours">
+                <h3>"Épisode du parcours"</h3>
+                <fieldset class="choices">
+                    <legend>"Quoi"</legend>
+                    {EpisodeKind::ALL.into_iter().map(|k| view! {
+                        <label class="choice">
+                            <input type="radio" name="episode_kind" prop:checked=move || kind.get() == k
+                                on:change=move |_| kind.set(k)/>
+                            <span>{k.label_fr()}</span>
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <div class="field">
+                    <label for="episode-on">"Depuis le"</label>
+                    <input id="episode-on" type="date" prop:value=on on:input=move |ev| on.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="episode-note">"Note"</label>
+                    <textarea id="episode-note" rows="2" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </div>
+                <p class="hint">"Le parcours continue : ce n'est pas une sortie."</p>
+                <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
+                <div class="actions">
+                    <button type="submit">"Enregistrer l'épisode"</button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Annuler"</button>
+                </div>
+            </form>
+        </Show>
+    }
+}
+
 #[component]
 fn ExitForm(
     enrollment: Enrollment,

@@ -156,6 +156,19 @@ async fn events(store: &DeviceStore, patient: PatientId) -> Option<Vec<Event>> {
             pending,
         ));
     }
+    for Stored { record: x, pending } in store
+        .records_of::<parcours_domain::episode::Episode>(patient)
+        .await
+        .ok()?
+    {
+        events.push(record(
+            day_ms(x.on),
+            true,
+            x.episode_kind.label_fr().into(),
+            x.note.clone(),
+            pending,
+        ));
+    }
     let (reviews, waiting) = store.items_of::<Review>(patient).await.ok()?;
     for s in &reviews {
         let r = &s.item;

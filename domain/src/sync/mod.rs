@@ -17,6 +17,7 @@ use crate::appointment::Appointment;
 use crate::care_plan::{CarePlan, CarePlanItem};
 use crate::diary::DiaryEntry;
 use crate::enrollment::{Consent, Enrollment, Exit};
+use crate::episode::Episode;
 use crate::hlc::Hlc;
 use crate::instrument_response::InstrumentResponse;
 use crate::merge::{self, Applied, Editable, MergeError, MutationOf, StateOf};
@@ -162,6 +163,8 @@ record_kinds! {
     NotebookEntry(NotebookEntry) = "notebook_entry",
     /// Someone read a notebook entry addressed to them.
     NotebookRead(NotebookRead) = "notebook_read",
+    /// A relapse, a break in follow-up, a resumption: not an exit.
+    Episode(Episode) = "episode",
 }
 
 impl Record {
