@@ -124,12 +124,7 @@ pub async fn list(
     let now = now_ms();
     let mut list = Vec::with_capacity(rows.len());
     for (id, created_at, created_by, expires_at, used_at, revoked_at) in rows {
-        let (status, ended_at) = match (used_at, revoked_at) {
-            (Some(at), _) => (InvitationStatus::Used, Some(at)),
-            (None, Some(at)) => (InvitationStatus::Revoked, Some(at)),
-            (None, None) if expires_at <= now => (InvitationStatus::Expired, Some(expires_at)),
-            (None, None) => (InvitationStatus::Live, None),
-        };
+        let (status, ended_at) = status_of(used_at, revoked_at, expires_at, now);
         list.push(InvitationSummary {
             id: id
                 .parse()
@@ -197,6 +192,21 @@ pub async fn revoke(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where an invitation stands at `now`, and since when it has ended.
+fn status_of(
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    expires_at: i64,
+    now: i64,
+) -> (InvitationStatus, Option<i64>) {
+    match (used_at, revoked_at) {
+        (Some(at), _) => (InvitationStatus::Used, Some(at)),
+        (None, Some(at)) => (InvitationStatus::Revoked, Some(at)),
+        (None, None) if expires_at <= now => (InvitationStatus::Expired, Some(expires_at)),
+        (None, None) => (InvitationStatus::Live, None),
+    }
 }
 
 /// Why a code cannot be used, in words the patient can act on.
@@ -277,11 +287,7 @@ pub async fn activate(
         .await?;
         let status = row
             .as_ref()
-            .map(|(_, used, revoked, _)| match (used, revoked) {
-                (Some(_), _) => InvitationStatus::Used,
-                (None, Some(_)) => InvitationStatus::Revoked,
-                (None, None) => InvitationStatus::Expired,
-            });
+            .map(|(_, used, revoked, expires)| status_of(*used, *revoked, *expires, now).0);
         let mut event = AuditEvent::new(Action::Invitation).detail(format!(
             "{REFUSED} {}",
             status.map_or("inconnue", InvitationStatus::label_fr)

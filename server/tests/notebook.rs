@@ -11,7 +11,7 @@ use parcours_domain::notebook::{
     Decision, MedicationReview, NoteKind, NotebookEntry, NotebookRead, RecommendationAnswer,
 };
 use parcours_domain::sync::{Record, PROTOCOL_VERSION};
-use parcours_domain::{AccountId, DeviceId, Profession, RecordId};
+use parcours_domain::{Profession, RecordId};
 use parcours_server::admin::{self, NewAccount};
 use parcours_server::audit::Actor;
 use serde_json::json;
@@ -24,15 +24,8 @@ on_both_backends!(
 
 const NOW: i64 = 1_790_000_000_000;
 
-fn ids(client: &Client) -> (AccountId, DeviceId) {
-    (
-        client.account_id.parse().unwrap(),
-        client.device_id.parse().unwrap(),
-    )
-}
-
 fn entry(author: &Client, patient: &str, to: &[&Client], text: &str) -> NotebookEntry {
-    let (author_id, device_id) = ids(author);
+    let (author_id, device_id) = author.ids();
     NotebookEntry {
         id: RecordId::new(),
         patient_id: patient.parse().unwrap(),
@@ -51,7 +44,7 @@ fn entry(author: &Client, patient: &str, to: &[&Client], text: &str) -> Notebook
 }
 
 fn read(reader: &Client, patient: &str, entry: RecordId) -> NotebookRead {
-    let (author_id, device_id) = ids(reader);
+    let (author_id, device_id) = reader.ids();
     NotebookRead {
         id: RecordId::new(),
         patient_id: patient.parse().unwrap(),

@@ -14,7 +14,7 @@ use parcours_domain::instrument_response::InstrumentResponse;
 use parcours_domain::programme::{CriterionKind, Programme};
 use parcours_domain::sync::{Record, PROTOCOL_VERSION};
 use parcours_domain::visit::{Visit, VisitKind};
-use parcours_domain::{AccountId, DeviceId, PatientId, Profession, RecordId};
+use parcours_domain::{PatientId, Profession, RecordId};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -32,16 +32,9 @@ on_both_backends!(
 
 const NOW: i64 = 1_790_000_000_000;
 
-fn ids(client: &Client) -> (AccountId, DeviceId) {
-    (
-        client.account_id.parse().unwrap(),
-        client.device_id.parse().unwrap(),
-    )
-}
-
 fn enrollment(author: &Client, gp: &Client, patient: PatientId) -> Enrollment {
     let p = Programme::find("chronic_pain").unwrap();
-    let (author_id, device_id) = ids(author);
+    let (author_id, device_id) = author.ids();
     Enrollment {
         id: RecordId::new(),
         patient_id: patient,
@@ -277,7 +270,7 @@ async fn an_ineligible_patient_or_an_unauthorised_includer_is_refused_and_nothin
 
 fn consent(author: &Client, e: &Enrollment) -> Consent {
     let p = Programme::find(&e.programme_id).unwrap();
-    let (author_id, device_id) = ids(author);
+    let (author_id, device_id) = author.ids();
     Consent {
         id: RecordId::new(),
         patient_id: e.patient_id,
@@ -297,7 +290,7 @@ fn consent(author: &Client, e: &Enrollment) -> Consent {
 
 fn response(author: &Client, patient: PatientId, visit: Option<RecordId>) -> InstrumentResponse {
     let ins = Instrument::find("dn4").unwrap();
-    let (author_id, device_id) = ids(author);
+    let (author_id, device_id) = author.ids();
     let answers: BTreeMap<String, Answer> = ins
         .items
         .iter()
@@ -343,7 +336,7 @@ async fn consent_visits_instruments_and_exit_refer_to_what_exists_and_scores_are
     assert_eq!(reply.body["field"], "records[0].enrollment_id");
     // The inclusion earlier in the same push: accepted, for an existing
     // patient of the nurse's team (no new patient).
-    let (nurse_id, nurse_device) = ids(&nurse);
+    let (nurse_id, nurse_device) = nurse.ids();
     let visit = Visit {
         id: RecordId::new(),
         patient_id: jeanne,
@@ -1018,7 +1011,7 @@ async fn a_relapse_is_an_episode_of_the_inclusion_not_an_exit(backend: Backend) 
     let inclusion = enrollment(&gp, &gp, patient);
     let reply = push(&app, &gp, vec![Record::Enrollment(inclusion.clone())]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let (author_id, device_id) = ids(&gp);
+    let (author_id, device_id) = gp.ids();
     let episode = |enrollment_id: RecordId, patient_id: PatientId, kind: EpisodeKind| Episode {
         id: RecordId::new(),
         patient_id,

@@ -11,7 +11,7 @@ use parcours_domain::enrollment::{Enrollment, Identity, Sex};
 use parcours_domain::programme::{CriterionKind, Programme};
 use parcours_domain::sync::{Record, PROTOCOL_VERSION};
 use parcours_domain::visit::{Visit, VisitKind};
-use parcours_domain::{AccountId, DeviceId, PatientId, RecordId};
+use parcours_domain::{PatientId, RecordId};
 use serde_json::{json, Value};
 
 on_both_backends!(
@@ -22,17 +22,10 @@ on_both_backends!(
 const NOW: i64 = 1_790_000_000_000;
 const SECRET: &str = "NOTE-DE-L-EQUIPE";
 
-fn ids(client: &Client) -> (AccountId, DeviceId) {
-    (
-        client.account_id.parse().unwrap(),
-        client.device_id.parse().unwrap(),
-    )
-}
-
 /// Jeanne Lefèvre (a demo patient) included in the pain pathway by her GP.
 fn inclusion(gp: &Client, patient: PatientId) -> Record {
     let p = Programme::find("chronic_pain").unwrap();
-    let (author_id, device_id) = ids(gp);
+    let (author_id, device_id) = gp.ids();
     Record::Enrollment(Enrollment {
         id: RecordId::new(),
         patient_id: patient,
@@ -65,7 +58,7 @@ fn inclusion(gp: &Client, patient: PatientId) -> Record {
 }
 
 fn diary(author: &Client, patient: PatientId, day: &str, average: u8) -> DiaryEntry {
-    let (author_id, device_id) = ids(author);
+    let (author_id, device_id) = author.ids();
     DiaryEntry {
         id: RecordId::new(),
         patient_id: patient,
@@ -394,7 +387,7 @@ async fn a_patient_reads_and_writes_their_own_diary_and_nothing_else(backend: Ba
     // Jeanne's file: inclusion, a visit and an assessment with the team's
     // notes, her plan (an item, an objective, a planned visit, a review
     // point — each with notes — and a problem).
-    let (gp_id, gp_device) = ids(&gp);
+    let (gp_id, gp_device) = gp.ids();
     let visit = Record::Visit(Visit {
         id: RecordId::new(),
         patient_id: jeanne_id,

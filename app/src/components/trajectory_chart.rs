@@ -82,7 +82,8 @@ fn month_ticks(start: CalendarDate, end: CalendarDate) -> Vec<CalendarDate> {
     ticks
 }
 
-fn number(v: f64) -> String {
+/// A score to one decimal, written the French way ("4,3").
+pub fn number(v: f64) -> String {
     n(v).to_string().replace('.', ",")
 }
 

@@ -5,6 +5,7 @@
 
 use crate::clock;
 use crate::components::header::Header;
+use crate::components::trajectory_chart::number;
 use crate::format;
 use crate::pages::pps::rows;
 use crate::pages::require_sign_in;
@@ -102,12 +103,12 @@ fn summary(s: Summary) -> impl IntoView {
                 Some(c) => view! {
                     <p class="summary">{c.summary_fr()}</p>
                     <p>{format!("Départ : {}/10 le {} ; aujourd'hui : {}/10 (au {}).",
-                        decimal(c.baseline.point.value), c.baseline.point.on.french(),
-                        decimal(c.current.value), c.current.on.french())}</p>
+                        number(c.baseline.point.value), c.baseline.point.on.french(),
+                        number(c.current.value), c.current.on.french())}</p>
                 }.into_any(),
                 None => view! {
                     <p>{match baseline {
-                        Some(b) => format!("Départ : {}/10 le {} ; pas encore de valeur plus récente.", decimal(b.point.value), b.point.on.french()),
+                        Some(b) => format!("Départ : {}/10 le {} ; pas encore de valeur plus récente.", number(b.point.value), b.point.on.french()),
                         None => "Pas encore de valeur de départ (ni évaluation initiale, ni évaluation, ni semaine de journal).".to_string(),
                     }}</p>
                 }.into_any(),
@@ -156,8 +157,4 @@ fn summary(s: Summary) -> impl IntoView {
             </ul>
         </section>
     }
-}
-
-fn decimal(v: f64) -> String {
-    format!("{v:.1}").replace('.', ",")
 }

@@ -273,6 +273,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// Who and on which device, as the domain's ids.
+    pub fn ids(&self) -> (parcours_domain::AccountId, parcours_domain::DeviceId) {
+        (
+            self.account_id.parse().expect("account id"),
+            self.device_id.parse().expect("device id"),
+        )
+    }
+
     /// A valid pain assessment by this client for the patient.
     pub fn assessment(&self, patient_id: &str, pain_now: u8) -> Value {
         serde_json::json!({
