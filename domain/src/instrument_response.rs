@@ -35,6 +35,33 @@ impl InstrumentResponse {
         Instrument::find(&self.instrument_id)
     }
 
+    /// Each score as a person reads it: "DN4 5/10 (douleur neuropathique
+    /// probable) · …"; a score too few items allowed is said to be so.
+    pub fn scores_fr(&self) -> String {
+        let Some(instrument) = self.instrument() else {
+            return String::new();
+        };
+        instrument
+            .scores
+            .iter()
+            .zip(&self.scores)
+            .map(|(def, s)| match s.value {
+                Some(v) => format!(
+                    "{} {}/{}{}",
+                    def.label,
+                    v.french(),
+                    def.max,
+                    s.band
+                        .as_ref()
+                        .map(|b| format!(" ({b})"))
+                        .unwrap_or_default()
+                ),
+                None => format!("{} non calculé", def.label),
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
     fn check(&self) -> Result<(), FieldError> {
         let instrument = self
             .instrument()

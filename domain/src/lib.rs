@@ -21,6 +21,7 @@ pub mod notebook;
 pub mod objective;
 pub mod pain_assessment;
 pub mod patient;
+pub mod patient_share;
 pub mod problem;
 pub mod profession;
 pub mod programme;

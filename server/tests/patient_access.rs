@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use common::{Backend, Client, TestApp};
 use parcours_domain::diary::{DiaryEntry, MedicineTaken, Mood};
 use parcours_domain::enrollment::{Enrollment, Identity, Sex};
+use parcours_domain::patient_share::PatientShare;
 use parcours_domain::programme::{CriterionKind, Programme};
 use parcours_domain::sync::{Record, PROTOCOL_VERSION};
 use parcours_domain::visit::{Visit, VisitKind};
@@ -406,10 +407,27 @@ async fn a_patient_reads_and_writes_their_own_diary_and_nothing_else(backend: Ba
     });
     let mut assessment = gp.assessment(&jeanne, 6);
     assessment["note"] = SECRET.into();
+    // What the GP chose to share of that visit: a message of its own.
+    let share = |author: &Client, patient: PatientId, about: RecordId| {
+        let (author_id, device_id) = author.ids();
+        PatientShare {
+            id: RecordId::new(),
+            patient_id: patient,
+            author_id,
+            device_id,
+            recorded_at: NOW,
+            amends: None,
+            about: Some(about),
+            title: "Après notre consultation".into(),
+            message: "MESSAGE-POUR-JEANNE".into(),
+        }
+    };
+    let visit_id = RecordId(visit.id());
     let records: Vec<Value> = vec![
         serde_json::to_value(inclusion(&gp, jeanne_id)).unwrap(),
         serde_json::to_value(&visit).unwrap(),
         assessment,
+        serde_json::to_value(Record::PatientShare(share(&gp, jeanne_id, visit_id))).unwrap(),
     ];
     let reply = app
         .post_sync(
@@ -613,11 +631,37 @@ async fn a_patient_reads_and_writes_their_own_diary_and_nothing_else(backend: Ba
     .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
     assert_eq!(reply.body["field"], "records[0].kind");
+    // Sharing is the team's: not the patient's, and only about a record of
+    // the same patient.
+    let reply = push(
+        &app,
+        &patient,
+        vec![Record::PatientShare(share(&patient, jeanne_id, visit_id))],
+        vec![],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(reply.body["field"], "records[0].kind");
+    let reply = push(
+        &app,
+        &gp,
+        vec![Record::PatientShare(share(&gp, henri_id, visit_id))],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["field"], "records[0].about");
     assert_eq!(app.count("SELECT count(*) FROM journal").await, before);
 
-    // What she reads through the pull: her diary, her plan's actions,
-    // objectives, next visits and review points — no note of the team, no
-    // problem list, no visit, no assessment, nothing of Henri.
+    // What she reads through the pull: her diary, what the team shared with
+    // her, her plan's actions, objectives, next visits and review points —
+    // no note of the team, no problem list, no visit (the share about it
+    // does not bring it), no assessment, nothing of Henri.
     let pulled = app
         .get_sync("/api/sync/pull?protocol=4", &patient.cookie)
         .await;
@@ -635,7 +679,11 @@ async fn a_patient_reads_and_writes_their_own_diary_and_nothing_else(backend: Ba
         k.sort();
         k
     };
-    assert_eq!(kinds("records"), ["diary_entry", "diary_entry"]);
+    assert_eq!(
+        kinds("records"),
+        ["diary_entry", "diary_entry", "patient_share"]
+    );
+    assert!(text.contains("MESSAGE-POUR-JEANNE"));
     assert_eq!(
         kinds("items"),
         ["appointment", "care_plan_item", "objective", "review"]
@@ -659,14 +707,14 @@ async fn a_patient_reads_and_writes_their_own_diary_and_nothing_else(backend: Ba
             break;
         }
     }
-    assert_eq!(seen, 6);
+    assert_eq!(seen, 7);
     // The checksum covers what she may see, and only that.
     let sum = app
         .get_sync("/api/sync/checksum?protocol=4", &patient.cookie)
         .await;
     assert_eq!(
         (sum.body["records"].as_u64(), sum.body["items"].as_u64()),
-        (Some(2), Some(4)),
+        (Some(3), Some(4)),
         "{}",
         sum.body
     );

@@ -19,6 +19,7 @@ use parcours_domain::care_plan::{CarePlanItem, ItemStatus};
 use parcours_domain::date::CalendarDate;
 use parcours_domain::diary::{Activity, DiaryEntry, MedicineTaken, Mood};
 use parcours_domain::objective::Objective;
+use parcours_domain::patient_share::PatientShare;
 use parcours_domain::review::{Review, ReviewStatus};
 use parcours_domain::sync::Record;
 use parcours_domain::trajectory::Trajectory;
@@ -74,6 +75,8 @@ pub fn entry_lines(e: &DiaryEntry) -> Vec<String> {
 struct OwnFile {
     patient: Patient,
     diary: Vec<Stored<DiaryEntry>>,
+    /// What the team chose to share with them.
+    shares: Vec<PatientShare>,
     trajectory: Trajectory,
     objectives: Vec<Objective>,
     appointments: Vec<Appointment>,
@@ -113,6 +116,13 @@ async fn own_file(account: parcours_domain::AccountId, patient: PatientId) -> Op
             care_team: vec![],
         }),
         diary,
+        shares: store
+            .records_of::<PatientShare>(patient)
+            .await
+            .ok()?
+            .into_iter()
+            .map(|s| s.record)
+            .collect(),
         trajectory: Trajectory::from_records(&records, clock::offset_minutes()),
         objectives: shared(&store, patient).await?,
         appointments: shared(&store, patient).await?,
@@ -209,6 +219,13 @@ fn home(file: OwnFile) -> impl IntoView {
         .filter(|i| matches!(i.status, ItemStatus::Active | ItemStatus::Proposed))
         .collect();
     let recent: Vec<Stored<DiaryEntry>> = current.into_iter().take(14).collect();
+    // A corrected message is read as corrected: only its latest words.
+    let replaced: BTreeSet<RecordId> = file.shares.iter().filter_map(|s| s.amends).collect();
+    let messages: Vec<PatientShare> = file
+        .shares
+        .into_iter()
+        .filter(|s| !replaced.contains(&s.id))
+        .collect();
     view! {
         {(!written_today).then(|| view! {
             <p class="reminder" role="status">"Vous n'avez pas encore rempli votre journal aujourd'hui."</p>
@@ -216,6 +233,25 @@ fn home(file: OwnFile) -> impl IntoView {
         <A href="/journal/saisie" attr:class="button primary big">
             {if written_today { "Ajouter une note pour aujourd'hui" } else { "Remplir mon journal du jour" }}
         </A>
+
+        <section aria-labelledby="my-messages">
+            <h2 id="my-messages">"Messages de votre équipe"</h2>
+            {messages.is_empty().then(|| view! { <p>"Votre équipe pourra vous écrire ici, par exemple le résultat d'un questionnaire."</p> })}
+            <ul class="diary">
+                {messages.into_iter().map(|m| {
+                    let day = parcours_domain::trajectory::day_of(m.recorded_at, clock::offset_minutes())
+                        .map(weekday_date)
+                        .unwrap_or_default();
+                    view! {
+                        <li class="diary-entry">
+                            <h3>{m.title.clone()}</h3>
+                            <p class="when">{format!("{day} — {}", who(m.author_id))}</p>
+                            <p class="note">{m.message.clone()}</p>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
 
         <section aria-labelledby="my-days">
             <h2 id="my-days">"Mes derniers jours"</h2>

@@ -8,6 +8,7 @@ pub mod invitation;
 pub mod notebook;
 pub mod pathway;
 pub mod patient;
+pub mod patient_share;
 pub mod pps;
 pub mod review_summary;
 pub mod sign_in;

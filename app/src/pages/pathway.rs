@@ -15,7 +15,6 @@ use leptos_router::components::A;
 use parcours_domain::date::CalendarDate;
 use parcours_domain::enrollment::{Consent, Enrollment, Exit};
 use parcours_domain::episode::{Episode, EpisodeKind};
-use parcours_domain::instrument::Instrument;
 use parcours_domain::instrument::Wording;
 use parcours_domain::instrument_response::InstrumentResponse;
 use parcours_domain::programme::Programme;
@@ -38,31 +37,6 @@ struct Pathway {
     last_seen: Option<(String, i64)>,
     /// The licensed instruments' wording this device keeps.
     wordings: Vec<Wording>,
-}
-
-fn scores_fr(response: &InstrumentResponse) -> String {
-    let Some(instrument) = Instrument::find(&response.instrument_id) else {
-        return String::new();
-    };
-    instrument
-        .scores
-        .iter()
-        .zip(&response.scores)
-        .map(|(def, s)| match s.value {
-            Some(v) => format!(
-                "{} {}/{}{}",
-                def.label,
-                v.french(),
-                def.max,
-                s.band
-                    .as_ref()
-                    .map(|b| format!(" ({b})"))
-                    .unwrap_or_default()
-            ),
-            None => format!("{} non calculé", def.label),
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 #[component]
@@ -226,7 +200,7 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
                                 view! {
                                     <li class="assessment" class:pending=r.pending class:amended=corrected_by.is_some() aria-label=name.clone()>
                                         <p class="when">{format!("{name} — {}", format::date_time(record.recorded_at))}</p>
-                                        <p>{scores_fr(&record)}</p>
+                                        <p>{record.scores_fr()}</p>
                                         {corrected_by.map(|at| view! { <p class="state">{format!("Corrigé le {} : voir la correction", format::date_time(at))}</p> })}
                                         {corrects.map(|at| view! { <p>{format!("Correction de la saisie du {}", format::date_time(at))}</p> })}
                                         <p class="sync-state">{if r.pending { "Sur l'appareil — en attente d'envoi" } else { "Envoyé" }}</p>

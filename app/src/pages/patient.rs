@@ -10,6 +10,7 @@ use crate::pages::care_plan::CarePlanSection;
 use crate::pages::invitation::InvitationSection;
 use crate::pages::notebook::NotebookSection;
 use crate::pages::pathway::PathwaySection;
+use crate::pages::patient_share::PatientShareSection;
 use crate::pages::require_sign_in;
 use crate::pages::timeline::Timeline;
 use crate::pages::trajectory::TrajectorySection;
@@ -91,6 +92,7 @@ pub fn PatientPage() -> impl IntoView {
             {move || data.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
             {move || patient_id().map(|id| view! { <Timeline patient_id=id/> })}
             {move || patient_id().map(|id| view! { <InvitationSection patient_id=id/> })}
+            {move || patient_id().map(|id| view! { <PatientShareSection patient_id=id/> })}
         </main>
     }
 }

@@ -60,19 +60,6 @@ fn item_events<E: Editable>(
     events
 }
 
-fn scores_line(r: &InstrumentResponse) -> String {
-    let Some(instrument) = r.instrument() else {
-        return String::new();
-    };
-    instrument
-        .scores
-        .iter()
-        .zip(&r.scores)
-        .filter_map(|(def, s)| Some(format!("{} {}/{}", def.label, s.value?.french(), def.max)))
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
 async fn events(store: &DeviceStore, patient: PatientId) -> Option<Vec<Event>> {
     let mut events = vec![];
     let record = |at: i64, day_only: bool, what: String, detail: String, pending: bool| Event {
@@ -123,7 +110,7 @@ async fn events(store: &DeviceStore, patient: PatientId) -> Option<Vec<Event>> {
             .instrument()
             .map(|i| i.name.clone())
             .unwrap_or_else(|| r.instrument_id.clone());
-        events.push(record(r.recorded_at, false, name, scores_line(&r), pending));
+        events.push(record(r.recorded_at, false, name, r.scores_fr(), pending));
     }
     for Stored { record: e, pending } in store.records_of::<Enrollment>(patient).await.ok()? {
         events.push(record(

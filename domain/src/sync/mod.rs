@@ -23,6 +23,7 @@ use crate::instrument_response::InstrumentResponse;
 use crate::merge::{self, Applied, Editable, MergeError, MutationOf, StateOf};
 use crate::notebook::{NotebookEntry, NotebookRead};
 use crate::objective::Objective;
+use crate::patient_share::PatientShare;
 use crate::problem::Problem;
 use crate::record::{Directory, Opening, Reference};
 use crate::review::Review;
@@ -165,6 +166,8 @@ record_kinds! {
     NotebookRead(NotebookRead) = "notebook_read",
     /// A relapse, a break in follow-up, a resumption: not an exit.
     Episode(Episode) = "episode",
+    /// A message the team wrote for the patient, read in their own app.
+    PatientShare(PatientShare) = "patient_share",
 }
 
 impl Record {
