@@ -80,19 +80,58 @@ ensure_sqlite_cli() {
 # names, index.html and sw.js pointing at them, brotli and gzip twins for the server.
 build_app() {
   ensure_wasm_tools
-  log "building the app (release, wasm32, split at its lazy routes)"
+  rm -rf "$DIST"; mkdir -p "$DIST/pkg"
+  # Two builds of the app: the professionals' and the patient's own
+  # (feature `patient`: their screens only, a smaller first download). The
+  # page's loader picks one (public/index.html).
+  local pro patient
+  pro="$(build_bundle "")"
+  patient="$(build_bundle patient)"
+
+  local css h_css
+  h_css="$(sha256sum "$ROOT/public/style.css" | cut -c1-16)"
+  css="style-$h_css.css"
+  cp "$ROOT/public/style.css" "$DIST/pkg/$css"
+  cp -r "$ROOT/public/icons" "$ROOT/public/manifest.webmanifest" "$DIST/"
+  sed -e "s|@WASM@|$pro/app_bg.wasm|g" -e "s|@JS@|$pro/app.js|g" \
+    -e "s|@PATIENT_WASM@|$patient/app_bg.wasm|g" -e "s|@PATIENT_JS@|$patient/app.js|g" \
+    -e "s|@CSS@|$css|g" "$ROOT/public/index.html" > "$DIST/index.html"
+
+  local version precache f
+  version="$(cat "$DIST/index.html" "$DIST/pkg/$pro/"* "$DIST/pkg/$patient/"* "$DIST/pkg/$css" "$ROOT/public/sw.js" | sha256sum | cut -c1-16)"
+  # Everything is precached: a lazy route opens offline after the first
+  # visit, and either build starts with no network.
+  precache="'/', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png', '/pkg/$css'"
+  for f in "$DIST/pkg/$pro/"* "$DIST/pkg/$patient/"*; do
+    precache="$precache, '/pkg/$(basename "$(dirname "$f")")/$(basename "$f")'"
+  done
+  sed -e "s|@VERSION@|$version|" -e "s|@PRECACHE@|[$precache]|" "$ROOT/public/sw.js" > "$DIST/sw.js"
+
+  for f in "$DIST/index.html" "$DIST/sw.js" "$DIST/manifest.webmanifest" "$DIST/pkg/$css" "$DIST/pkg/$pro/"* "$DIST/pkg/$patient/"*; do
+    brotli -q 11 -f -k "$f"
+    gzip -9 -f -k "$f"
+  done
+  log "app built in $DIST (build $version)"
+}
+
+# One build of the app (features "$1"), split at its lazy routes, into
+# dist/pkg/<hash of its files>/; prints that folder's name.
+build_bundle() {
+  local features="$1"
+  log "building the app${features:+ ($features)} (release, wasm32, split at its lazy routes)" >&2
   # --emit-relocs keeps what wasm-split needs to see which code each lazy
   # route uses; only the wasm target's flags change.
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
-    cargo build --profile wasm-release --locked --target wasm32-unknown-unknown -p app
+    cargo build --profile wasm-release --locked --target wasm32-unknown-unknown -p app \
+    ${features:+--features "$features"} >&2
   local stage; stage="$(mktemp -d)"
   # The main module (app.wasm, for wasm-bindgen), one module per lazy
   # route and the shared chunks, and __wasm_split.js that loads them.
-  wasm-split-cli "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm" "$stage/split" --out-name app
+  wasm-split-cli "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm" "$stage/split" --out-name app >&2
   wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
-    --out-dir "$stage/out" --out-name app "$stage/split/app.wasm"
+    --out-dir "$stage/out" --out-name app "$stage/split/app.wasm" >&2
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    -o "$stage/out/app_bg.opt.wasm" "$stage/out/app_bg.wasm"
+    -o "$stage/out/app_bg.opt.wasm" "$stage/out/app_bg.wasm" >&2
   mv "$stage/out/app_bg.opt.wasm" "$stage/out/app_bg.wasm"
   rm "$stage/split/app.wasm"
   # The lazy modules, optimised like the main one (their imports and
@@ -104,63 +143,45 @@ build_app() {
     mv "$chunk.opt" "$chunk"
   done
   cp "$stage/split/"* "$stage/out/"
-
   # Every file of one build in one folder named by their content: the
   # modules import each other by relative names, and /pkg/ is cached forever.
-  rm -rf "$DIST"; mkdir -p "$DIST/pkg"
-  local build css h_css
+  local build
   build="$(cat "$stage/out/"* | sha256sum | cut -c1-16)"
-  h_css="$(sha256sum "$ROOT/public/style.css" | cut -c1-16)"
-  css="style-$h_css.css"
   mkdir -p "$DIST/pkg/$build"
   cp "$stage/out/"* "$DIST/pkg/$build/"
-  cp "$ROOT/public/style.css" "$DIST/pkg/$css"
   rm -rf "$stage"
-  cp -r "$ROOT/public/icons" "$ROOT/public/manifest.webmanifest" "$DIST/"
-  sed -e "s|@WASM@|$build/app_bg.wasm|g" -e "s|@JS@|$build/app.js|g" -e "s|@CSS@|$css|g" \
-    "$ROOT/public/index.html" > "$DIST/index.html"
-
-  local version precache f
-  version="$(cat "$DIST/index.html" "$DIST/pkg/$build/"* "$DIST/pkg/$css" "$ROOT/public/sw.js" | sha256sum | cut -c1-16)"
-  # Everything is precached: a lazy route opens offline after the first visit.
-  precache="'/', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png', '/pkg/$css'"
-  for f in "$DIST/pkg/$build/"*; do
-    precache="$precache, '/pkg/$build/$(basename "$f")'"
-  done
-  sed -e "s|@VERSION@|$version|" -e "s|@PRECACHE@|[$precache]|" "$ROOT/public/sw.js" > "$DIST/sw.js"
-
-  for f in "$DIST/index.html" "$DIST/sw.js" "$DIST/manifest.webmanifest" "$DIST/pkg/$css" "$DIST/pkg/$build/"*; do
-    brotli -q 11 -f -k "$f"
-    gzip -9 -f -k "$f"
-  done
-  log "app built in $DIST (build $version)"
+  echo "$build"
 }
 
 # What a phone downloads: before its first screen (the page, the style, the
 # main module and its loader), then the lazy modules (fetched when a route
 # first opens, and precached by the service worker after the first visit).
 report_sizes() {
-  local build; build="$(basename "$(dirname "$(ls "$DIST"/pkg/*/app.js)")")"
-  local f raw br gz
-  local group
-  for group in first lazy; do
-    local files=() total_raw=0 total_br=0 total_gz=0
-    if [ "$group" = first ]; then
-      log "front end: downloaded before the first screen"
-      files=("$DIST/index.html" "$DIST"/pkg/*.css "$DIST/pkg/$build/app.js" "$DIST/pkg/$build/app_bg.wasm" "$DIST/pkg/$build/__wasm_split.js")
-    else
-      log "front end: lazy modules and the chunks they share (loaded when first needed; precached for offline)"
-      files=("$DIST"/pkg/"$build"/split_*.wasm "$DIST"/pkg/"$build"/chunk_*.wasm "$DIST/sw.js")
-    fi
-    printf '%-60s %10s %10s %10s\n' file raw brotli gzip
-    for f in "${files[@]}"; do
-      [ -e "$f" ] || continue
-      raw=$(stat -c %s "$f"); br=$(stat -c %s "$f.br"); gz=$(stat -c %s "$f.gz")
-      total_raw=$((total_raw + raw)); total_br=$((total_br + br)); total_gz=$((total_gz + gz))
-      printf '%-60s %10d %10d %10d\n' "$(basename "$f")" "$raw" "$br" "$gz"
-    done
-    printf '%-60s %10d %10d %10d\n' total "$total_raw" "$total_br" "$total_gz"
+  local name build
+  for name in professional patient; do
+    # The loader names each build's folder (public/index.html).
+    build="$(sed -n "s|.*const ${name^^} = \['/pkg/\([0-9a-f]*\)/.*|\1|p" "$DIST/index.html")"
+    [ -n "$build" ] || { echo "no $name build named in $DIST/index.html" >&2; return 1; }
+    size_table "the $name app: downloaded before any screen (page, style, main module, loader)" \
+      "$DIST/index.html" "$DIST"/pkg/*.css "$DIST/pkg/$build/app.js" "$DIST/pkg/$build/app_bg.wasm" "$DIST/pkg/$build/__wasm_split.js"
+    size_table "the $name app: lazy modules and the chunks they share (loaded when first needed; precached for offline)" \
+      "$DIST"/pkg/"$build"/split_*.wasm "$DIST"/pkg/"$build"/chunk_*.wasm
   done
+  log "what each first screen really downloads: node e2e/bench/diary.js (its first lines)"
+}
+
+size_table() {
+  local title="$1"; shift
+  local f raw br gz total_raw=0 total_br=0 total_gz=0
+  log "front end: $title"
+  printf '%-60s %10s %10s %10s\n' file raw brotli gzip
+  for f in "$@"; do
+    [ -e "$f" ] || continue
+    raw=$(stat -c %s "$f"); br=$(stat -c %s "$f.br"); gz=$(stat -c %s "$f.gz")
+    total_raw=$((total_raw + raw)); total_br=$((total_br + br)); total_gz=$((total_gz + gz))
+    printf '%-60s %10d %10d %10d\n' "$(basename "$f")" "$raw" "$br" "$gz"
+  done
+  printf '%-60s %10d %10d %10d\n' total "$total_raw" "$total_br" "$total_gz"
 }
 
 build_server() {

@@ -13,6 +13,7 @@ cargo fmt --all --check
 ensure_wasm_tools
 cargo clippy --locked -p parcours-domain -p parcours-server --all-targets -- -D warnings
 cargo clippy --locked -p app --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --locked -p app --features patient --target wasm32-unknown-unknown -- -D warnings
 
 start_postgres
 log "unit and server tests (SQLite and PostgreSQL)"

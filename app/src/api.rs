@@ -122,6 +122,7 @@ impl Remote for Server {
 }
 
 /// A patient's first sign-in, with the code their team gave them.
+#[cfg(feature = "patient")]
 pub async fn activate(
     request: &parcours_domain::invitation::ActivationRequest,
 ) -> Result<Me, ApiError> {

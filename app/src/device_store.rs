@@ -774,6 +774,33 @@ impl DeviceStore {
         ))
     }
 
+    /// One patient's editable items of kind `E`, as the server sent them and
+    /// nothing more: for a reader who never changes them (the patient's own
+    /// app), so neither the fields' clocks and conflicts nor the waiting
+    /// changes are decoded — nor is their code downloaded.
+    #[cfg(feature = "patient")]
+    pub async fn items_as_sent<E: Editable>(&self, patient: PatientId) -> StoreResult<Vec<E>> {
+        #[derive(serde::Deserialize)]
+        #[serde(bound = "E: serde::de::DeserializeOwned")]
+        struct ItemOnly<E> {
+            item: E,
+        }
+        let tx = self.db.transaction(ITEMS).build()?;
+        let states: Vec<JsValue> = tx
+            .object_store(ITEMS)?
+            .index(BY_PATIENT)?
+            .get_all()
+            .with_query(patient.to_string())
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        states
+            .iter()
+            .filter(|v| document::string(v, "kind").as_deref() == Some(E::KIND))
+            .map(|v| document::read::<ItemOnly<E>>(v).map(|s| s.item))
+            .collect()
+    }
+
     /// Forgets the pull cursor so the next sync pulls everything again
     /// (after the checksum showed the copy diverged).
     pub async fn reset_pull_cursor(&self) -> StoreResult<()> {

@@ -1,5 +1,12 @@
 //! Parcours on the phone: a Leptos app (client-side rendered) over the
 //! device store, with the sync client beside it.
+//!
+//! Two builds of it: the professionals' app, and (feature `patient`) the
+//! patient's own, which compiles only their screens and so leaves unused
+//! part of the device store and of the API client (dead code is still
+//! checked in the professionals' build, which uses all of it).
+
+#![cfg_attr(feature = "patient", allow(dead_code))]
 
 mod api;
 mod clock;
@@ -75,6 +82,13 @@ fn App() -> impl IntoView {
     });
     let _ = set_interval_with_handle(trigger, SYNC_EVERY);
 
+    routes()
+}
+
+/// The professionals' screens: the caseload first, every other page a
+/// module of its own loaded when first opened.
+#[cfg(not(feature = "patient"))]
+fn routes() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=|| view! { <main><p>"Page introuvable."</p></main> }>
@@ -84,10 +98,28 @@ fn App() -> impl IntoView {
                 <Route path=path!("/inclusion") view={Lazy::<pages::inclusion::InclusionRoute>::new()}/>
                 <Route path=path!("/patients/:id/evaluation") view={Lazy::<pages::evaluation::EvaluationRoute>::new()}/>
                 <Route path=path!("/patients/:id/synthese") view={Lazy::<pages::review_summary::ReviewSummaryRoute>::new()}/>
-                <Route path=path!("/activer") view={Lazy::<pages::activation::ActivationRoute>::new()}/>
-                <Route path=path!("/journal") view={Lazy::<pages::diary::DiaryHomeRoute>::new()}/>
-                <Route path=path!("/journal/saisie") view={Lazy::<pages::diary::DiaryEntryRoute>::new()}/>
                 <Route path=path!("/patients/:id") view={Lazy::<pages::patient::PatientRoute>::new()}/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The patient's own app, a build of its own (cargo feature `patient`):
+/// their phone never downloads the professionals' screens. The page's
+/// loader (public/index.html) picks it for a signed-in patient and for the
+/// patient's addresses.
+#[cfg(feature = "patient")]
+fn routes() -> impl IntoView {
+    view! {
+        <Router>
+            // Any other address (a professional's page, a stale link) leads
+            // a patient back to their diary: their whole app.
+            <Routes fallback=pages::ToPatientHome>
+                <Route path=path!("/connexion") view=pages::sign_in::SignIn/>
+                <Route path=path!("/") view=pages::ToPatientHome/>
+                <Route path=path!("/activer") view={Lazy::<pages::activation::ActivationRoute>::new()}/>
+                <Route path=path!("/journal") view=pages::diary::DiaryHome/>
+                <Route path=path!("/journal/saisie") view={Lazy::<pages::diary::DiaryEntryRoute>::new()}/>
             </Routes>
         </Router>
     }

@@ -117,6 +117,51 @@ pub fn is_clock_time(s: &str) -> bool {
 }
 
 impl DiaryEntry {
+    /// What an entry says, a line each, in plain words (the team's list and
+    /// the patient's own).
+    pub fn lines_fr(&self) -> Vec<String> {
+        let e = self;
+        let mut lines = vec![format!(
+            "Douleur : {}/10 en moyenne, {}/10 au plus fort, {}/10 au moment de noter",
+            e.pain_average, e.pain_worst, e.pain_now
+        )];
+        if let Some(s) = e.sleep {
+            lines.push(format!("Sommeil de la nuit : {s}/10"));
+        }
+        if let Some(m) = e.mood {
+            lines.push(format!("Moral : {}", m.label_fr().to_lowercase()));
+        }
+        if !e.activities.is_empty() {
+            let list: Vec<String> = e
+                .activities
+                .iter()
+                .map(|a| format!("{} ({} min)", a.what, a.minutes))
+                .collect();
+            lines.push(format!("Activités : {}", list.join(", ")));
+        }
+        if !e.medicines.is_empty() {
+            let list: Vec<String> = e
+                .medicines
+                .iter()
+                .map(|m| match &m.taken_at {
+                    Some(t) if m.as_needed => format!("{} (si besoin, à {t})", m.name),
+                    _ => m.name.clone(),
+                })
+                .collect();
+            lines.push(format!("Médicaments : {}", list.join(", ")));
+        }
+        for (label, text) in [
+            ("Ce qui a aidé", &e.better),
+            ("Ce qui a aggravé", &e.worse),
+            ("Note", &e.note),
+        ] {
+            if !text.is_empty() {
+                lines.push(format!("{label} : {text}"));
+            }
+        }
+        lines
+    }
+
     /// Every rule the entry breaks, each with its field: a form shows them
     /// all at once, the server answers with the first.
     pub fn problems(&self) -> Vec<FieldError> {

@@ -1,7 +1,8 @@
 // The patient's diary on a phone (headless Chromium, 360 × 740). Measures,
 // printing JSON lines and asserting nothing:
-//  - what a patient downloads before their first screen (the diary), from a
-//    fresh profile: bytes on the wire, by file;
+//  - what a patient downloads before their first screen: the activation
+//    page on a fresh phone, and the diary of a returning patient whose
+//    cached files are gone — bytes on the wire and as brotli, by file;
 //  - saving a diary entry on the device, offline: the tap on "Enregistrer"
 //    to the confirmation on screen, p50/p95 — and, in the same page, the raw
 //    IndexedDB anchor (one put per transaction, awaiting its completion);
@@ -9,7 +10,9 @@
 //    patient's own home, and the team's view of the patient's page.
 //   node bench/diary.js [saves]   (PARCOURS_SERVER_BIN, PARCOURS_DIST as for the tests)
 import { randomUUID } from 'node:crypto';
-import { Server, phone, signIn, tapScore, waitForServiceWorker } from '../tests/harness.js';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DIST, Server, phone, signIn, tapScore, waitForServiceWorker } from '../tests/harness.js';
 import { apiSession, includePatient, patientSession, push } from './common.js';
 
 const saves = Number(process.argv[2] || 40);
@@ -51,9 +54,13 @@ try {
   const gp = await apiSession(server, 'dr.durand', 'demo-durand');
   const nurse = await apiSession(server, 'claire', 'demo-claire');
   const jeanne = await includePatient(server, gp, 'Lefèvre');
-  const patient = await patientSession(server, nurse, jeanne, 'jeanne.lefevre', 'mon jardin fleuri');
 
-  // 1. Before the first screen, on a fresh phone with an empty diary.
+  // 1. Before the first screen: a new patient opening their invitation's
+  // link on a fresh phone (the activation page), then a returning patient
+  // whose phone kept their sign-in but lost every cached file (the diary).
+  // Counted: every file the page fetched before the screen showed — bytes
+  // on the wire here (plain HTTP), and as brotli (what the server sends a
+  // phone over HTTPS: the .br twins in dist/).
   {
     const { context, page } = await phone();
     const files = new Map();
@@ -65,17 +72,48 @@ try {
       const sizes = await response.request().sizes().catch(() => null);
       if (sizes) files.set(url.pathname, sizes.responseBodySize + sizes.responseHeadersSize);
     });
-    try {
-      await patientSignIn(page, server);
-      await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
-      counting = false;
+    const report = (bench) => {
       const byFile = Object.fromEntries([...files.entries()].map(([p, n]) => [p.replace(/^\/pkg\/[0-9a-f]{16}\//, ''), n]));
-      const total = [...files.values()].reduce((a, b) => a + b, 0);
-      console.log(JSON.stringify({ bench: 'patient_first_screen_bytes_on_wire', total, files: byFile }));
+      const wire = [...files.values()].reduce((a, b) => a + b, 0);
+      const brotli = [...files.keys()].reduce((sum, p) => {
+        const file = path.join(DIST, p === '/' || !path.extname(p) ? 'index.html' : p);
+        return sum + (existsSync(`${file}.br`) ? statSync(`${file}.br`).size : 0);
+      }, 0);
+      console.log(JSON.stringify({ bench, brotli, wire, files: byFile }));
+      files.clear();
+    };
+    try {
+      const invite = await fetch(`${server.url}/api/patients/${jeanne}/invitations`, { method: 'POST', headers: { cookie: nurse.cookie } });
+      const { code } = await invite.json();
+      await page.goto(`${server.url}/activer#${code}`);
+      await page.getByRole('heading', { name: 'Activer mon compte' }).waitFor();
+      report('patient_activation_first_screen_bytes');
+      counting = false;
+      await page.getByLabel('Identifiant choisi').fill('jeanne.lefevre');
+      await page.getByLabel('Mot de passe choisi').fill('mon jardin fleuri');
+      await page.getByLabel('Mot de passe, une seconde fois').fill('mon jardin fleuri');
+      await page.getByRole('button', { name: 'Activer et ouvrir mon journal' }).click();
+      await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
+      await waitForServiceWorker(page);
+      // Every cached file gone, the sign-in kept.
+      await page.evaluate(async () => {
+        for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
+        for (const k of await caches.keys()) await caches.delete(k);
+      });
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.clearBrowserCache');
+      counting = true;
+      await page.goto(`${server.url}/journal`);
+      await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
+      report('patient_diary_first_screen_bytes');
+      counting = false;
     } finally {
       await context.close();
     }
   }
+
+  // Her account, as the rest needs it (a new code: the phone above is signed out).
+  const patient = await patientSession(server, nurse, jeanne, 'jeanne.lefevre', 'mon jardin fleuri');
 
   // 2. Saves on the device, offline.
   {

@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '..', '..');
 export const SERVER_BIN = process.env.PARCOURS_SERVER_BIN || path.join(ROOT, 'target', 'release', 'parcours-server');
-const DIST = process.env.PARCOURS_DIST || path.join(ROOT, 'dist');
+export const DIST = process.env.PARCOURS_DIST || path.join(ROOT, 'dist');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 export const PHONE = { width: 360, height: 740 };

@@ -1,7 +1,10 @@
+#[cfg(not(feature = "patient"))]
 pub mod body_map;
 pub mod header;
+#[cfg(not(feature = "patient"))]
 pub mod instrument_form;
 pub mod scale;
+#[cfg(not(feature = "patient"))]
 pub mod sessions;
 pub mod sync_status;
 pub mod trajectory_chart;

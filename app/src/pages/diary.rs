@@ -19,93 +19,28 @@ use parcours_domain::care_plan::{CarePlanItem, ItemStatus};
 use parcours_domain::date::CalendarDate;
 use parcours_domain::diary::{Activity, DiaryEntry, MedicineTaken, Mood};
 use parcours_domain::objective::Objective;
+use parcours_domain::patient::TeamMember;
 use parcours_domain::patient_share::PatientShare;
 use parcours_domain::review::{Review, ReviewStatus};
 use parcours_domain::sync::Record;
 use parcours_domain::trajectory::Trajectory;
-use parcours_domain::{FieldError, Patient, PatientId, RecordId};
+use parcours_domain::{AccountId, FieldError, Patient, PatientId, RecordId};
 use std::collections::BTreeSet;
 
-/// What an entry says, a line each, in plain words (the team's list and
-/// the patient's own).
-pub fn entry_lines(e: &DiaryEntry) -> Vec<String> {
-    let mut lines = vec![format!(
-        "Douleur : {}/10 en moyenne, {}/10 au plus fort, {}/10 au moment de noter",
-        e.pain_average, e.pain_worst, e.pain_now
-    )];
-    if let Some(s) = e.sleep {
-        lines.push(format!("Sommeil de la nuit : {s}/10"));
-    }
-    if let Some(m) = e.mood {
-        lines.push(format!("Moral : {}", m.label_fr().to_lowercase()));
-    }
-    if !e.activities.is_empty() {
-        let list: Vec<String> = e
-            .activities
-            .iter()
-            .map(|a| format!("{} ({} min)", a.what, a.minutes))
-            .collect();
-        lines.push(format!("Activités : {}", list.join(", ")));
-    }
-    if !e.medicines.is_empty() {
-        let list: Vec<String> = e
-            .medicines
-            .iter()
-            .map(|m| match &m.taken_at {
-                Some(t) if m.as_needed => format!("{} (si besoin, à {t})", m.name),
-                _ => m.name.clone(),
-            })
-            .collect();
-        lines.push(format!("Médicaments : {}", list.join(", ")));
-    }
-    for (label, text) in [
-        ("Ce qui a aidé", &e.better),
-        ("Ce qui a aggravé", &e.worse),
-        ("Note", &e.note),
-    ] {
-        if !text.is_empty() {
-            lines.push(format!("{label} : {text}"));
-        }
-    }
-    lines
-}
-
-/// The patient's own file on this device.
+/// What the first screen shows: who they are (their team's names) and
+/// their diary.
 #[derive(Clone)]
-struct OwnFile {
+struct OwnDiary {
+    account: AccountId,
     patient: Patient,
     diary: Vec<Stored<DiaryEntry>>,
-    /// What the team chose to share with them.
-    shares: Vec<PatientShare>,
-    trajectory: Trajectory,
-    objectives: Vec<Objective>,
-    appointments: Vec<Appointment>,
-    reviews: Vec<Review>,
-    actions: Vec<CarePlanItem>,
 }
 
-/// The items of one kind as the server sent them: a patient never changes
-/// them, so there is nothing of theirs to merge in (and the merge code stays
-/// out of what their phone downloads).
-async fn shared<E: parcours_domain::merge::Editable>(
-    store: &crate::device_store::DeviceStore,
-    patient: PatientId,
-) -> Option<Vec<E>> {
-    let (states, _) = store.items_of::<E>(patient).await.ok()?;
-    Some(states.into_iter().map(|s| s.item).collect())
-}
-
-async fn own_file(account: parcours_domain::AccountId, patient: PatientId) -> Option<OwnFile> {
+async fn own_diary(account: AccountId, patient: PatientId) -> Option<OwnDiary> {
     let store = sync::store(account).await.ok()?;
     let found = store.patient(patient).await.ok()?;
-    let diary = store.records_of::<DiaryEntry>(patient).await.ok()?;
-    // Their phone holds no other record kind: the trajectory is the diary's
-    // (and the decoder of every kind is not downloaded).
-    let records: Vec<Record> = diary
-        .iter()
-        .map(|s| Record::DiaryEntry(s.record.clone()))
-        .collect();
-    Some(OwnFile {
+    Some(OwnDiary {
+        account,
         // Before the first sync the device knows only who signed in.
         patient: found.unwrap_or(Patient {
             id: patient,
@@ -115,38 +50,24 @@ async fn own_file(account: parcours_domain::AccountId, patient: PatientId) -> Op
             town: String::new(),
             care_team: vec![],
         }),
-        diary,
-        shares: store
-            .records_of::<PatientShare>(patient)
-            .await
-            .ok()?
-            .into_iter()
-            .map(|s| s.record)
-            .collect(),
-        trajectory: Trajectory::from_records(&records, clock::offset_minutes()),
-        objectives: shared(&store, patient).await?,
-        appointments: shared(&store, patient).await?,
-        reviews: shared(&store, patient).await?,
-        actions: shared(&store, patient).await?,
+        diary: store.records_of::<DiaryEntry>(patient).await.ok()?,
     })
 }
 
-#[derive(Debug)]
-pub struct DiaryHomeRoute;
-
-#[leptos_router::lazy_route]
-impl leptos_router::LazyRoute for DiaryHomeRoute {
-    fn data() -> Self {
-        DiaryHomeRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <DiaryHome/> }.into_any()
-    }
+/// A team member as the patient reads them: "Claire Martin (infirmière
+/// ressource douleur)".
+fn member(team: &[TeamMember], id: AccountId) -> String {
+    team.iter()
+        .find(|m| m.account_id == id)
+        .map(|m| format!("{} ({})", m.display_name, m.profession_label.to_lowercase()))
+        .unwrap_or_else(|| "votre équipe".into())
 }
 
+/// The patient's home: part of their app's main module, since it is the
+/// first screen of every returning patient (a module of its own would add
+/// its own download before it shows).
 #[component]
-fn DiaryHome() -> impl IntoView {
+pub fn DiaryHome() -> impl IntoView {
     require_patient();
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
@@ -157,7 +78,7 @@ fn DiaryHome() -> impl IntoView {
         let me = auth.0.get();
         async move {
             let me = me?;
-            own_file(me.account_id, me.patient_id?).await
+            own_diary(me.account_id, me.patient_id?).await
         }
     });
     view! {
@@ -176,56 +97,25 @@ fn DiaryHome() -> impl IntoView {
     }
 }
 
-fn home(file: OwnFile) -> impl IntoView {
+fn home(file: OwnDiary) -> impl IntoView {
     let today = clock::today();
+    let OwnDiary {
+        account,
+        patient,
+        diary,
+    } = file;
+    let entries: Vec<DiaryEntry> = diary.iter().map(|s| s.record.clone()).collect();
     // The patient reads their diary as it stands: a corrected entry is
     // replaced by its correction (the team sees both).
-    let corrected: BTreeSet<RecordId> = file.diary.iter().filter_map(|s| s.record.amends).collect();
-    let mut current: Vec<Stored<DiaryEntry>> = file
-        .diary
+    let corrected: BTreeSet<RecordId> = diary.iter().filter_map(|s| s.record.amends).collect();
+    let mut current: Vec<Stored<DiaryEntry>> = diary
         .into_iter()
         .filter(|s| !corrected.contains(&s.record.id))
         .collect();
     current.sort_by_key(|s| std::cmp::Reverse((s.record.on, s.record.recorded_at)));
     let written_today = current.iter().any(|s| s.record.on == today);
-    let team = file.patient.care_team.clone();
-    let who = move |id: parcours_domain::AccountId| {
-        team.iter()
-            .find(|m| m.account_id == id)
-            .map(|m| format!("{} ({})", m.display_name, m.profession_label.to_lowercase()))
-            .unwrap_or_else(|| "votre équipe".into())
-    };
-    let upcoming_visits: Vec<Appointment> = {
-        let mut v: Vec<Appointment> = file
-            .appointments
-            .into_iter()
-            .filter(|a| a.status == AppointmentStatus::Planned && a.on.is_some_and(|d| d >= today))
-            .collect();
-        v.sort_by_key(|a| a.on);
-        v
-    };
-    let upcoming_reviews: Vec<Review> = {
-        let mut v: Vec<Review> = file
-            .reviews
-            .into_iter()
-            .filter(|r| r.status == ReviewStatus::Planned)
-            .collect();
-        v.sort_by_key(|r| r.due_on);
-        v
-    };
-    let actions: Vec<CarePlanItem> = file
-        .actions
-        .into_iter()
-        .filter(|i| matches!(i.status, ItemStatus::Active | ItemStatus::Proposed))
-        .collect();
     let recent: Vec<Stored<DiaryEntry>> = current.into_iter().take(14).collect();
-    // A corrected message is read as corrected: only its latest words.
-    let replaced: BTreeSet<RecordId> = file.shares.iter().filter_map(|s| s.amends).collect();
-    let messages: Vec<PatientShare> = file
-        .shares
-        .into_iter()
-        .filter(|s| !replaced.contains(&s.id))
-        .collect();
+    let (patient_id, team) = (patient.id, patient.care_team);
     view! {
         {(!written_today).then(|| view! {
             <p class="reminder" role="status">"Vous n'avez pas encore rempli votre journal aujourd'hui."</p>
@@ -234,6 +124,91 @@ fn home(file: OwnFile) -> impl IntoView {
             {if written_today { "Ajouter une note pour aujourd'hui" } else { "Remplir mon journal du jour" }}
         </A>
 
+        <section aria-labelledby="my-days">
+            <h2 id="my-days">"Mes derniers jours"</h2>
+            {recent.is_empty().then(|| view! { <p>"Rien encore : votre premier jour commence ici."</p> })}
+            <ul class="diary">
+                {recent.into_iter().map(|s| {
+                    let e = s.record;
+                    let was_corrected = e.amends.is_some();
+                    view! {
+                        <li class="diary-entry" class:pending=s.pending>
+                            <h3>{weekday_date(e.on)}</h3>
+                            {e.lines_fr().into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
+                            {was_corrected.then(|| view! { <p class="badge">"Corrigé"</p> })}
+                            <p class="sync-state">{if s.pending { "En attente d'envoi à votre équipe" } else { "Envoyé à votre équipe" }}</p>
+                            <A href=format!("/journal/saisie?corrige={}", e.id) attr:class="button secondary">
+                                {format!("Corriger le {}", e.on.french())}
+                            </A>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+
+        // Below what they act on, and drawn once its own module has come:
+        // nothing above moves when it does.
+        {Suspend::new(async move { the_rest(account, patient_id, entries, team).await })}
+    }
+}
+
+/// What the team shared with them, their trajectory, objectives, next
+/// visits and plan: a module of its own, loaded after the first screen
+/// shows (the first screen of a returning patient stays a small download).
+#[leptos::lazy]
+async fn the_rest(
+    account: AccountId,
+    patient: PatientId,
+    diary: Vec<DiaryEntry>,
+    team: Vec<TeamMember>,
+) -> AnyView {
+    let Ok(store) = sync::store(account).await else {
+        return ().into_any();
+    };
+    let today = clock::today();
+    let who = move |id: AccountId| member(&team, id);
+    let shares: Vec<PatientShare> = store
+        .records_of::<PatientShare>(patient)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.record)
+        .collect();
+    // Their phone holds no other record kind: the trajectory is the diary's
+    // (and the decoder of every kind is not downloaded).
+    let records: Vec<Record> = diary.into_iter().map(Record::DiaryEntry).collect();
+    let trajectory = Trajectory::from_records(&records, clock::offset_minutes());
+    let objectives: Vec<Objective> = store.items_as_sent(patient).await.unwrap_or_default();
+    let mut upcoming_visits: Vec<Appointment> = store
+        .items_as_sent::<Appointment>(patient)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.status == AppointmentStatus::Planned && a.on.is_some_and(|d| d >= today))
+        .collect();
+    upcoming_visits.sort_by_key(|a| a.on);
+    let mut upcoming_reviews: Vec<Review> = store
+        .items_as_sent::<Review>(patient)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.status == ReviewStatus::Planned)
+        .collect();
+    upcoming_reviews.sort_by_key(|r| r.due_on);
+    let actions: Vec<CarePlanItem> = store
+        .items_as_sent::<CarePlanItem>(patient)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| matches!(i.status, ItemStatus::Active | ItemStatus::Proposed))
+        .collect();
+    // A corrected message is read as corrected: only its latest words.
+    let replaced: BTreeSet<RecordId> = shares.iter().filter_map(|s| s.amends).collect();
+    let messages: Vec<PatientShare> = shares
+        .into_iter()
+        .filter(|s| !replaced.contains(&s.id))
+        .collect();
+    view! {
         <section aria-labelledby="my-messages">
             <h2 id="my-messages">"Messages de votre équipe"</h2>
             {messages.is_empty().then(|| view! { <p>"Votre équipe pourra vous écrire ici, par exemple le résultat d'un questionnaire."</p> })}
@@ -253,38 +228,16 @@ fn home(file: OwnFile) -> impl IntoView {
             </ul>
         </section>
 
-        <section aria-labelledby="my-days">
-            <h2 id="my-days">"Mes derniers jours"</h2>
-            {recent.is_empty().then(|| view! { <p>"Rien encore : votre premier jour commence ici."</p> })}
-            <ul class="diary">
-                {recent.into_iter().map(|s| {
-                    let e = s.record;
-                    let was_corrected = e.amends.is_some();
-                    view! {
-                        <li class="diary-entry" class:pending=s.pending>
-                            <h3>{weekday_date(e.on)}</h3>
-                            {entry_lines(&e).into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
-                            {was_corrected.then(|| view! { <p class="badge">"Corrigé"</p> })}
-                            <p class="sync-state">{if s.pending { "En attente d'envoi à votre équipe" } else { "Envoyé à votre équipe" }}</p>
-                            <A href=format!("/journal/saisie?corrige={}", e.id) attr:class="button secondary">
-                                {format!("Corriger le {}", e.on.french())}
-                            </A>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        </section>
-
         <section aria-labelledby="my-trajectory">
             <h2 id="my-trajectory">"Mon évolution"</h2>
-            <TrajectoryChart trajectory=file.trajectory simple=true id="own-trajectory"/>
+            <TrajectoryChart trajectory=trajectory simple=true id="own-trajectory"/>
         </section>
 
         <section aria-labelledby="my-objectives">
             <h2 id="my-objectives">"Mes objectifs"</h2>
-            {file.objectives.is_empty().then(|| view! { <p>"Vos objectifs apparaîtront ici quand votre équipe les aura notés avec vous."</p> })}
+            {objectives.is_empty().then(|| view! { <p>"Vos objectifs apparaîtront ici quand votre équipe les aura notés avec vous."</p> })}
             <ul>
-                {file.objectives.into_iter().map(|o| view! {
+                {objectives.into_iter().map(|o| view! {
                     <li>
                         <strong>{o.title.clone()}</strong>
                         {(!o.target.is_empty()).then(|| format!(" — {}", o.target))}
@@ -325,6 +278,7 @@ fn home(file: OwnFile) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }
 
 const WEEKDAYS: [&str; 7] = [

@@ -1,50 +1,105 @@
+//! The screens. The patient's own app (feature `patient`) is built from
+//! theirs only: sign-in, activation and the diary.
+
+#[cfg(feature = "patient")]
 pub mod activation;
+#[cfg(not(feature = "patient"))]
 pub mod care_plan;
+#[cfg(not(feature = "patient"))]
 pub mod caseload;
+#[cfg(feature = "patient")]
 pub mod diary;
+#[cfg(not(feature = "patient"))]
 pub mod evaluation;
+#[cfg(not(feature = "patient"))]
 pub mod inclusion;
+#[cfg(not(feature = "patient"))]
 pub mod invitation;
+#[cfg(not(feature = "patient"))]
 pub mod notebook;
+#[cfg(not(feature = "patient"))]
 pub mod pathway;
+#[cfg(not(feature = "patient"))]
 pub mod patient;
+#[cfg(not(feature = "patient"))]
 pub mod patient_share;
+#[cfg(not(feature = "patient"))]
 pub mod pps;
+#[cfg(not(feature = "patient"))]
 pub mod review_summary;
 pub mod sign_in;
+#[cfg(not(feature = "patient"))]
 pub mod timeline;
+#[cfg(not(feature = "patient"))]
 pub mod today;
+#[cfg(not(feature = "patient"))]
 pub mod trajectory;
+#[cfg(not(feature = "patient"))]
 pub mod visit;
 
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use parcours_domain::session::Me;
 
 /// Where a patient's own app opens.
 pub const PATIENT_HOME: &str = "/journal";
 
+/// Whether this build is the patient's own app.
+const PATIENT_APP: bool = cfg!(feature = "patient");
+
+/// Opens the home of whoever is signed in: through the router when it is a
+/// page of this build, else by loading the page again — the page's loader
+/// (public/index.html) then starts the other build, the one for them.
+pub fn open_home(me: &Me, navigate: &impl Fn(&str, leptos_router::NavigateOptions)) {
+    let patient = me.patient_id.is_some();
+    let home = if patient { PATIENT_HOME } else { "/" };
+    if patient == PATIENT_APP {
+        navigate(home, Default::default());
+    } else {
+        let _ = window().location().assign(home);
+    }
+}
+
 /// A professional's page: sends the person to the sign-in page when nobody
 /// is signed in (or the offline grace is over), and a patient to their own
 /// diary (their device holds none of these pages' data).
+#[cfg(not(feature = "patient"))]
 pub fn require_sign_in() {
     let auth = expect_context::<Auth>();
     let navigate = use_navigate();
     Effect::new(move |_| match auth.0.get() {
         None => navigate("/connexion", Default::default()),
-        Some(me) if me.patient_id.is_some() => navigate(PATIENT_HOME, Default::default()),
+        Some(me) if me.patient_id.is_some() => open_home(&me, &navigate),
         Some(_) => {}
     });
 }
 
 /// A patient's page: sign-in when nobody is signed in, and a professional
 /// back to their caseload.
+#[cfg(feature = "patient")]
 pub fn require_patient() {
     let auth = expect_context::<Auth>();
     let navigate = use_navigate();
     Effect::new(move |_| match auth.0.get() {
         None => navigate("/connexion", Default::default()),
-        Some(me) if me.patient_id.is_none() => navigate("/", Default::default()),
+        Some(me) if me.patient_id.is_none() => open_home(&me, &navigate),
         Some(_) => {}
+    });
+}
+
+/// Sends a patient to their diary (replacing the address they came by).
+#[cfg(feature = "patient")]
+#[component]
+pub fn ToPatientHome() -> impl IntoView {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        navigate(
+            PATIENT_HOME,
+            leptos_router::NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )
     });
 }

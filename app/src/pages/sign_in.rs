@@ -41,11 +41,7 @@ pub fn SignIn() -> impl IntoView {
                     sign_out_pending.0.set(false);
                     session::remember(&me);
                     let account = me.account_id;
-                    let home = if me.patient_id.is_some() {
-                        super::PATIENT_HOME
-                    } else {
-                        "/"
-                    };
+                    let signed_in = me.clone();
                     auth.0.set(Some(me));
                     error.set(None);
                     sync::load_state(state, account).await;
@@ -54,7 +50,7 @@ pub fn SignIn() -> impl IntoView {
                     leptos::task::spawn_local(async {
                         crate::persistence::ask_persistence().await;
                     });
-                    navigate(home, Default::default());
+                    super::open_home(&signed_in, &navigate);
                     sync::sync_now(state, account).await;
                 }
                 Err(ApiError::Unreachable) => error.set(Some(
@@ -92,7 +88,7 @@ pub fn SignIn() -> impl IntoView {
                 <button type="submit" disabled=busy>"Se connecter"</button>
             </form>
             <p class="hint">"Vous êtes patient·e et votre équipe vous a donné un code ? "
-                <a href="/activer">"Activer mon compte"</a></p>
+                <a href="/activer" rel="external">"Activer mon compte"</a></p>
         </main>
     }
 }

@@ -5,7 +5,6 @@
 use crate::clock;
 use crate::components::trajectory_chart::{Mark, TrajectoryChart};
 use crate::device_store::Stored;
-use crate::pages::diary::entry_lines;
 use crate::pages::patient::LIST_PAGE;
 use crate::pages::pps::rows;
 use crate::sync::{self, SyncState};
@@ -116,7 +115,7 @@ fn DiaryList(entries: Vec<Stored<DiaryEntry>>) -> impl IntoView {
                         <p class="when">{format!("{} · noté le {}", e.on.french(), format::date_time(e.recorded_at))}</p>
                         {e.amends.is_some().then(|| view! { <p class="badge">"Correction"</p> })}
                         {replaced.map(|at| view! { <p class="badge">{format!("Corrigée par le patient le {}", format::date_time(at))}</p> })}
-                        {entry_lines(e).into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
+                        {e.lines_fr().into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
                     </li>
                 }
             }).collect_view())}
