@@ -7,6 +7,7 @@
 pub mod appointment;
 pub mod body_map;
 pub mod care_plan;
+pub mod coordination;
 pub mod date;
 pub mod diary;
 pub mod enrollment;

@@ -15,6 +15,7 @@ pub mod client;
 
 use crate::appointment::Appointment;
 use crate::care_plan::{CarePlan, CarePlanItem};
+use crate::coordination::{CoordinationEvent, CoordinationRequest, NeedsAssessment};
 use crate::diary::DiaryEntry;
 use crate::enrollment::{Consent, Enrollment, Exit};
 use crate::episode::Episode;
@@ -168,6 +169,12 @@ record_kinds! {
     Episode(Episode) = "episode",
     /// A message the team wrote for the patient, read in their own app.
     PatientShare(PatientShare) = "patient_share",
+    /// A professional asks the CPTS's coordinators for support.
+    CoordinationRequest(CoordinationRequest) = "coordination_request",
+    /// The coordinator's assessment of what exists and what is needed.
+    NeedsAssessment(NeedsAssessment) = "needs_assessment",
+    /// A request taken, followed up, closed.
+    CoordinationEvent(CoordinationEvent) = "coordination_event",
 }
 
 impl Record {
