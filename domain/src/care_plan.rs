@@ -161,6 +161,7 @@ impl FieldChange {
             }
             Self::Category(c)
                 if !c.is_empty()
+                    && c != crate::coordination::STEP_CATEGORY
                     && !Programme::all()
                         .iter()
                         .any(|p| p.plan_item_kind(c).is_some()) =>

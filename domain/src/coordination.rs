@@ -15,8 +15,10 @@ use crate::{AccountId, DeviceId, FieldError, PatientId, Profession, RecordId};
 use serde::{Deserialize, Serialize};
 
 pub const TEXT_MAX_CHARS: usize = 4000;
-/// The care-plan category of the coordination's steps.
-pub const STEP_CATEGORY: &str = "Coordination";
+/// The care-plan category of the coordination's steps (a kind of plan item
+/// every programme's plan accepts), and how it reads.
+pub const STEP_CATEGORY: &str = "coordination";
+pub const STEP_LABEL: &str = "Appui à la coordination";
 /// A request nobody took is overdue after this many days (urgent: 1).
 pub const TAKE_WITHIN_DAYS: i64 = 7;
 /// Follow-up lasts about a quarter.
@@ -344,6 +346,10 @@ record_body!(
     CoordinationEvent,
     refers_to => CoordinationEvent::references,
     check_people => CoordinationEvent::check_people,
+    server_made => |e: &CoordinationEvent| (e.step == CoordinationStep::Taken).then(|| FieldError::new(
+        "event",
+        "Une demande d'appui se prend depuis la file des demandes.",
+    )),
 );
 
 fn request_reference(id: RecordId) -> Reference {

@@ -83,6 +83,12 @@ pub trait RecordBody {
     fn written_by_patient(&self) -> bool {
         false
     }
+    /// Made by the server only, as part of an action it performs (a
+    /// coordinator taking a request joins the care team): a device that
+    /// sends it is refused with this error.
+    fn server_made(&self) -> Option<FieldError> {
+        None
+    }
 }
 
 /// The envelope's own rules: a time the receiver can store, and no record
@@ -162,6 +168,11 @@ macro_rules! record_body {
     };
     (@part written_by_patient $body:expr) => {
         fn written_by_patient(&self) -> bool {
+            ($body)(self)
+        }
+    };
+    (@part server_made $body:expr) => {
+        fn server_made(&self) -> Option<$crate::FieldError> {
             ($body)(self)
         }
     };

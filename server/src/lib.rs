@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod care_team;
 pub mod clock;
+pub mod coordination;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -91,6 +92,8 @@ pub fn api_router(state: AppState) -> Router<AppState> {
                 )),
         )
         .route("/items/{id}/history", get(items::history))
+        .route("/coordination/queue", get(coordination::queue))
+        .route("/coordination/requests/{id}/take", post(coordination::take))
         .route("/instruments/wordings", get(wording::list))
         .fallback(|| async {
             ApiError::NotFound {

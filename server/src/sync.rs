@@ -182,6 +182,15 @@ pub async fn push(
                     message: "Le journal de douleur est tenu par le patient lui-même.".into(),
                 });
             }
+            for (i, record) in request.records.iter().enumerate() {
+                if let Some(e) = record.server_made() {
+                    let e = e.within(&format!("records[{i}]"));
+                    return Err(ApiError::Forbidden {
+                        field: e.field,
+                        message: e.message,
+                    });
+                }
+            }
         }
     }
     // Rules about the people records and changes name (who may include,

@@ -13,6 +13,7 @@ use parcours_domain::care_plan::CarePlan;
 use parcours_domain::care_plan::{
     CarePlanItem, Conflict, Countersignature, FieldChange, ItemStatus,
 };
+use parcours_domain::coordination::{STEP_CATEGORY, STEP_LABEL};
 use parcours_domain::merge::StampedValue;
 use parcours_domain::objective::Objective;
 use parcours_domain::patient::TeamMember;
@@ -440,7 +441,7 @@ fn ItemForm(
     let notes_id = id("notes");
     let category_id = id("category");
     let legal_id = id("legal-basis");
-    let kinds: Vec<(String, String)> = Programme::find("chronic_pain")
+    let mut kinds: Vec<(String, String)> = Programme::find("chronic_pain")
         .map(|p| {
             p.plan_item_kinds
                 .iter()
@@ -448,6 +449,8 @@ fn ItemForm(
                 .collect()
         })
         .unwrap_or_default();
+    // A coordinator's steps, in whatever plan.
+    kinds.push((STEP_CATEGORY.into(), STEP_LABEL.into()));
     view! {
         <form class="item-form" on:submit=submit novalidate aria-label=heading>
             <h3>{heading}</h3>

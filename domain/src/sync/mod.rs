@@ -220,6 +220,9 @@ impl Record {
     pub fn written_by_patient(&self) -> bool {
         self.body().written_by_patient()
     }
+    pub fn server_made(&self) -> Option<FieldError> {
+        self.body().server_made()
+    }
 }
 
 /// What every mutation says about itself, whatever its kind.
