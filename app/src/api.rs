@@ -149,3 +149,22 @@ pub async fn revoke_invitation(id: uuid::Uuid) -> Result<(), ApiError> {
         _ => read::<serde_json::Value>(res).await.map(|_| ()),
     }
 }
+
+/// The coordinators' queue, with what is late on `today` (this device's day).
+pub async fn coordination_queue(
+    today: parcours_domain::date::CalendarDate,
+    offset_minutes: i32,
+) -> Result<Vec<parcours_domain::coordination::QueueEntry>, ApiError> {
+    let url = format!("/api/coordination/queue?today={today}&offset_minutes={offset_minutes}");
+    read(send(Request::get(&url).build()).await?).await
+}
+
+/// Takes a request: the coordinator joins the patient's care team.
+pub async fn take_request(
+    id: parcours_domain::RecordId,
+    on: parcours_domain::date::CalendarDate,
+) -> Result<parcours_domain::coordination::CoordinationEvent, ApiError> {
+    let body = serde_json::json!({ "on": on });
+    read(send(Request::post(&format!("/api/coordination/requests/{id}/take")).json(&body)).await?)
+        .await
+}

@@ -96,6 +96,7 @@ fn routes() -> impl IntoView {
                 <Route path=path!("/") view=pages::caseload::Caseload/>
                 <Route path=path!("/aujourdhui") view={Lazy::<pages::today::TodayRoute>::new()}/>
                 <Route path=path!("/inclusion") view={Lazy::<pages::inclusion::InclusionRoute>::new()}/>
+                <Route path=path!("/coordination") view={Lazy::<pages::coordination::CoordinationQueueRoute>::new()}/>
                 <Route path=path!("/patients/:id/evaluation") view={Lazy::<pages::evaluation::EvaluationRoute>::new()}/>
                 <Route path=path!("/patients/:id/synthese") view={Lazy::<pages::review_summary::ReviewSummaryRoute>::new()}/>
                 <Route path=path!("/patients/:id") view={Lazy::<pages::patient::PatientRoute>::new()}/>

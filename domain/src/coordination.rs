@@ -467,6 +467,22 @@ impl Progress {
     }
 }
 
+/// One request as the coordinators' queue shows it
+/// (`GET /api/coordination/queue`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub request: CoordinationRequest,
+    pub progress: Progress,
+    pub patient_name: String,
+    pub patient_town: String,
+    pub patient_birth_date: String,
+    /// "Nadia Benali (assistante sociale)".
+    pub asked_by: String,
+    pub taken_by_name: Option<String>,
+    /// Whether the person asking is in the patient's team already.
+    pub in_my_team: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,13 +17,12 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use parcours_domain::coordination::{
-    is_coordinator, CoordinationEvent, CoordinationRequest, CoordinationStep, NeedsAssessment,
-    Progress,
+    is_coordinator, CoordinationEvent, CoordinationStep, NeedsAssessment, Progress, QueueEntry,
 };
 use parcours_domain::date::CalendarDate;
 use parcours_domain::sync::Record;
 use parcours_domain::{AccountId, PatientId, RecordId};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
@@ -38,21 +37,6 @@ fn require_coordinator(session: &Session) -> ApiResult<()> {
             message: "Réservé aux coordinateurs de la CPTS.".into(),
         }),
     }
-}
-
-/// One request as the queue shows it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct QueueEntry {
-    pub request: CoordinationRequest,
-    pub progress: Progress,
-    pub patient_name: String,
-    pub patient_town: String,
-    pub patient_birth_date: String,
-    /// "Nadia Benali (assistante sociale)".
-    pub asked_by: String,
-    pub taken_by_name: Option<String>,
-    /// Whether the person asking is in the patient's team already.
-    pub in_my_team: bool,
 }
 
 #[derive(Deserialize)]

@@ -52,6 +52,9 @@ pub fn Caseload() -> impl IntoView {
         <main>
             <h1>"Mes patients"</h1>
             <A href="/aujourdhui" attr:class="button">"Aujourd'hui"</A>
+            {move || auth.0.get().and_then(|me| me.profession).filter(|p| parcours_domain::coordination::is_coordinator(*p)).map(|_| view! {
+                <A href="/coordination" attr:class="button">"Demandes d'appui à la coordination"</A>
+            })}
             {move || {
                 let may_include = auth.0.get().and_then(|me| {
                     parcours_domain::programme::Programme::find("chronic_pain")?

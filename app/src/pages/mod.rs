@@ -7,6 +7,8 @@ pub mod activation;
 pub mod care_plan;
 #[cfg(not(feature = "patient"))]
 pub mod caseload;
+#[cfg(not(feature = "patient"))]
+pub mod coordination;
 #[cfg(feature = "patient")]
 pub mod diary;
 #[cfg(not(feature = "patient"))]

@@ -7,6 +7,7 @@ use crate::components::scale::ScaleRow;
 use crate::device_store::{NewRecord, Stored};
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
+use crate::pages::coordination::CoordinationSection;
 use crate::pages::invitation::InvitationSection;
 use crate::pages::notebook::NotebookSection;
 use crate::pages::pathway::PathwaySection;
@@ -83,6 +84,7 @@ pub fn PatientPage() -> impl IntoView {
                 {move || patient_id().map(|id| view! {
                     <PathwaySection patient_id=id/>
                     <NotebookSection patient_id=id/>
+                    <CoordinationSection patient_id=id/>
                     <TrajectorySection patient_id=id/>
                     <VisitForm patient_id=id/>
                     <CarePlanSection patient_id=id/>
