@@ -17,6 +17,7 @@ pub mod ids;
 pub mod instrument;
 pub mod instrument_response;
 pub mod invitation;
+pub mod meeting;
 pub mod merge;
 pub mod notebook;
 pub mod objective;

@@ -21,6 +21,7 @@ use crate::enrollment::{Consent, Enrollment, Exit};
 use crate::episode::Episode;
 use crate::hlc::Hlc;
 use crate::instrument_response::InstrumentResponse;
+use crate::meeting::{MeetingContribution, MeetingReport, MeetingSheet};
 use crate::merge::{self, Applied, Editable, MergeError, MutationOf, StateOf};
 use crate::notebook::{NotebookEntry, NotebookRead};
 use crate::objective::Objective;
@@ -175,6 +176,12 @@ record_kinds! {
     NeedsAssessment(NeedsAssessment) = "needs_assessment",
     /// A request taken, followed up, closed.
     CoordinationEvent(CoordinationEvent) = "coordination_event",
+    /// A patient on a synthesis meeting's agenda.
+    MeetingSheet(MeetingSheet) = "meeting_sheet",
+    /// An attendee's view, prepared before the meeting.
+    MeetingContribution(MeetingContribution) = "meeting_contribution",
+    /// The sheet finalised in the meeting: decision, patient's position, steps.
+    MeetingReport(MeetingReport) = "meeting_report",
 }
 
 impl Record {
