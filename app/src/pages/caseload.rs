@@ -52,6 +52,7 @@ pub fn Caseload() -> impl IntoView {
         <main>
             <h1>"Mes patients"</h1>
             <A href="/aujourdhui" attr:class="button">"Aujourd'hui"</A>
+            <A href="/reunions" attr:class="button">"Réunions de synthèse"</A>
             {move || auth.0.get().and_then(|me| me.profession).filter(|p| parcours_domain::coordination::is_coordinator(*p)).map(|_| view! {
                 <A href="/coordination" attr:class="button">"Demandes d'appui à la coordination"</A>
             })}

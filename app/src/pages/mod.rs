@@ -18,6 +18,8 @@ pub mod inclusion;
 #[cfg(not(feature = "patient"))]
 pub mod invitation;
 #[cfg(not(feature = "patient"))]
+pub mod meeting;
+#[cfg(not(feature = "patient"))]
 pub mod notebook;
 #[cfg(not(feature = "patient"))]
 pub mod pathway;
