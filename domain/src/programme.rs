@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The files of the programmes this build carries.
-const FILES: &[&str] = &[include_str!("../programmes/chronic_pain.json")];
+const FILES: &[&str] = &[
+    include_str!("../programmes/chronic_pain.json"),
+    include_str!("../programmes/addiction_microstructure.json"),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -366,6 +369,37 @@ mod tests {
         assert_eq!(
             p.plan_item_kind("tens").and_then(|k| k.countersigned_by),
             Some(Profession::GeneralPractitioner)
+        );
+    }
+
+    #[test]
+    fn the_addiction_microstructure_is_for_adults_included_by_their_gp() {
+        let p = Programme::find("addiction_microstructure").expect("the microstructure ships");
+        let answers: BTreeMap<String, bool> = p
+            .criteria
+            .iter()
+            .map(|c| (c.id.clone(), c.kind == CriterionKind::Inclusion))
+            .collect();
+        let birth = d("2008-12-02");
+        assert!(p.eligibility(birth, d("2026-12-02"), &answers).eligible());
+        let minor = p.eligibility(birth, d("2026-12-01"), &answers);
+        assert_eq!(
+            minor.refusals(),
+            vec!["Le patient a 17 ans le jour de l'inclusion : le parcours commence à 18 ans."]
+        );
+        assert_eq!(
+            p.includes_in_own_name(Profession::GeneralPractitioner),
+            Some(true)
+        );
+        // Only the GP includes: nobody on their behalf.
+        assert_eq!(p.includes_in_own_name(Profession::PainResourceNurse), None);
+        assert_eq!(
+            p.restricted_notes.get("psychological"),
+            Some(&vec![Profession::Psychologist, Profession::GeneralPractitioner])
+        );
+        assert_eq!(
+            p.plan_item_kind("social_follow_up").map(|k| k.owner),
+            Some(Profession::SocialWorker)
         );
     }
 
