@@ -298,6 +298,24 @@ impl Programme {
         self.exit_reasons.iter().find(|r| r.id == id)
     }
 
+    /// A plan item kind of whichever programme has it (ids are unique
+    /// across programmes: a test checks it).
+    pub fn any_plan_item_kind(id: &str) -> Option<&'static PlanItemKind> {
+        Self::all().iter().find_map(|p| p.plan_item_kind(id))
+    }
+
+    /// A review type of whichever programme has it (unique ids too).
+    pub fn any_review_type(id: &str) -> Option<&'static Choice> {
+        Self::all().iter().find_map(|p| p.review_type(id))
+    }
+
+    /// Whether this profession includes patients in some programme.
+    pub fn any_includes(profession: Profession) -> bool {
+        Self::all()
+            .iter()
+            .any(|p| p.includes_in_own_name(profession).is_some())
+    }
+
     pub fn plan_item_kind(&self, id: &str) -> Option<&PlanItemKind> {
         self.plan_item_kinds.iter().find(|k| k.id == id)
     }
@@ -373,6 +391,27 @@ mod tests {
     }
 
     #[test]
+    fn kinds_and_review_types_are_unique_across_programmes() {
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut reviews = std::collections::BTreeSet::new();
+        for p in Programme::all() {
+            for k in &p.plan_item_kinds {
+                assert!(kinds.insert(k.id.clone()), "{}", k.id);
+            }
+            for r in &p.review_types {
+                assert!(reviews.insert(r.id.clone()), "{}", r.id);
+            }
+        }
+        assert_eq!(
+            Programme::any_plan_item_kind("social_follow_up").map(|k| k.owner),
+            Some(Profession::SocialWorker)
+        );
+        assert!(Programme::any_review_type("synthesis").is_some());
+        assert!(Programme::any_includes(Profession::PainResourceNurse));
+        assert!(!Programme::any_includes(Profession::Psychologist));
+    }
+
+    #[test]
     fn the_addiction_microstructure_is_for_adults_included_by_their_gp() {
         let p = Programme::find("addiction_microstructure").expect("the microstructure ships");
         let answers: BTreeMap<String, bool> = p
@@ -395,7 +434,10 @@ mod tests {
         assert_eq!(p.includes_in_own_name(Profession::PainResourceNurse), None);
         assert_eq!(
             p.restricted_notes.get("psychological"),
-            Some(&vec![Profession::Psychologist, Profession::GeneralPractitioner])
+            Some(&vec![
+                Profession::Psychologist,
+                Profession::GeneralPractitioner
+            ])
         );
         assert_eq!(
             p.plan_item_kind("social_follow_up").map(|k| k.owner),

@@ -175,3 +175,53 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     await physio.context.close();
   }
 });
+
+test('the GP includes an adult in the addiction microstructure, offline; a minor is refused; the evaluation is the microstructure\'s', async () => {
+  const gp = await phone();
+  try {
+    await signIn(gp.page, server, 'dr.durand', 'demo-durand');
+    await gp.page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
+    await gp.setOnline(false);
+    const page = gp.page;
+    await page.getByRole('link', { name: 'Inclure un patient' }).click();
+    await page.getByRole('navigation', { name: 'Parcours' }).getByRole('link', { name: 'Microstructure addictions' }).click();
+    await page.getByRole('link', { name: 'Microstructure addictions', current: 'page' }).waitFor();
+    const answer = async (form) => {
+      const groups = form.getByRole('group', { name: /Critère d/ });
+      assert.equal(await groups.count(), 3, "the microstructure's own criteria");
+      for (let i = 0; i < 3; i++) {
+        const group = groups.nth(i);
+        const inclusion = (await group.locator('legend').innerText()).includes("Critère d'inclusion");
+        await group.getByLabel(inclusion ? 'Oui' : 'Non', { exact: true }).check();
+      }
+    };
+    // Seventeen on the inclusion day: refused, the age said.
+    let form = await fillIdentity(page, { family: 'Lemoine', given: 'Kevin', birth: '2009-11-21', sex: 'Masculin' });
+    await answer(form);
+    await form.getByLabel("Date d'inclusion").fill('2026-11-20');
+    await form.getByLabel("Motif d'inclusion").fill('Consommation de cannabis quotidienne');
+    await form.getByRole('button', { name: 'Inclure le patient' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Patient non inclus' }).getByText(/18 ans/).waitFor();
+
+    await page.goto(`${server.url}/inclusion?parcours=addiction_microstructure`).catch(() => {});
+    form = await fillIdentity(page, { family: 'Roussel', given: 'Marc', birth: '1988-04-02', sex: 'Masculin' });
+    await answer(form);
+    await form.getByLabel("Date d'inclusion").fill('2026-11-20');
+    await form.getByLabel("Motif d'inclusion").fill('Traitement de substitution par buprénorphine');
+    await form.getByRole('button', { name: 'Inclure le patient' }).click();
+    await page.getByRole('heading', { name: 'ROUSSEL Marc' }).waitFor();
+
+    await gp.setOnline(true);
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await page.getByRole('status').getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(server.sql(
+      "SELECT count(*) FROM journal j JOIN patients p ON p.id = j.patient_id WHERE j.kind = 'enrollment' AND p.family_name = 'Roussel' AND j.body LIKE '%\"programme_id\":\"addiction_microstructure\"%'"), '1');
+    assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Lemoine'"), '0');
+    // Its evaluation is the microstructure's: its instruments, its history.
+    await page.goto(`${server.url}/patients/${server.sql("SELECT id FROM patients WHERE family_name = 'Roussel'")}/evaluation`);
+    await page.getByText('ROUSSEL Marc · Microstructure addictions').waitFor();
+    await page.getByLabel(/Consommations et conduites/).waitFor();
+  } finally {
+    await gp.context.close();
+  }
+});

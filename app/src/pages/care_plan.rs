@@ -172,7 +172,7 @@ fn ItemCard(row: Row<CarePlanItem>, team: Vec<TeamMember>) -> impl IntoView {
     };
     let state = expect_context::<SyncState>();
     let sign_error = RwSignal::new(None::<String>);
-    let kind = Programme::find("chronic_pain").and_then(|p| p.plan_item_kind(&item.category));
+    let kind = Programme::any_plan_item_kind(&item.category);
     let signer = kind.and_then(|k| k.countersigned_by);
     let may_countersign = signer.is_some()
         && item.countersignature.is_none()
@@ -365,7 +365,7 @@ fn ItemForm(
     let legal_basis = RwSignal::new(initial.legal_basis.clone());
     let error = RwSignal::new(None::<String>);
     let initial = StoredValue::new(initial);
-    let kind_of = |code: &str| Programme::find("chronic_pain").and_then(|p| p.plan_item_kind(code));
+    let kind_of = Programme::any_plan_item_kind;
 
     let submit = {
         let on_done = on_done.clone();
@@ -441,16 +441,23 @@ fn ItemForm(
     let notes_id = id("notes");
     let category_id = id("category");
     let legal_id = id("legal-basis");
-    let mut kinds: Vec<(String, String)> = Programme::find("chronic_pain")
+    // Each programme's kinds of action, and a coordinator's steps (in
+    // whatever plan).
+    let mut kinds: Vec<(String, Vec<(String, String)>)> = Programme::all()
+        .iter()
         .map(|p| {
-            p.plan_item_kinds
+            let list = p
+                .plan_item_kinds
                 .iter()
                 .map(|k| (k.id.clone(), k.label.clone()))
-                .collect()
+                .collect();
+            (p.name.clone(), list)
         })
-        .unwrap_or_default();
-    // A coordinator's steps, in whatever plan.
-    kinds.push((STEP_CATEGORY.into(), STEP_LABEL.into()));
+        .collect();
+    kinds.push((
+        "Coordination".into(),
+        vec![(STEP_CATEGORY.into(), STEP_LABEL.into())],
+    ));
     view! {
         <form class="item-form" on:submit=submit novalidate aria-label=heading>
             <h3>{heading}</h3>
@@ -458,7 +465,11 @@ fn ItemForm(
                 <label for=category_id.clone()>"Type d'action"</label>
                 <select id=category_id prop:value=category on:change=move |ev| category.set(event_target_value(&ev))>
                     <option value="">"Autre"</option>
-                    {kinds.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                    {kinds.into_iter().map(|(group, list)| view! {
+                        <optgroup label=group>
+                            {list.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                        </optgroup>
+                    }).collect_view()}
                 </select>
                 <p class="hint">{move || kind_of(&category.get()).map(|k| k.funding.label_fr()).unwrap_or("")}</p>
             </div>

@@ -57,11 +57,9 @@ pub fn Caseload() -> impl IntoView {
                 <A href="/coordination" attr:class="button">"Demandes d'appui à la coordination"</A>
             })}
             {move || {
-                let may_include = auth.0.get().and_then(|me| {
-                    parcours_domain::programme::Programme::find("chronic_pain")?
-                        .includes_in_own_name(me.profession?)
-                });
-                may_include.is_some().then(|| view! {
+                let may_include = auth.0.get().and_then(|me| me.profession)
+                    .is_some_and(parcours_domain::programme::Programme::any_includes);
+                may_include.then(|| view! {
                     <A href="/inclusion" attr:class="button">"Inclure un patient"</A>
                 })
             }}

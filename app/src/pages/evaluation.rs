@@ -107,15 +107,14 @@ fn EvaluationPage() -> impl IntoView {
     let Some(patient_id) = patient_id else {
         return view! { <Header/><main><p>"Patient introuvable."</p></main> }.into_any();
     };
-    let Some(programme) = Programme::find("chronic_pain") else {
-        return view! { <Header/><main><p>"Parcours indisponible."</p></main> }.into_any();
-    };
     // Read once: the form then owns the draft (a sync must not reset it).
     let loaded = LocalResource::new(move || {
         let me = auth.0.get_untracked();
         async move {
             let store = sync::store(me?.account_id).await.ok()?;
             let patient = store.patient(patient_id).await.ok()??;
+            // The evaluation of the programme the patient is in.
+            let programme = crate::pages::programme_of(&store, patient_id).await;
             let draft: Option<Draft> = store
                 .kept_text(&draft_key(patient_id))
                 .await
@@ -129,7 +128,7 @@ fn EvaluationPage() -> impl IntoView {
                 .flatten()
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default();
-            Some((patient, draft, wordings))
+            Some((patient, programme, draft, wordings))
         }
     });
     view! {
@@ -139,9 +138,13 @@ fn EvaluationPage() -> impl IntoView {
             {move || match loaded.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(None) => view! { <p>"Patient introuvable sur cet appareil."</p> }.into_any(),
-                Some(Some((patient, draft, wordings))) => view! {
+                Some(Some((patient, None, _, _))) => view! {
                     <h1>"Évaluation initiale"</h1>
-                    <p class="card-meta">{patient.display_name()}</p>
+                    <p>{format!("{} n'est inclus·e dans aucun parcours sur cet appareil.", patient.display_name())}</p>
+                }.into_any(),
+                Some(Some((patient, Some(programme), draft, wordings))) => view! {
+                    <h1>"Évaluation initiale"</h1>
+                    <p class="card-meta">{format!("{} · {}", patient.display_name(), programme.name)}</p>
                     <EvaluationForm patient_id=patient_id programme=programme draft=draft wordings=wordings/>
                 }.into_any(),
             }}

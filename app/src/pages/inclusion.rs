@@ -36,15 +36,70 @@ impl leptos_router::LazyRoute for InclusionRoute {
     }
 }
 
+/// The programmes this person may include in (in their own name or on a
+/// GP's behalf), and the one chosen by `?parcours=` (else the first).
 #[component]
 fn Inclusion() -> impl IntoView {
     require_sign_in();
     let auth = expect_context::<Auth>();
+    let query = use_query_map();
+    let mine = move || -> Vec<&'static Programme> {
+        let profession = auth.0.get().and_then(|m| m.profession);
+        Programme::all()
+            .iter()
+            .filter(|p| {
+                profession
+                    .and_then(|pr| p.includes_in_own_name(pr))
+                    .is_some()
+            })
+            .collect()
+    };
+    move || {
+        let choices = mine();
+        let wanted = query.with(|q| q.get("parcours"));
+        let chosen = wanted
+            .and_then(|w| choices.iter().find(|p| p.id == w).copied())
+            .or_else(|| choices.first().copied());
+        match chosen {
+            Some(programme) => view! { <InclusionForm programme choices/> }.into_any(),
+            None => view! {
+                <Header/>
+                <main>
+                    <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
+                    <h1>"Inclure un patient"</h1>
+                    <p class="error" role="alert">"Votre profession n'inclut de patient dans aucun parcours."</p>
+                </main>
+            }
+            .into_any(),
+        }
+    }
+}
+
+/// Links to the other programmes, keeping the patient being included.
+fn programme_choice(chosen: &'static Programme, choices: &[&'static Programme]) -> impl IntoView {
+    let patient = use_query_map().with_untracked(|q| q.get("patient"));
+    (choices.len() > 1).then(|| {
+        let links = choices
+            .iter()
+            .map(|&p| {
+                let href = match &patient {
+                    Some(id) => format!("/inclusion?parcours={}&patient={id}", p.id),
+                    None => format!("/inclusion?parcours={}", p.id),
+                };
+                let current = (p.id == chosen.id).then_some("page");
+                let name = p.name.clone();
+                view! { <A href=href attr:class="button secondary" attr:aria-current=current>{name}</A> }
+            })
+            .collect_view();
+        view! { <nav aria-label="Parcours" class="actions">{links}</nav> }
+    })
+}
+
+#[component]
+fn InclusionForm(programme: &'static Programme, choices: Vec<&'static Programme>) -> impl IntoView {
+    let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
     let navigate = use_navigate();
-    let Some(programme) = Programme::find("chronic_pain") else {
-        return view! { <p>"Parcours indisponible."</p> }.into_any();
-    };
     let me = auth.0.get_untracked();
     let own_name = me
         .as_ref()
@@ -305,6 +360,7 @@ fn Inclusion() -> impl IntoView {
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
             <h1>"Inclure un patient"</h1>
+            {programme_choice(programme, &choices)}
             <p class="hint">{programme.name.clone()}</p>
             {(own_name.is_none()).then(|| view! {
                 <p class="error" role="alert">"Seul le médecin traitant, ou l'IRDP en son nom, inclut un patient dans ce parcours."</p>

@@ -46,6 +46,26 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use parcours_domain::session::Me;
 
+/// The programme of the patient's latest inclusion on this device: the one
+/// whose instruments, restricted notes and rules apply to them. A patient
+/// in none yet is taken for the pain pathway, the CPTS's first: the pain
+/// nurse's evaluation and notes may come before the GP's inclusion.
+#[cfg(not(feature = "patient"))]
+pub async fn programme_of(
+    store: &crate::device_store::DeviceStore,
+    patient: parcours_domain::PatientId,
+) -> Option<&'static parcours_domain::programme::Programme> {
+    use parcours_domain::programme::Programme;
+    let inclusions = store
+        .records_of::<parcours_domain::enrollment::Enrollment>(patient)
+        .await
+        .ok()?;
+    match inclusions.first() {
+        Some(latest) => Programme::find(&latest.record.programme_id),
+        None => Programme::find("chronic_pain"),
+    }
+}
+
 /// Where a patient's own app opens.
 pub const PATIENT_HOME: &str = "/journal";
 

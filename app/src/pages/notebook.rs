@@ -96,12 +96,18 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
             let store = sync::store(me.account_id).await.ok()?;
             let patient = store.patient(patient_id).await.ok()??;
             let notebook = Notebook::load(&store, patient_id).await?;
-            Some((patient, notebook))
+            let programme = crate::pages::programme_of(&store, patient_id).await;
+            Some((patient, notebook, programme))
         }
     });
     // The form is drawn again only when the team changes, not at every
     // sync or save: what is being typed (and "saved") is never wiped.
-    let team = Memo::new(move |_| data.get().flatten().map(|(patient, _)| patient.care_team));
+    let team = Memo::new(move |_| {
+        data.get()
+            .flatten()
+            .map(|(patient, _, _)| patient.care_team)
+    });
+    let programme = Memo::new(move |_| data.get().flatten().and_then(|(_, _, p)| p));
     // An answer, a correction or the GP's answers to a medication review:
     // drawn outside the list, which a sync redraws.
     let target = RwSignal::new(None::<Target>);
@@ -109,7 +115,7 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
         <section aria-labelledby="notebook">
             <h2 id="notebook">"Cahier de liaison"</h2>
             {move || team.get().map(|team| view! {
-                <NotebookForm patient_id=patient_id team=team/>
+                <NotebookForm patient_id=patient_id team=team programme=programme.get()/>
             })}
             {move || target.get().map(|t| view! {
                 <TargetForm target=t team=team.get_untracked().unwrap_or_default() close=target/>
@@ -117,7 +123,7 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
             {move || match data.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(None) => view! { <p>"Cahier indisponible sur cet appareil."</p> }.into_any(),
-                Some(Some((patient, notebook))) => view! {
+                Some(Some((patient, notebook, _))) => view! {
                     <NotebookList patient_id=patient_id team=patient.care_team notebook=notebook target=target/>
                 }.into_any(),
             }}
@@ -127,7 +133,12 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
 }
 
 #[component]
-fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
+fn NotebookForm(
+    patient_id: PatientId,
+    team: Vec<TeamMember>,
+    /// The patient's programme: what it restricts, and to whom.
+    programme: Option<&'static parcours_domain::programme::Programme>,
+) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
     let me = auth.0.get_untracked();
@@ -140,7 +151,6 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
     // The medication review is the pharmacist's to write.
     let pharmacist = me.as_ref().and_then(|m| m.profession) == Some(Profession::Pharmacist);
     // A kind the patient's programme restricts is offered to its readers only.
-    let programme = parcours_domain::programme::Programme::find("chronic_pain");
     let my_profession = me.as_ref().and_then(|m| m.profession);
     let may_write = move |k: NoteKind| {
         programme
@@ -195,7 +205,7 @@ fn NotebookForm(patient_id: PatientId, team: Vec<TeamMember>) -> impl IntoView {
             ),
             answers: vec![],
             // A restricted kind is written in the patient's programme.
-            programme_id: restricted.then(|| "chronic_pain".to_string()),
+            programme_id: programme.filter(|_| restricted).map(|p| p.id.clone()),
         };
         let problems = entry.problems();
         errors.set(problems.clone());

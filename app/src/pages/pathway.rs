@@ -158,7 +158,7 @@ pub fn PathwaySection(patient_id: PatientId) -> impl IntoView {
                 };
                 // Never included, or out of the pathway: included (again) under the same record.
                 let may_include = auth.0.get_untracked().is_some_and(|me| {
-                    Programme::find("chronic_pain").and_then(|p| p.includes_in_own_name(me.profession?)).is_some()
+                    me.profession.is_some_and(Programme::any_includes)
                 });
                 let out = enrollment.as_ref().is_none_or(|e| p.exits.iter().any(|x| x.record.enrollment_id == e.record.id));
                 let include_again = (may_include && out).then(|| view! {

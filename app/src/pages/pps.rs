@@ -142,8 +142,14 @@ fn ids_text(ids: &[AccountId]) -> String {
         .join(",")
 }
 
-fn chronic_pain() -> Option<&'static Programme> {
-    Programme::find("chronic_pain")
+/// Every programme's review types: a review point may be of any of the
+/// patient's programmes.
+fn review_types() -> Vec<(String, String)> {
+    Programme::all()
+        .iter()
+        .flat_map(|p| p.review_types.iter())
+        .map(|t| (t.id.clone(), t.label.clone()))
+        .collect()
 }
 
 impl Shown for Objective {
@@ -269,8 +275,7 @@ impl Shown for Review {
     const EDIT: &'static str = "Modifier le point d'étape";
     const NONE_YET: &'static str = "Aucun point d'étape prévu pour l'instant.";
     fn title(&self) -> String {
-        let kind = chronic_pain()
-            .and_then(|p| p.review_types.iter().find(|t| t.id == self.review_type))
+        let kind = Programme::any_review_type(&self.review_type)
             .map(|t| t.label.clone())
             .unwrap_or_else(|| self.review_type.clone());
         match self.due_on {
@@ -283,16 +288,7 @@ impl Shown for Review {
             Input {
                 field: ReviewField::ReviewType,
                 label: "Type",
-                widget: Widget::Choice(|| {
-                    chronic_pain()
-                        .map(|p| {
-                            p.review_types
-                                .iter()
-                                .map(|t| (t.id.clone(), t.label.clone()))
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                }),
+                widget: Widget::Choice(review_types),
                 read: |r| r.review_type.clone(),
                 change: |t| Ok(ReviewChange::ReviewType(t.into())),
             },

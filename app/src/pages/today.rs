@@ -77,8 +77,7 @@ async fn day(store: &DeviceStore, me: AccountId, on: CalendarDate) -> Option<Day
             let (ReviewStatus::Planned, Some(due_on)) = (review.status, review.due_on) else {
                 continue;
             };
-            let title = parcours_domain::programme::Programme::find("chronic_pain")
-                .and_then(|p| p.review_types.iter().find(|t| t.id == review.review_type))
+            let title = parcours_domain::programme::Programme::any_review_type(&review.review_type)
                 .map(|t| t.label.clone())
                 .unwrap_or(review.review_type.clone());
             let due = Due {
