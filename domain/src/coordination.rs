@@ -353,11 +353,7 @@ record_body!(
 );
 
 fn request_reference(id: RecordId) -> Reference {
-    Reference {
-        field: "request_id",
-        id: id.0,
-        kinds: &["coordination_request"],
-    }
+    Reference::to("request_id", id.0, &["coordination_request"])
 }
 
 fn only_coordinators(directory: &dyn Directory, author: AccountId) -> Result<(), FieldError> {

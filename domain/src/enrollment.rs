@@ -385,11 +385,11 @@ impl Consent {
     }
 
     fn references(&self) -> Vec<Reference> {
-        vec![Reference {
-            field: "enrollment_id",
-            id: self.enrollment_id.0,
-            kinds: &["enrollment"],
-        }]
+        vec![Reference::to(
+            "enrollment_id",
+            self.enrollment_id.0,
+            &["enrollment"],
+        )]
     }
 
     fn check_people(&self, directory: &dyn Directory) -> Result<(), FieldError> {
@@ -433,11 +433,11 @@ impl Exit {
     }
 
     fn references(&self) -> Vec<Reference> {
-        vec![Reference {
-            field: "enrollment_id",
-            id: self.enrollment_id.0,
-            kinds: &["enrollment"],
-        }]
+        vec![Reference::to(
+            "enrollment_id",
+            self.enrollment_id.0,
+            &["enrollment"],
+        )]
     }
 }
 

@@ -65,11 +65,11 @@ impl Episode {
     }
 
     fn references(&self) -> Vec<Reference> {
-        vec![Reference {
-            field: "enrollment_id",
-            id: self.enrollment_id.0,
-            kinds: &["enrollment"],
-        }]
+        vec![Reference::to(
+            "enrollment_id",
+            self.enrollment_id.0,
+            &["enrollment"],
+        )]
     }
 }
 

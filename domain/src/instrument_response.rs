@@ -91,11 +91,7 @@ impl InstrumentResponse {
 
     fn references(&self) -> Vec<Reference> {
         self.visit_id
-            .map(|v| Reference {
-                field: "visit_id",
-                id: v.0,
-                kinds: &["visit"],
-            })
+            .map(|v| Reference::to("visit_id", v.0, &["visit"]))
             .into_iter()
             .collect()
     }

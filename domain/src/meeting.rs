@@ -236,12 +236,12 @@ record_body!(
     members_named => MeetingReport::owners_named,
 );
 
+/// The sheet a view or a report is written on: by one of its attendees.
 fn sheet_reference(id: RecordId) -> Reference {
-    Reference {
-        field: "sheet_id",
-        id: id.0,
-        kinds: &["meeting_sheet"],
-    }
+    Reference::to("sheet_id", id.0, &["meeting_sheet"]).written_by_one_of(
+        "attendees",
+        "Seuls les participants de la réunion écrivent sur sa fiche.",
+    )
 }
 
 #[cfg(test)]

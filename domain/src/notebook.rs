@@ -283,11 +283,7 @@ impl NotebookEntry {
 
     fn references(&self) -> Vec<Reference> {
         self.reply_to
-            .map(|id| Reference {
-                field: "reply_to",
-                id: id.0,
-                kinds: &["notebook_entry"],
-            })
+            .map(|id| Reference::to("reply_to", id.0, &["notebook_entry"]))
             .into_iter()
             .collect()
     }
@@ -385,11 +381,11 @@ impl NotebookRead {
     }
 
     fn references(&self) -> Vec<Reference> {
-        vec![Reference {
-            field: "entry_id",
-            id: self.entry_id.0,
-            kinds: &["notebook_entry"],
-        }]
+        vec![Reference::to(
+            "entry_id",
+            self.entry_id.0,
+            &["notebook_entry"],
+        )]
     }
 }
 

@@ -65,11 +65,7 @@ impl PatientShare {
 
     fn references(&self) -> Vec<Reference> {
         self.about
-            .map(|id| Reference {
-                field: "about",
-                id: id.0,
-                kinds: &["instrument_response", "visit"],
-            })
+            .map(|id| Reference::to("about", id.0, &["instrument_response", "visit"]))
             .into_iter()
             .collect()
     }

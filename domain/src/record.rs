@@ -32,6 +32,48 @@ pub struct Reference {
     pub field: &'static str,
     pub id: Uuid,
     pub kinds: &'static [&'static str],
+    /// A list of accounts in the record referred to that must name this
+    /// record's author (a view on a meeting sheet is an attendee's).
+    pub author_among: Option<AuthorAmong>,
+}
+
+/// Who may write a record that refers to another: the accounts the other
+/// lists in its field `list`; anyone else is refused with `refusal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthorAmong {
+    pub list: &'static str,
+    pub refusal: &'static str,
+}
+
+impl Reference {
+    pub fn to(field: &'static str, id: Uuid, kinds: &'static [&'static str]) -> Self {
+        Reference {
+            field,
+            id,
+            kinds,
+            author_among: None,
+        }
+    }
+
+    /// Only the accounts the record referred to lists in `list` may write
+    /// this one; anyone else is told `refusal`.
+    pub fn written_by_one_of(mut self, list: &'static str, refusal: &'static str) -> Self {
+        self.author_among = Some(AuthorAmong { list, refusal });
+        self
+    }
+
+    /// Whether `referred` (the record referred to, as JSON) lists `author`
+    /// in its `author_among` list; true when there is no such rule.
+    pub fn admits(&self, referred: &serde_json::Value, author: AccountId) -> bool {
+        let Some(AuthorAmong { list, .. }) = self.author_among else {
+            return true;
+        };
+        let author = author.to_string();
+        referred
+            .get(list)
+            .and_then(|l| l.as_array())
+            .is_some_and(|l| l.iter().any(|a| a.as_str() == Some(author.as_str())))
+    }
 }
 
 /// What every record of the append lane says about itself, whatever its kind:
@@ -220,6 +262,24 @@ pub fn check_profession(
         Some(p) if allowed.is_empty() || allowed.contains(&p) => Ok(()),
         Some(_) => Err(FieldError::new(field, message)),
         None => Err(FieldError::new(field, "Compte inconnu ou désactivé.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_that_names_its_writers_admits_them_only() {
+        let (listed, other) = (AccountId::new(), AccountId::new());
+        let sheet = serde_json::json!({ "attendees": [listed.to_string()] });
+        let open = Reference::to("sheet_id", Uuid::nil(), &["meeting_sheet"]);
+        assert!(open.admits(&sheet, other));
+        let closed = open.written_by_one_of("attendees", "Non.");
+        assert!(closed.admits(&sheet, listed));
+        assert!(!closed.admits(&sheet, other));
+        // A record without the list admits nobody.
+        assert!(!closed.admits(&serde_json::json!({}), listed));
     }
 }
 

@@ -18,7 +18,7 @@ use axum::extract::{FromRequestParts, RawQuery, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_domain::record::Opening;
+use parcours_domain::record::{Opening, Reference};
 use parcours_domain::sync::{
     ChecksumResponse, Cursor, ItemState, Mutation, PullQuery, PullResponse, PushError, PushRequest,
     PushResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PROTOCOL_3_KINDS,
@@ -348,28 +348,45 @@ async fn store_records(
     // may refer to others of the same patient (an exit to its inclusion).
     // Each is stored already, or earlier in this push.
     for (i, record) in records.iter().enumerate() {
-        let mut references: Vec<(&str, uuid::Uuid, Vec<&str>, &str)> = vec![];
+        let mut references: Vec<(Reference, &str)> = vec![];
         if let Some(amended) = record.amends() {
             references.push((
-                "amends",
-                amended,
-                vec![record.kind()],
+                Reference {
+                    field: "amends",
+                    id: amended,
+                    kinds: &[],
+                    author_among: None,
+                },
                 "L'enregistrement corrigé est inconnu pour ce patient.",
             ));
         }
         for r in record.refers_to() {
-            references.push((
-                r.field,
-                r.id,
-                r.kinds.to_vec(),
-                "L'enregistrement indiqué est inconnu pour ce patient.",
-            ));
+            references.push((r, "L'enregistrement indiqué est inconnu pour ce patient."));
         }
-        for (field, id, kinds, message) in references {
-            let in_push = records[..i]
-                .iter()
-                .find(|r| r.id() == id)
-                .map(|r| (r.kind().to_string(), r.patient_id().to_string()));
+        for (reference, message) in references {
+            let (field, id) = (reference.field, reference.id);
+            // A correction names a record of its own kind.
+            let kinds = if field == "amends" {
+                vec![record.kind()]
+            } else {
+                reference.kinds.to_vec()
+            };
+            let in_push = records[..i].iter().find(|r| r.id() == id);
+            if let Some(rule) = reference.author_among {
+                let referred = match in_push {
+                    Some(r) => serde_json::to_value(r).ok(),
+                    None => journal::stored(tx, id)
+                        .await?
+                        .and_then(|s| serde_json::from_str(&s.body).ok()),
+                };
+                if referred.is_some_and(|v| !reference.admits(&v, record.author_id())) {
+                    return Err(ApiError::Forbidden {
+                        field: format!("records[{i}].author_id"),
+                        message: rule.refusal.into(),
+                    });
+                }
+            }
+            let in_push = in_push.map(|r| (r.kind().to_string(), r.patient_id().to_string()));
             // A restricted record the author may not read is, for them,
             // one that does not exist.
             let profession = match session.role {

@@ -115,6 +115,35 @@ async fn a_meeting_s_sheets_are_prepared_finalised_and_read_by_each_patient_s_te
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
 
+    // The physiotherapist is in Jeanne's team but not at the meeting: she
+    // writes no view on its sheet, nor its report.
+    let before = app.count("SELECT count(*) FROM journal").await;
+    let (physio_id, physio_device) = physio.ids();
+    let not_attending = MeetingContribution {
+        id: RecordId::new(),
+        patient_id: for_jeanne.patient_id,
+        author_id: physio_id,
+        device_id: physio_device,
+        recorded_at: NOW + 1000,
+        amends: None,
+        sheet_id: for_jeanne.id,
+        view: "Progrès en kinésithérapie.".into(),
+    };
+    let reply = push(
+        &app,
+        &physio,
+        vec![Record::MeetingContribution(not_attending)],
+        vec![],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(reply.body["field"], "records[0].author_id");
+    assert_eq!(
+        reply.body["error"],
+        "Seuls les participants de la réunion écrivent sur sa fiche."
+    );
+    assert_eq!(app.count("SELECT count(*) FROM journal").await, before);
+
     // Finalised: a step owned by someone outside the team is refused; the
     // steps owned by the physiotherapist become plan items in the same push.
     let (gp_id, gp_device) = gp.ids();
@@ -163,14 +192,52 @@ async fn a_meeting_s_sheets_are_prepared_finalised_and_read_by_each_patient_s_te
             { "field": "ends_on", "value": "2027-01-31" },
         ]),
     );
+    let finalised = report(&physio);
     let reply = push(
         &app,
         &gp,
-        vec![Record::MeetingReport(report(&physio))],
+        vec![Record::MeetingReport(finalised.clone())],
         vec![item],
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    // A correction amends the report, by an attendee only; its step stays.
+    let correction = |author: &Client| {
+        let (author_id, device_id) = author.ids();
+        MeetingReport {
+            id: RecordId::new(),
+            author_id,
+            device_id,
+            recorded_at: NOW + 3000,
+            amends: Some(finalised.id),
+            patient_position: "D'accord ; préfère les séances l'après-midi.".into(),
+            ..finalised.clone()
+        }
+    };
+    let reply = push(
+        &app,
+        &physio,
+        vec![Record::MeetingReport(correction(&physio))],
+        vec![],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let reply = push(
+        &app,
+        &nurse,
+        vec![Record::MeetingReport(correction(&nurse))],
+        vec![],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM journal WHERE kind = 'meeting_report' AND amends IS NOT NULL"
+        )
+        .await,
+        1
+    );
 
     // The whole care team reads the sheet, the views and the report, and
     // has the step in the plan; someone outside reads none of it.
