@@ -17,7 +17,7 @@ use crate::session;
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use parcours_domain::sync::client::{self, RemoteError, SyncError};
-use parcours_domain::AccountId;
+use parcours_domain::{AccountId, FieldError};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -191,6 +191,23 @@ pub async fn save(
     state.store_changed();
     leptos::task::spawn_local(sync_now(state, account));
     Ok(())
+}
+
+/// Keeps one record on the device and sends it when the network allows:
+/// what every form does on "Enregistrer". The error is the form's own, said
+/// in French.
+pub async fn save_record<K: parcours_domain::sync::RecordKind + serde::Serialize>(
+    state: SyncState,
+    account: AccountId,
+    record: &K,
+) -> Result<(), FieldError> {
+    let record = crate::device_store::NewRecord::of(record).map_err(not_saved)?;
+    save(state, account, &[record]).await.map_err(not_saved)
+}
+
+/// What a form says when the device would not keep what was written.
+pub fn not_saved(e: StoreError) -> FieldError {
+    FieldError::new("device", format!("Non enregistré : {e}"))
 }
 
 /// The licensed instruments' wording, once per app start when the server

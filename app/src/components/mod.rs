@@ -3,6 +3,8 @@ pub mod body_map;
 pub mod header;
 #[cfg(not(feature = "patient"))]
 pub mod instrument_form;
+#[cfg(not(feature = "patient"))]
+pub mod problems;
 pub mod scale;
 #[cfg(not(feature = "patient"))]
 pub mod sessions;

@@ -313,7 +313,7 @@ fn EvaluationForm(
                     }),
                 };
                 visit.validate_at(now)?;
-                let mut records = vec![NewRecord::of(&visit).map_err(device)?];
+                let mut records = vec![NewRecord::of(&visit).map_err(sync::not_saved)?];
                 for Filling {
                     instrument,
                     answers,
@@ -343,7 +343,7 @@ fn EvaluationForm(
                     response.validate_at(now).map_err(|e| {
                         FieldError::new(e.field, format!("{} : {}", instrument.name, e.message))
                     })?;
-                    records.push(NewRecord::of(&response).map_err(device)?);
+                    records.push(NewRecord::of(&response).map_err(sync::not_saved)?);
                 }
                 Ok(records)
             };
@@ -369,7 +369,7 @@ fn EvaluationForm(
                     Ok(()) => navigate(&format!("/patients/{patient_id}"), Default::default()),
                     Err(e) => {
                         finished.set(false);
-                        error.set(Some(device(e)));
+                        error.set(Some(sync::not_saved(e)));
                     }
                 }
             });
@@ -450,8 +450,4 @@ fn EvaluationForm(
             <button type="submit">"Terminer l'évaluation"</button>
         </form>
     }
-}
-
-fn device(e: crate::device_store::StoreError) -> FieldError {
-    FieldError::new("device", format!("Non enregistré : {e}"))
 }

@@ -4,7 +4,6 @@
 
 use crate::clock::{now_ms, today};
 use crate::components::instrument_form::InstrumentForm;
-use crate::device_store::NewRecord;
 use crate::device_store::Stored;
 use crate::format;
 use crate::pages::evaluation::draft_key;
@@ -244,16 +243,9 @@ fn save<K: parcours_domain::sync::RecordKind + serde::Serialize + 'static>(
     }
     error.set(None);
     leptos::task::spawn_local(async move {
-        let saved = match NewRecord::of(&record) {
-            Ok(r) => sync::save(state, me.account_id, &[r]).await,
-            Err(e) => Err(e),
-        };
-        match saved {
+        match sync::save_record(state, me.account_id, &record).await {
             Ok(()) => done(),
-            Err(e) => error.set(Some(FieldError::new(
-                "device",
-                format!("Non enregistré : {e}"),
-            ))),
+            Err(e) => error.set(Some(e)),
         }
     });
 }
@@ -530,20 +522,10 @@ fn Correction(
             error.set(Some(e));
             return;
         }
-        let record = match NewRecord::of(&correction) {
-            Ok(r) => r,
-            Err(e) => {
-                error.set(Some(FieldError::new("device", e.to_string())));
-                return;
-            }
-        };
         leptos::task::spawn_local(async move {
-            match sync::save(state, me.account_id, &[record]).await {
+            match sync::save_record(state, me.account_id, &correction).await {
                 Ok(()) => on_done.run(()),
-                Err(e) => error.set(Some(FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                ))),
+                Err(e) => error.set(Some(e)),
             }
         });
     };

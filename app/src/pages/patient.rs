@@ -4,7 +4,7 @@
 use crate::clock::now_ms;
 use crate::components::header::Header;
 use crate::components::scale::ScaleRow;
-use crate::device_store::{NewRecord, Stored};
+use crate::device_store::Stored;
 use crate::format;
 use crate::pages::care_plan::CarePlanSection;
 use crate::pages::coordination::CoordinationSection;
@@ -165,11 +165,7 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
         };
         error.set(None);
         leptos::task::spawn_local(async move {
-            let stored = match NewRecord::of(&assessment) {
-                Ok(record) => sync::save(state, me.account_id, &[record]).await,
-                Err(e) => Err(e),
-            };
-            match stored {
+            match sync::save_record(state, me.account_id, &assessment).await {
                 Ok(()) => {
                     for f in [
                         fields.pain_now,
@@ -182,10 +178,7 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                     fields.note.set(String::new());
                     saved.set(true);
                 }
-                Err(e) => error.set(Some(FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                ))),
+                Err(e) => error.set(Some(e)),
             }
         });
     };

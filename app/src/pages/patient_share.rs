@@ -5,7 +5,8 @@
 //! record; the raw answers and the team's notes are never part of it.
 
 use crate::clock::now_ms;
-use crate::device_store::{NewRecord, Stored};
+use crate::components::problems::Problems;
+use crate::device_store::Stored;
 use crate::format;
 use crate::pages::notebook::name_in;
 use crate::sync::{self, SyncState};
@@ -197,16 +198,9 @@ fn ShareForm(
             return;
         }
         leptos::task::spawn_local(async move {
-            let saved = match NewRecord::of(&share) {
-                Ok(r) => sync::save(state, me.account_id, &[r]).await,
-                Err(e) => Err(e),
-            };
-            match saved {
+            match sync::save_record(state, me.account_id, &share).await {
                 Ok(()) => open.set(false),
-                Err(e) => errors.set(vec![FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                )]),
+                Err(e) => errors.set(vec![e]),
             }
         });
     };
@@ -237,14 +231,7 @@ fn ShareForm(
                     on:input=move |ev| message.set(event_target_value(&ev))></textarea>
                 <p class="hint">"Avec des mots simples : c'est exactement ce qu'il lira."</p>
             </div>
-            {move || {
-                let list = errors.get();
-                (!list.is_empty()).then(|| view! {
-                    <div class="error-summary" role="alert">
-                        <ul>{list.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            }}
+            <Problems errors/>
             <div class="actions">
                 <button type="submit">"Partager"</button>
                 <button type="button" class="secondary" on:click=move |_| open.set(false)>"Annuler"</button>

@@ -565,7 +565,7 @@ pub async fn queue<E: Editable>(
     store
         .record_mutation(mutation)
         .await
-        .map_err(|e| FieldError::new("device", format!("Non enregistré : {e}")))?;
+        .map_err(sync::not_saved)?;
     state.pending.update(|n| *n += 1);
     state.store_changed();
     leptos::task::spawn_local(sync::sync_now(state, me.account_id));

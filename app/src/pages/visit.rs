@@ -110,7 +110,7 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
                 evaluation: None,
             };
             visit.validate_at(now)?;
-            let mut records = vec![NewRecord::of(&visit).map_err(device)?];
+            let mut records = vec![NewRecord::of(&visit).map_err(sync::not_saved)?];
             let answers = en_answers.get_untracked();
             if let (false, Some(instrument)) = (answers.is_empty(), Instrument::find("en")) {
                 let response = InstrumentResponse {
@@ -129,7 +129,7 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
                     answers,
                 };
                 response.validate_at(now)?;
-                records.push(NewRecord::of(&response).map_err(device)?);
+                records.push(NewRecord::of(&response).map_err(sync::not_saved)?);
             }
             Ok(records)
         };
@@ -153,7 +153,7 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
                     with.set(vec![]);
                     en_answers.set(Answers::new());
                 }
-                Err(e) => error.set(Some(device(e))),
+                Err(e) => error.set(Some(sync::not_saved(e))),
             }
         });
     };
@@ -238,8 +238,4 @@ pub fn VisitForm(patient_id: PatientId) -> impl IntoView {
             </Show>
         </section>
     }
-}
-
-fn device(e: crate::device_store::StoreError) -> FieldError {
-    FieldError::new("device", format!("Non enregistré : {e}"))
 }
