@@ -86,10 +86,32 @@ test('a social worker asks offline; a coordinator outside the team takes it, ass
     }
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'needs_assessment'"), '0');
 
+    // Still offline, she corrects her assessment (it starts from what she
+    // wrote) and a check-in: each correction replaces the first on screen.
+    await taken.getByRole('button', { name: "Corriger l'évaluation" }).click();
+    const fix = page.getByRole('form', { name: "Corriger l'évaluation des besoins" });
+    assert.equal(await fix.getByLabel('Besoin — Logement').inputValue(), "Téléassistance, barres d'appui");
+    await fix.getByLabel('Existant — Logement').fill('Aide-ménagère 4 h par semaine');
+    await fix.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
+    await taken.getByText('Logement — existant : Aide-ménagère 4 h par semaine', { exact: false }).waitFor();
+    await taken.getByText(/^Corrigée le /).waitFor();
+    assert.equal(await taken.getByText('Aide-ménagère 2 h', { exact: false }).count(), 0);
+    await taken.getByRole('button', { name: 'Noter un point de suivi' }).click();
+    const checkIn = page.getByRole('form', { name: 'Point de suivi' });
+    await checkIn.getByLabel('Ce qui a été fait ou dit').fill('Appel à sa fille');
+    await checkIn.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+    await taken.getByRole('button', { name: /^Corriger : .*Appel à sa fille/ }).click();
+    const fixCheckIn = page.getByRole('form', { name: 'Corriger le point de suivi' });
+    await fixCheckIn.getByLabel('Ce qui a été fait ou dit').fill('Appel à son fils');
+    await fixCheckIn.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+    await taken.getByText(/Point de suivi : Appel à son fils/).waitFor();
+    assert.equal(await taken.getByText('Appel à sa fille', { exact: false }).count(), 0);
+
     await coordinator.setOnline(true);
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     await page.getByText('0 en attente').waitFor();
-    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'needs_assessment'"), '1');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'needs_assessment'"), '2');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'coordination_event' AND amends IS NOT NULL"), '1');
     assert.equal(
       server.sql("SELECT count(*) FROM journal WHERE kind = 'care_plan_item' AND body LIKE '%\"category\":\"coordination\"%'"),
       '3',

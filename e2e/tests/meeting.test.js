@@ -98,6 +98,15 @@ test('a meeting with two patients: views prepared offline, sheets finalised, ste
     });
     await gp.page.getByRole('button', { name: 'Imprimer' }).waitFor();
     await gp.page.getByText('0 en attente').waitFor();
+    // It prints: on paper the sheets and their decisions, not the buttons.
+    await gp.page.emulateMedia({ media: 'print' });
+    await jeanne.getByText('Décision : Poursuivre la kinésithérapie six semaines.', { exact: false }).waitFor();
+    await gp.page.getByRole('region', { name: 'Fiche de MOREAU Henri' }).getByText('Position du patient : Souhaite essayer.').waitFor();
+    for (const name of ['Imprimer', 'Synchroniser']) {
+      assert.equal(await gp.page.getByRole('button', { name }).isVisible(), false, `${name} is not printed`);
+    }
+    await gp.page.emulateMedia({ media: 'screen' });
+    await gp.page.getByRole('button', { name: 'Imprimer' }).waitFor();
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'meeting_report'"), '2');
 
     // The steps are the plans' items: the physiotherapist sees hers.
@@ -105,7 +114,21 @@ test('a meeting with two patients: views prepared offline, sheets finalised, ste
     await physio.page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
     await physio.page.getByRole('listitem', { name: 'Six séances de kinésithérapie' }).getByText('Responsable : Léa Robert').waitFor();
     await nurse.page.getByRole('button', { name: 'Synchroniser' }).click();
-    await nurse.page.getByRole('region', { name: 'Fiche de MOREAU Henri' }).getByText('Position du patient : Souhaite essayer.').waitFor();
+    const henri = nurse.page.getByRole('region', { name: 'Fiche de MOREAU Henri' });
+    await henri.getByText('Position du patient : Souhaite essayer.').waitFor();
+
+    // An attendee corrects a finalised sheet: a new report amends it, its
+    // step stays (it is a plan item, changed in the plan).
+    await henri.getByRole('button', { name: 'Corriger le compte rendu' }).click();
+    const fix = henri.getByRole('form', { name: 'Corriger le compte rendu' });
+    await fix.getByText('Mise en place du TENS').waitFor();
+    await fix.getByLabel('Position du patient').fill('Souhaite essayer, plutôt le soir.');
+    await fix.getByRole('button', { name: 'Enregistrer la correction' }).click();
+    await henri.getByText('Position du patient : Souhaite essayer, plutôt le soir.').waitFor();
+    await henri.getByText('Corrigé', { exact: true }).waitFor();
+    await henri.getByRole('list', { name: 'Étapes pour MOREAU Henri' }).getByText('Mise en place du TENS', { exact: false }).waitFor();
+    await nurse.page.getByText('0 en attente').waitFor();
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'meeting_report' AND amends IS NOT NULL"), '1');
   } finally {
     await gp.context.close();
     await nurse.context.close();

@@ -10,7 +10,8 @@
 use crate::api::{self, ApiError};
 use crate::clock::{self, now_ms, today};
 use crate::components::header::Header;
-use crate::device_store::{NewRecord, Stored};
+use crate::components::problems::Problems;
+use crate::device_store::Stored;
 use crate::format;
 use crate::pages::notebook::name_in;
 use crate::pages::require_sign_in;
@@ -99,6 +100,7 @@ fn Queue() -> impl IntoView {
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
             <h1>"Demandes d'appui à la coordination"</h1>
+            <p class="hint">"La file se lit sur le serveur : il faut du réseau pour la consulter et pour prendre une demande en charge. Le reste (évaluation, suivi, étapes) se fait hors ligne."</p>
             {move || auth.0.get().and_then(|m| m.profession).filter(|p| !is_coordinator(*p)).map(|_| view! {
                 <p class="notice">"Cette file est celle des coordinateurs de la CPTS."</p>
             })}
@@ -169,13 +171,16 @@ struct File {
     team: Vec<TeamMember>,
 }
 
-/// What a coordinator is about to write on a request.
-#[derive(Clone, Copy, PartialEq)]
+/// What a coordinator is about to write on a request, or to correct (a
+/// correction is a new record that amends the first, never an overwrite).
+#[derive(Clone, PartialEq)]
 enum Writing {
     Request,
     Assessment(RecordId),
     CheckIn(RecordId),
     Closure(RecordId),
+    CorrectAssessment(NeedsAssessment),
+    CorrectFollowUp(CoordinationEvent),
 }
 
 #[component]
@@ -214,9 +219,15 @@ pub fn CoordinationSection(patient_id: PatientId) -> impl IntoView {
                 }.into_any(),
                 Some(Writing::Request) => view! { <RequestForm patient_id writing/> }.into_any(),
                 Some(Writing::Assessment(request)) => view! { <AssessmentForm patient_id request writing/> }.into_any(),
+                Some(Writing::CorrectAssessment(a)) => {
+                    view! { <AssessmentForm patient_id request=a.request_id writing correcting=a/> }.into_any()
+                }
                 Some(w @ (Writing::CheckIn(request) | Writing::Closure(request))) => {
                     view! { <FollowUpForm patient_id request closing=matches!(w, Writing::Closure(_)) writing/> }.into_any()
                 }
+                Some(Writing::CorrectFollowUp(e)) => view! {
+                    <FollowUpForm patient_id request=e.request_id closing=matches!(e.step, CoordinationStep::Closed { .. }) writing correcting=e/>
+                }.into_any(),
             }}
         </section>
     }
@@ -231,6 +242,12 @@ fn Requests(file: File, writing: RwSignal<Option<Writing>>, coordinator: bool) -
     let events: Vec<CoordinationEvent> = file.events.iter().map(|s| s.record.clone()).collect();
     let assessments: Vec<NeedsAssessment> =
         file.assessments.iter().map(|s| s.record.clone()).collect();
+    // A corrected record is shown as its correction.
+    let replaced: Vec<RecordId> = events
+        .iter()
+        .filter_map(|e| e.amends)
+        .chain(assessments.iter().filter_map(|a| a.amends))
+        .collect();
     let team = file.team;
     file.requests
         .into_iter()
@@ -239,10 +256,16 @@ fn Requests(file: File, writing: RwSignal<Option<Writing>>, coordinator: bool) -
             let progress = Progress::of(&r, &events, &assessments, today(), clock::offset_minutes());
             let mine = coordinator && progress.taken_by == me && progress.status != Status::Closed;
             let id = r.id;
-            let assessed: Vec<NeedsAssessment> =
-                assessments.iter().filter(|a| a.request_id == id).cloned().collect();
-            let mut followed: Vec<CoordinationEvent> =
-                events.iter().filter(|e| e.request_id == id).cloned().collect();
+            let assessed: Vec<NeedsAssessment> = assessments
+                .iter()
+                .filter(|a| a.request_id == id && !replaced.contains(&a.id))
+                .cloned()
+                .collect();
+            let mut followed: Vec<CoordinationEvent> = events
+                .iter()
+                .filter(|e| e.request_id == id && !replaced.contains(&e.id))
+                .cloned()
+                .collect();
             followed.sort_by_key(|e| (e.on, e.recorded_at));
             view! {
                 <article class="diary-entry" class:pending=s.pending aria-label=format!("Demande d'appui de {}", name_in(&team, r.author_id))>
@@ -256,6 +279,7 @@ fn Requests(file: File, writing: RwSignal<Option<Writing>>, coordinator: bool) -
                     {assessed.into_iter().map(|a| view! {
                         <div class="assessment">
                             <h3>{format!("Évaluation des besoins — {}", name_in(&team, a.author_id))}</h3>
+                            {a.amends.is_some().then(|| view! { <p class="badge">{format!("Corrigée le {}", format::date_time(a.recorded_at))}</p> })}
                             <p>{format!("Patient contacté : {} · médecin traitant contacté : {}",
                                 if a.patient_contacted { "oui" } else { "non" }, if a.gp_contacted { "oui" } else { "non" })}</p>
                             <ul>
@@ -266,6 +290,14 @@ fn Requests(file: File, writing: RwSignal<Option<Writing>>, coordinator: bool) -
                                 }).collect_view()}
                             </ul>
                             {(!a.summary.is_empty()).then(|| view! { <p class="note">{a.summary.clone()}</p> })}
+                            {(Some(a.author_id) == me).then(|| {
+                                let a = a.clone();
+                                view! {
+                                    <button type="button" class="secondary" on:click=move |_| writing.set(Some(Writing::CorrectAssessment(a.clone())))>
+                                        "Corriger l'évaluation"
+                                    </button>
+                                }
+                            })}
                         </div>
                     }).collect_view()}
                     <ul>
@@ -277,7 +309,20 @@ fn Requests(file: File, writing: RwSignal<Option<Writing>>, coordinator: bool) -
                                 CoordinationStep::Closed { outcome } => format!("Clôture : {}{}", outcome.label_fr(),
                                     if e.note.is_empty() { String::new() } else { format!(" — {}", e.note) }),
                             };
-                            view! { <li>{format!("{} · {what}", e.on.french())}</li> }
+                            // Taking a request is the server's to record: it is not corrected.
+                            let correctable = Some(e.author_id) == me && e.step != CoordinationStep::Taken;
+                            let corrected = e.amends.is_some();
+                            let label = format!("{} · {what}", e.on.french());
+                            let aria = format!("Corriger : {label}");
+                            view! {
+                                <li>{label}
+                                    {corrected.then_some(" (corrigé)")}
+                                    {correctable.then(|| view! {
+                                        <button type="button" class="secondary" aria-label=aria
+                                            on:click=move |_| writing.set(Some(Writing::CorrectFollowUp(e.clone())))>"Corriger"</button>
+                                    })}
+                                </li>
+                            }
                         }).collect_view()}
                     </ul>
                     {mine.then(|| view! {
@@ -307,32 +352,11 @@ fn save<K: parcours_domain::sync::RecordKind + serde::Serialize + 'static>(
         return;
     };
     leptos::task::spawn_local(async move {
-        let saved = match NewRecord::of(&record) {
-            Ok(r) => sync::save(state, me.account_id, &[r]).await,
-            Err(e) => Err(e),
-        };
-        match saved {
+        match sync::save_record(state, me.account_id, &record).await {
             Ok(()) => writing.set(None),
-            Err(e) => errors.set(vec![FieldError::new(
-                "device",
-                format!("Non enregistré : {e}"),
-            )]),
+            Err(e) => errors.set(vec![e]),
         }
     });
-}
-
-#[component]
-fn Problems(errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
-    move || {
-        let list = errors.get();
-        (!list.is_empty()).then(|| {
-            view! {
-                <div class="error-summary" role="alert">
-                    <ul>{list.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}</ul>
-                </div>
-            }
-        })
-    }
 }
 
 #[component]
@@ -412,21 +436,27 @@ fn AssessmentForm(
     patient_id: PatientId,
     request: RecordId,
     writing: RwSignal<Option<Writing>>,
+    /// The assessment this one corrects: its answers are the start.
+    #[prop(optional)]
+    correcting: Option<NeedsAssessment>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let patient_contacted = RwSignal::new(false);
-    let gp_contacted = RwSignal::new(false);
+    let amends = correcting.as_ref().map(|a| a.id);
+    let was = correcting.as_ref();
+    let patient_contacted = RwSignal::new(was.is_some_and(|a| a.patient_contacted));
+    let gp_contacted = RwSignal::new(was.is_some_and(|a| a.gp_contacted));
     let fields: Vec<(NeedDomain, RwSignal<String>, RwSignal<String>)> = NeedDomain::ALL
         .into_iter()
         .map(|d| {
+            let need = was.and_then(|a| a.needs.iter().find(|n| n.domain == d));
             (
                 d,
-                RwSignal::new(String::new()),
-                RwSignal::new(String::new()),
+                RwSignal::new(need.map(|n| n.existing.clone()).unwrap_or_default()),
+                RwSignal::new(need.map(|n| n.needed.clone()).unwrap_or_default()),
             )
         })
         .collect();
-    let summary = RwSignal::new(String::new());
+    let summary = RwSignal::new(was.map(|a| a.summary.clone()).unwrap_or_default());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let for_submit = fields.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -440,7 +470,7 @@ fn AssessmentForm(
             author_id: me.account_id,
             device_id: me.device_id,
             recorded_at: now_ms(),
-            amends: None,
+            amends,
             request_id: request,
             patient_contacted: patient_contacted.get_untracked(),
             gp_contacted: gp_contacted.get_untracked(),
@@ -461,9 +491,14 @@ fn AssessmentForm(
             save(assessment, errors, writing);
         }
     };
+    let heading = if amends.is_some() {
+        "Corriger l'évaluation des besoins"
+    } else {
+        "Évaluation des besoins"
+    };
     view! {
-        <form class="item-form" on:submit=submit novalidate aria-label="Évaluation des besoins">
-            <h3>"Évaluation des besoins"</h3>
+        <form class="item-form" on:submit=submit novalidate aria-label=heading>
+            <h3>{heading}</h3>
             <label class="choice"><input type="checkbox" prop:checked=patient_contacted on:change=move |_| patient_contacted.update(|v| *v = !*v)/><span>"Patient contacté"</span></label>
             <label class="choice"><input type="checkbox" prop:checked=gp_contacted on:change=move |_| gp_contacted.update(|v| *v = !*v)/><span>"Médecin traitant contacté"</span></label>
             {fields.into_iter().map(|(domain, existing, needed)| {
@@ -501,12 +536,22 @@ fn FollowUpForm(
     request: RecordId,
     closing: bool,
     writing: RwSignal<Option<Writing>>,
+    /// The check-in or closure this one corrects: its answers are the start.
+    #[prop(optional)]
+    correcting: Option<CoordinationEvent>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let on = RwSignal::new(today().to_string());
-    let next_on = RwSignal::new(String::new());
-    let outcome = RwSignal::new(None::<Outcome>);
-    let note = RwSignal::new(String::new());
+    let amends = correcting.as_ref().map(|e| e.id);
+    let on = RwSignal::new(correcting.as_ref().map_or(today(), |e| e.on).to_string());
+    let next_on = RwSignal::new(match correcting.as_ref().map(|e| &e.step) {
+        Some(CoordinationStep::CheckIn { next_on: Some(d) }) => d.to_string(),
+        _ => String::new(),
+    });
+    let outcome = RwSignal::new(match correcting.as_ref().map(|e| &e.step) {
+        Some(CoordinationStep::Closed { outcome }) => Some(*outcome),
+        _ => None,
+    });
+    let note = RwSignal::new(correcting.map(|e| e.note).unwrap_or_default());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -547,7 +592,7 @@ fn FollowUpForm(
                 author_id: me.account_id,
                 device_id: me.device_id,
                 recorded_at: now_ms(),
-                amends: None,
+                amends,
                 request_id: request,
                 on: on_day,
                 step,
@@ -562,10 +607,11 @@ fn FollowUpForm(
             errors.set(problems);
         }
     };
-    let heading = if closing {
-        "Clôture de l'appui"
-    } else {
-        "Point de suivi"
+    let heading = match (closing, amends.is_some()) {
+        (true, false) => "Clôture de l'appui",
+        (false, false) => "Point de suivi",
+        (true, true) => "Corriger la clôture",
+        (false, true) => "Corriger le point de suivi",
     };
     view! {
         <form class="item-form" on:submit=submit novalidate aria-label=heading>

@@ -7,6 +7,7 @@
 
 use crate::clock::{now_ms, today};
 use crate::components::header::Header;
+use crate::components::problems::Problems;
 use crate::device_store::{DeviceStore, NewRecord};
 use crate::format;
 use crate::pages::notebook::name_in;
@@ -204,10 +205,7 @@ fn NewMeeting(patients: Memo<Vec<Patient>>, preparing: RwSignal<bool>) -> impl I
                     preparing.set(false);
                     navigate(&format!("/reunions/{meeting_id}"), Default::default());
                 }
-                Err(e) => errors.set(vec![FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                )]),
+                Err(e) => errors.set(vec![sync::not_saved(e)]),
             }
         });
     };
@@ -248,14 +246,7 @@ fn NewMeeting(patients: Memo<Vec<Patient>>, preparing: RwSignal<bool>) -> impl I
                     }
                 }).collect_view()}
             </fieldset>
-            {move || {
-                let list = errors.get();
-                (!list.is_empty()).then(|| view! {
-                    <div class="error-summary" role="alert">
-                        <ul>{list.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            }}
+            <Problems errors/>
             <div class="actions">
                 <button type="submit">"Créer la réunion"</button>
                 <button type="button" class="secondary" on:click=move |_| preparing.set(false)>"Annuler"</button>
@@ -326,14 +317,20 @@ fn Meeting() -> impl IntoView {
                     .map(|s| s.record)
                     .filter(|c| c.sheet_id == sheet.id)
                     .collect();
-                // The latest report of the sheet (a correction amends).
-                let report = store
+                // The sheet's report as last corrected (a correction amends).
+                let reports: Vec<MeetingReport> = store
                     .records_of::<MeetingReport>(sheet.patient_id)
                     .await
                     .ok()?
                     .into_iter()
                     .map(|s| s.record)
-                    .find(|r| r.sheet_id == sheet.id);
+                    .filter(|r| r.sheet_id == sheet.id)
+                    .collect();
+                let report = reports
+                    .iter()
+                    .filter(|r| !reports.iter().any(|c| c.amends == Some(r.id)))
+                    .max_by_key(|r| r.recorded_at)
+                    .cloned();
                 out.push(Sheet {
                     sheet,
                     patient,
@@ -408,6 +405,7 @@ fn SheetView(s: Sheet, finalising: RwSignal<Option<RecordId>>, draft: Draft) -> 
             {match s.report.clone() {
                 Some(r) => view! {
                     <h3>"Compte rendu"</h3>
+                    {r.amends.is_some().then(|| view! { <p class="badge">"Corrigé"</p> })}
                     {(!r.situation.is_empty()).then(|| view! { <p>{format!("Situation : {}", r.situation)}</p> })}
                     <p>{format!("Décision : {}", r.decision)}</p>
                     <p>{format!("Position du patient : {}", r.patient_position)}</p>
@@ -417,16 +415,39 @@ fn SheetView(s: Sheet, finalising: RwSignal<Option<RecordId>>, draft: Draft) -> 
                                 st.due_on.map(|d| format!(", avant le {}", d.french())).unwrap_or_default())}</li>
                         }).collect_view()}
                     </ul>
-                    <p class="when">{format!("Finalisé le {} par {}", format::date_time(r.recorded_at), name_in(&team, r.author_id))}</p>
+                    <p class="when">{format!("{} le {} par {}", if r.amends.is_some() { "Corrigé" } else { "Finalisé" },
+                        format::date_time(r.recorded_at), name_in(&team, r.author_id))}</p>
+                    {attending.then(|| {
+                        let (r, draft, team) = (r.clone(), draft.clone(), team_for_form.clone());
+                        let start = {
+                            let (r, draft) = (r.clone(), draft.clone());
+                            move |_| {
+                                draft.situation.set(r.situation.clone());
+                                draft.decision.set(r.decision.clone());
+                                draft.position.set(r.patient_position.clone());
+                                draft.steps.set(vec![]);
+                                finalising.set(Some(sheet_id));
+                            }
+                        };
+                        view! {
+                            <Show when=move || finalising.get() == Some(sheet_id) fallback=move || {
+                                let start = start.clone();
+                                view! { <button type="button" class="secondary no-print" on:click=start>"Corriger le compte rendu"</button> }
+                            }>
+                                <ReportForm patient_id sheet_id team=team.clone() finalising draft=draft.clone() correcting=r.clone()/>
+                            </Show>
+                        }
+                    })}
                 }.into_any(),
-                None => view! {
-                    {(attending && !wrote).then(|| view! { <ViewForm patient_id sheet_id heading=heading.clone() text=draft.view.clone()/> })}
+                // Only the meeting's attendees write on its sheets.
+                None => attending.then(|| view! {
+                    {(!wrote).then(|| view! { <ViewForm patient_id sheet_id heading=heading.clone() text=draft.view.clone()/> })}
                     <Show when=move || finalising.get() == Some(sheet_id) fallback=move || view! {
                         <button type="button" class="secondary no-print" on:click=move |_| finalising.set(Some(sheet_id))>"Finaliser la fiche"</button>
                     }>
                         <ReportForm patient_id sheet_id team=team_for_form.clone() finalising draft=draft.clone()/>
                     </Show>
-                }.into_any(),
+                }).into_any(),
             }}
         </section>
     }
@@ -464,15 +485,8 @@ fn ViewForm(
             return;
         }
         leptos::task::spawn_local(async move {
-            let saved = match NewRecord::of(&part) {
-                Ok(r) => sync::save(state, me.account_id, &[r]).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = saved {
-                errors.set(vec![FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                )]);
+            if let Err(e) = sync::save_record(state, me.account_id, &part).await {
+                errors.set(vec![e]);
             }
         });
     };
@@ -535,10 +549,17 @@ fn ReportForm(
     team: Vec<TeamMember>,
     finalising: RwSignal<Option<RecordId>>,
     draft: Draft,
+    /// The report this one corrects: its steps stay (they are plan items,
+    /// changed in the plan); new ones may be added.
+    #[prop(optional)]
+    correcting: Option<MeetingReport>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
     let errors = RwSignal::new(Vec::<FieldError>::new());
+    let amends = correcting.as_ref().map(|r| r.id);
+    let kept: Vec<MeetingStep> = correcting.map(|r| r.steps).unwrap_or_default();
+    let kept_for_submit = kept.clone();
     let first_owner = team
         .first()
         .map(|m| m.account_id.to_string())
@@ -562,20 +583,22 @@ fn ReportForm(
         let draft = for_submit.clone();
         let mut problems = vec![];
         let mut made = vec![];
+        let before = kept_for_submit.len();
         for (i, f) in draft.steps.get_untracked().iter().enumerate() {
             let owner = f.owner.get_untracked().parse::<AccountId>();
             let due = f.due_on.get_untracked();
             let due_on = due.parse::<CalendarDate>().ok();
+            let (field, n) = (before + i, before + i + 1);
             if owner.is_err() {
                 problems.push(FieldError::new(
-                    format!("steps[{i}].owner_id"),
-                    format!("Étape {} : choisissez un·e responsable.", i + 1),
+                    format!("steps[{field}].owner_id"),
+                    format!("Étape {n} : choisissez un·e responsable."),
                 ));
             }
             if !due.is_empty() && due_on.is_none() {
                 problems.push(FieldError::new(
-                    format!("steps[{i}].due_on"),
-                    format!("Étape {} : date invalide.", i + 1),
+                    format!("steps[{field}].due_on"),
+                    format!("Étape {n} : date invalide."),
                 ));
             }
             made.push(MeetingStep {
@@ -591,22 +614,23 @@ fn ReportForm(
             author_id: me.account_id,
             device_id: me.device_id,
             recorded_at: now_ms(),
-            amends: None,
+            amends,
             sheet_id,
             situation: draft.situation.get_untracked().trim().to_string(),
             decision: draft.decision.get_untracked().trim().to_string(),
             patient_position: draft.position.get_untracked().trim().to_string(),
-            steps: made,
+            steps: kept_for_submit.iter().cloned().chain(made).collect(),
         };
         problems.extend(report.problems());
         errors.set(problems.clone());
         if !problems.is_empty() {
             return;
         }
+        let new_steps = draft.steps.clone();
         leptos::task::spawn_local(async move {
-            // The steps first, as the plan's items: a report never names an
-            // item the device does not have.
-            for step in &report.steps {
+            // The new steps first, as the plan's items: a report never names
+            // an item the device does not have.
+            for step in &report.steps[before..] {
                 let item = CarePlanItem::blank(step.item_id, patient_id, step.owner_id);
                 let changes = vec![
                     FieldChange::Title(step.title.clone()),
@@ -619,28 +643,34 @@ fn ReportForm(
                     return;
                 }
             }
-            let saved = match NewRecord::of(&report) {
-                Ok(r) => sync::save(state, me.account_id, &[r]).await,
-                Err(e) => Err(e),
-            };
-            match saved {
-                Ok(()) => finalising.set(None),
-                Err(e) => errors.set(vec![FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                )]),
+            match sync::save_record(state, me.account_id, &report).await {
+                Ok(()) => {
+                    new_steps.set(vec![]);
+                    finalising.set(None);
+                }
+                Err(e) => errors.set(vec![e]),
             }
         });
     };
     let steps = draft.steps.clone();
+    let (label, submit_label) = if amends.is_some() {
+        ("Corriger le compte rendu", "Enregistrer la correction")
+    } else {
+        ("Finaliser la fiche", "Finaliser")
+    };
+    let first_new = kept.len();
     view! {
-        <form class="item-form no-print" on:submit=submit novalidate aria-label="Finaliser la fiche">
+        <form class="item-form no-print" on:submit=submit novalidate aria-label=label>
             {area(format!("situation-{sheet_id}"), "Situation depuis la dernière réunion", draft.situation.clone())}
             {area(format!("decision-{sheet_id}"), "Décision prise ensemble", draft.decision.clone())}
             {area(format!("position-{sheet_id}"), "Position du patient", draft.position.clone())}
             <h3>"Prochaines étapes"</h3>
+            {(!kept.is_empty()).then(|| view! {
+                <p class="hint">"Déjà décidées (elles se modifient dans le plan de soins) :"</p>
+                <ul>{kept.iter().map(|st| view! { <li>{st.title.clone()}</li> }).collect_view()}</ul>
+            })}
             {move || steps.get().into_iter().enumerate().map(|(i, f)| {
-                let n = i + 1;
+                let n = first_new + i + 1;
                 let team = team.clone();
                 let (owner_shown, owner_set) = (f.owner.clone(), f.owner.clone());
                 view! {
@@ -661,16 +691,9 @@ fn ReportForm(
                 }
             }).collect_view()}
             <button type="button" class="secondary" on:click=add_step>"Ajouter une étape"</button>
-            {move || {
-                let list = errors.get();
-                (!list.is_empty()).then(|| view! {
-                    <div class="error-summary" role="alert">
-                        <ul>{list.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            }}
+            <Problems errors/>
             <div class="actions">
-                <button type="submit">"Finaliser"</button>
+                <button type="submit">{submit_label}</button>
                 <button type="button" class="secondary" on:click=move |_| finalising.set(None)>"Annuler"</button>
             </div>
         </form>

@@ -5,6 +5,7 @@
 //! caseload count: the entries addressed to me that I have not read.
 
 use crate::clock::now_ms;
+use crate::components::problems::Problems;
 use crate::device_store::{DeviceStore, NewRecord, Stored};
 use crate::pages::patient::LIST_PAGE;
 use crate::sync::{self, SyncState};
@@ -213,11 +214,7 @@ fn NotebookForm(
             return;
         }
         leptos::task::spawn_local(async move {
-            let stored = match NewRecord::of(&entry) {
-                Ok(record) => sync::save(state, me.account_id, &[record]).await,
-                Err(e) => Err(e),
-            };
-            match stored {
+            match sync::save_record(state, me.account_id, &entry).await {
                 Ok(()) => {
                     for s in [text, medications, findings, recommendations] {
                         s.set(String::new());
@@ -225,10 +222,7 @@ fn NotebookForm(
                     to.set(BTreeSet::new());
                     saved.set(true);
                 }
-                Err(e) => errors.set(vec![FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                )]),
+                Err(e) => errors.set(vec![e]),
             }
         });
     };
@@ -355,6 +349,34 @@ fn NotebookList(
         .iter()
         .map(|s| (s.record.id, (s.record.author_id, gist(&s.record))))
         .collect();
+    // The GP's answer to each recommendation, shown under it: the latest
+    // answer wins (a later one changes his mind, the earlier stays in the
+    // thread below).
+    let mut answered: std::collections::HashMap<(RecordId, u32), (i64, String)> =
+        std::collections::HashMap::new();
+    for s in &entries {
+        let (Some(review), e) = (s.record.reply_to, &s.record) else {
+            continue;
+        };
+        for a in &e.answers {
+            let said = format!(
+                "{} par {}{}",
+                a.decision.label_fr(),
+                name_in(&team, e.author_id),
+                if a.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", a.reason)
+                }
+            );
+            let slot = answered
+                .entry((review, a.recommendation))
+                .or_insert((i64::MIN, String::new()));
+            if e.recorded_at >= slot.0 {
+                *slot = (e.recorded_at, said);
+            }
+        }
+    }
     let entries = StoredValue::new(entries);
     let unread_count = unread.len();
     view! {
@@ -388,7 +410,14 @@ fn NotebookList(
                         {e.medication_review.as_ref().map(|r| view! {
                             <p>{format!("Médicaments : {}", r.medications.join(" ; "))}</p>
                             {(!r.findings.is_empty()).then(|| view! { <p>{format!("Constats : {}", r.findings)}</p> })}
-                            <ol>{r.recommendations.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}</ol>
+                            <ol aria-label="Recommandations">{r.recommendations.iter().enumerate().map(|(i, t)| {
+                                let answer = answered.get(&(id, i as u32 + 1)).map(|(_, said)| said.clone());
+                                view! {
+                                    <li>{t.clone()}
+                                        <br/><span class="sync-state">{answer.unwrap_or_else(|| "Sans réponse du médecin".to_string())}</span>
+                                    </li>
+                                }
+                            }).collect_view()}</ol>
                         })}
                         {e.answers.iter().map(|a| view! {
                             <p>{format!("Recommandation {} : {}{}", a.recommendation, a.decision.label_fr(),
@@ -546,16 +575,9 @@ fn TargetForm(
             return;
         }
         leptos::task::spawn_local(async move {
-            let stored = match NewRecord::of(&new) {
-                Ok(record) => sync::save(state, me.account_id, &[record]).await,
-                Err(e) => Err(e),
-            };
-            match stored {
+            match sync::save_record(state, me.account_id, &new).await {
                 Ok(()) => close.set(None),
-                Err(e) => errors.set(vec![FieldError::new(
-                    "device",
-                    format!("Non enregistré : {e}"),
-                )]),
+                Err(e) => errors.set(vec![e]),
             }
         });
     };
@@ -584,14 +606,7 @@ fn TargetForm(
                 <textarea id="target-text" rows="3" node_ref=area prop:value=text
                     on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             </div>
-            {move || {
-                let list = errors.get();
-                (!list.is_empty()).then(|| view! {
-                    <div class="error-summary" role="alert">
-                        <ul>{list.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            }}
+            <Problems errors/>
             <div class="actions">
                 <button type="submit">"Enregistrer"</button>
                 <button type="button" class="secondary" on:click=move |_| close.set(None)>"Annuler"</button>
