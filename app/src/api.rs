@@ -22,7 +22,19 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
             message: format!("réponse illisible du serveur : {e}"),
         }),
         401 => Err(ApiError::Unauthenticated),
-        429 => Err(ApiError::Busy),
+        // Busy (retry soon), unless the answer names a field: a sign-in
+        // refused after too many failures, whose message says how long.
+        429 => match res.json::<ErrorBody>().await.ok() {
+            Some(ErrorBody {
+                error,
+                field: Some(field),
+            }) => Err(ApiError::Refused {
+                status: 429,
+                field: Some(field),
+                message: error,
+            }),
+            _ => Err(ApiError::Busy),
+        },
         // A proxy or the server stopping: as if there were no answer.
         502..=504 => Err(ApiError::Unreachable),
         status => {

@@ -109,7 +109,7 @@ fn routes() -> impl IntoView {
 
 /// The patient's own app, a build of its own (cargo feature `patient`):
 /// their phone never downloads the professionals' screens. The page's
-/// loader (public/index.html) picks it for a signed-in patient and for the
+/// loader (public/start.js) picks it for a signed-in patient and for the
 /// patient's addresses.
 #[cfg(feature = "patient")]
 fn routes() -> impl IntoView {

@@ -12,7 +12,7 @@ const DEVICE_ID_KEY: &str = "parcours.device_id";
 /// The secret the server gave this browser with its device id (see
 /// `SignInRequest::device_secret`).
 const DEVICE_SECRET_KEY: &str = "parcours.device_secret";
-/// Also read by the page's loader (public/index.html), which starts the
+/// Also read by the page's loader (public/start.js), which starts the
 /// patient's build when the kept `Me` has a `patient_id`.
 const ME_KEY: &str = "parcours.me";
 const LAST_CONTACT_KEY: &str = "parcours.last_server_contact";

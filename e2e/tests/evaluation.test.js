@@ -54,6 +54,11 @@ test('offline, the nurse fills EN, DN4 and the body map, reloads half-way, resum
     const en = await openSection(page, 'Échelle numérique');
     const row = en.getByRole('group', { name: 'Douleur en ce moment' });
     assert.equal(await row.getByRole('radio').count(), 11, 'a 0–10 scale is eleven targets');
+    // In one row, each as tall as a thumb needs.
+    const targets = row.locator('label');
+    const [zero, ten] = [await targets.first().boundingBox(), await targets.last().boundingBox()];
+    assert.equal(Math.round(zero.y), Math.round(ten.y), 'eleven targets in one row');
+    assert.ok(ten.x + ten.width <= 360 && zero.height >= 44, `targets fit 360 px and are ≥ 44 px tall: ${JSON.stringify([zero, ten])}`);
     await tap(en, 'Douleur en ce moment', 6);
     await tap(en, 'Douleur moyenne sur les dernières 24 heures', 5);
     await en.getByRole('region', { name: /Scores/ }).getByText('non calculé').first().waitFor();

@@ -176,6 +176,13 @@ export async function phone() {
     hasTouch: true,
     isMobile: true,
   });
+  // Whatever the Content-Security-Policy blocked, on any page of this phone:
+  // the app must need nothing it forbids, so closing the phone fails the
+  // test if anything was blocked.
+  const blocked = [];
+  context.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) blocked.push(message.text());
+  });
   const page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(15_000);
   context.close_ = context.close;
@@ -183,6 +190,7 @@ export async function phone() {
     await context.close_();
     await network.close();
     rmSync(dir, { recursive: true, force: true });
+    if (blocked.length > 0) throw new Error(`blocked by the Content-Security-Policy:\n${blocked.join('\n')}`);
   };
   const setOnline = async (online) => {
     if (online) network.restore(); else network.cut();

@@ -40,6 +40,10 @@ pub enum ApiError {
     /// sign-ins overall): retry soon. The message says which.
     #[error("busy")]
     Busy(&'static str),
+    /// Too many failed sign-ins for this name or from this address: refused
+    /// for `wait_ms` more, without checking the password.
+    #[error("sign-in throttled")]
+    Throttled { wait_ms: i64 },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("{0}")]
@@ -122,6 +126,23 @@ impl IntoResponse for ApiError {
                 (StatusCode::CONFLICT, message.as_str(), Some(field.as_str()))
             }
             ApiError::Busy(message) => (StatusCode::TOO_MANY_REQUESTS, *message, None),
+            ApiError::Throttled { wait_ms } => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(ErrorBody {
+                        error: crate::throttle::message(*wait_ms),
+                        field: Some("username".into()),
+                    }),
+                )
+                    .into_response();
+                let seconds = (*wait_ms + 999) / 1000;
+                if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, v);
+                }
+                return response;
+            }
             ApiError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 (

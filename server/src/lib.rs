@@ -17,6 +17,7 @@ pub mod pain_assessment;
 pub mod session;
 pub mod state;
 pub mod sync;
+pub mod throttle;
 pub mod wording;
 
 pub use state::AppState;
@@ -110,6 +111,21 @@ pub fn api_router(state: AppState) -> Router<AppState> {
         ))
 }
 
+/// Only this server's own files run, and nothing inline: the page's loader
+/// is a file (public/start.js); WebAssembly needs `wasm-unsafe-eval` to be
+/// compiled, and nothing else is evaluated. No style attribute either (the
+/// app sets none). Nobody frames the app (clickjacking), and no form or
+/// `<base>` points elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+    script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The powerful features the app never uses, switched off for it and
+/// anything it might embed.
+pub const PERMISSIONS_POLICY: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()";
+
 /// The whole application: API, health check, and the built app from `dist`.
 pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
     let secure = state.secure_cookies;
@@ -164,6 +180,18 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
         ));
     if secure {
         app = app.layer(SetResponseHeaderLayer::overriding(

@@ -12,6 +12,7 @@ use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
 use crate::state::AppState;
+use crate::throttle;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -360,11 +361,28 @@ pub async fn sign_in(
 ) -> ApiResult<(CookieJar, Json<Me>)> {
     let actor = Actor::anonymous(client.0 .0.clone());
     let username = req.username.trim();
+    // Too many failures for this name or from this address: refused before
+    // the password is even checked — the same answer whether the account
+    // exists or not.
+    let keys = throttle::Keys::new(username, client.0 .0.as_deref());
+    {
+        let mut conn = state.db.pool.acquire().await?;
+        let now = now_ms();
+        if let Some(until) = throttle::blocked_until(&mut conn, &keys, now).await? {
+            let event = AuditEvent::new(Action::SignInFailed)
+                .detail("trop d'essais : refusée sans vérification");
+            audit::record(&mut conn, &actor, event).await?;
+            return Err(ApiError::Throttled {
+                wait_ms: until - now,
+            });
+        }
+    }
     if impossible_username(username) || req.password.chars().count() > PASSWORD_MAX_CHARS {
         let mut conn = state.db.pool.acquire().await?;
         let event = AuditEvent::new(Action::SignInFailed)
             .detail("identifiant ou mot de passe hors limites");
         audit::record(&mut conn, &actor, event).await?;
+        throttle::failed(&mut conn, &keys, now_ms()).await?;
         return Err(ApiError::BadCredentials);
     }
     let row: Option<(String, String, String, Option<String>, String)> = sqlx::query_as(
@@ -418,9 +436,11 @@ pub async fn sign_in(
             AuditEvent::new(Action::SignInFailed).detail(detail),
         )
         .await?;
+        throttle::failed(&mut tx, &keys, now_ms()).await?;
         tx.commit().await?;
         return Err(ApiError::BadCredentials);
     };
+    throttle::succeeded(&mut tx, &keys).await?;
     let signed_in = SignedIn {
         account_id: parse_id("account id", &account_id)?,
         display_name,

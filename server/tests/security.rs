@@ -19,7 +19,94 @@ on_both_backends!(
     writes_from_another_site_are_refused,
     health_means_the_database_takes_writes_and_answers_carry_security_headers,
     a_device_id_belongs_to_the_browser_that_registered_it,
+    sign_in_waits_after_repeated_failures_per_account_and_per_address,
 );
+
+/// A password is not guessed by trying: past five failures for a name, the
+/// name waits (an unknown name exactly as an existing one), even with the
+/// right password; a success clears the count. Past thirty from one
+/// address, that address waits whatever the name.
+async fn sign_in_waits_after_repeated_failures_per_account_and_per_address(backend: Backend) {
+    let Some(app) = TestApp::with(backend, |s| s.trusting_proxy(true)).await else {
+        return;
+    };
+    let attempt = |username: &'static str, password: &'static str, from: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({ "username": username, "password": password,
+                "device_id": uuid::Uuid::new_v4().to_string() });
+            app.request_with(
+                "POST",
+                "/api/session",
+                None,
+                Some(("application/json", body.to_string().into_bytes())),
+                &[("x-forwarded-for", from)],
+            )
+            .await
+        }
+    };
+    // Four mistakes, then the right password: in, and the count starts over.
+    for _ in 0..4 {
+        let reply = attempt("claire", "wrong", "203.0.113.1").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt("claire", "demo-claire", "203.0.113.1").await.status,
+        StatusCode::OK
+    );
+    // Five failures in a row, for an existing name and for an unknown one.
+    for name in ["claire", "nobody-here"] {
+        for _ in 0..5 {
+            let reply = attempt(name, "wrong", "203.0.113.2").await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{name}");
+        }
+        let reply = attempt(name, "wrong", "203.0.113.3").await;
+        assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
+        assert_eq!(
+            reply.body["error"],
+            "Trop d'essais de connexion : réessayez dans une minute."
+        );
+        assert_eq!(reply.body["field"], "username");
+        let wait: u64 = reply.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=30).contains(&wait), "{wait}");
+    }
+    // Even the right password waits: it is not checked.
+    assert_eq!(
+        attempt("claire", "demo-claire", "203.0.113.4").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Other names are not held up by Claire's.
+    assert_eq!(
+        attempt("dr.durand", "demo-durand", "203.0.113.4")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // One address trying many names: past thirty failures, it waits, even
+    // for a name it never tried.
+    for i in 0..30 {
+        let name: &'static str = Box::leak(format!("guess-{i}").into_boxed_str());
+        let reply = attempt(name, "wrong", "198.51.100.9").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{i}");
+    }
+    assert_eq!(
+        attempt("lea", "demo-lea", "198.51.100.9").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attempt("lea", "demo-lea", "198.51.100.10").await.status,
+        StatusCode::OK
+    );
+    // Every refusal is audited, without what was typed.
+    let refused = app
+        .count("SELECT count(*) FROM audit_events WHERE action = 'sign_in_failed' AND detail LIKE 'trop d''essais%'")
+        .await;
+    assert_eq!(refused, 4);
+}
 
 /// The device id in every audit row is one the device proved: a sign-in
 /// claiming another browser's id without its secret gets an id of its own.
@@ -630,6 +717,8 @@ async fn health_means_the_database_takes_writes_and_answers_carry_security_heade
         ("referrer-policy", "no-referrer"),
         ("x-frame-options", "DENY"),
         ("cache-control", "no-store"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("permissions-policy", parcours_server::PERMISSIONS_POLICY),
     ] {
         assert_eq!(
             reply.headers.get(name).and_then(|v| v.to_str().ok()),
@@ -637,6 +726,25 @@ async fn health_means_the_database_takes_writes_and_answers_carry_security_heade
             "{name}"
         );
     }
+    // A policy that runs no inline script, evaluates nothing but
+    // WebAssembly, and lets nobody frame the app.
+    let policy = reply
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval';",
+        "style-src 'self';",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
     assert!(
         reply.headers.get("strict-transport-security").is_none(),
         "no HSTS over plain HTTP"

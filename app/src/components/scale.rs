@@ -19,14 +19,13 @@ pub fn ScaleRow(
     #[prop(optional, into)] disabled: Signal<bool>,
 ) -> impl IntoView {
     let values: Vec<i64> = (min..=max).step_by(step.max(1) as usize).collect();
-    let count = values.len();
     let (low, high) = (anchors.first().cloned(), anchors.last().cloned());
     let described = format!("{name}-anchors");
     let anchors_id = described.clone();
     view! {
         <fieldset class="scale" disabled=disabled aria-describedby=described>
             <legend>{legend}</legend>
-            <div class="targets" style=format!("--targets: {count}")>
+            <div class="targets">
                 {values.into_iter().map(|v| {
                     let name = name.clone();
                     view! {

@@ -74,7 +74,7 @@ const PATIENT_APP: bool = cfg!(feature = "patient");
 
 /// Opens the home of whoever is signed in: through the router when it is a
 /// page of this build, else by loading the page again — the page's loader
-/// (public/index.html) then starts the other build, the one for them.
+/// (public/start.js) then starts the other build, the one for them.
 pub fn open_home(me: &Me, navigate: &impl Fn(&str, leptos_router::NavigateOptions)) {
     let patient = me.patient_id.is_some();
     let home = if patient { PATIENT_HOME } else { "/" };
