@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod audit_chain;
 pub mod care_team;
 pub mod clock;
 pub mod coordination;

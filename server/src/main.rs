@@ -43,6 +43,16 @@ enum Command {
     /// Manage who is in a patient's care team.
     #[command(subcommand)]
     CareTeam(CareTeamCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit trail's hash chain: exits non-zero, naming the
+    /// first row, if a row was changed or removed after it was sealed.
+    Verify,
 }
 
 /// The options of `serve`, each default written once, here.
@@ -190,6 +200,25 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         None => serve(db, cli.serve).await,
         Some(Command::Serve(args)) => serve(db, args).await,
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let found = parcours_server::audit_chain::verify(&db).await?;
+            println!(
+                "{} lignes scellées, {} en attente de scellement (les plus récentes)",
+                found.sealed, found.waiting
+            );
+            if let Some(head) = &found.head {
+                println!("empreinte de la dernière ligne scellée : {head}");
+            }
+            match found.first_broken {
+                None => {
+                    println!("chaîne intacte");
+                    Ok(())
+                }
+                Some(id) => anyhow::bail!(
+                    "chaîne rompue à la ligne {id} : elle, ou une ligne avant elle, a été modifiée ou supprimée"
+                ),
+            }
+        }
         Some(Command::Account(command)) => match command {
             AccountCommand::Create {
                 username,
@@ -279,6 +308,18 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
         state.wordings = std::sync::Arc::new(wordings);
     }
     let shutdown_deadline = Duration::from_secs(args.shutdown_deadline);
+    // The audit rows are chained once they are old enough (audit_chain).
+    let sealer_db = state.db.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            let now = parcours_server::clock::now_ms();
+            if let Err(e) = parcours_server::audit_chain::seal(&sealer_db, now).await {
+                tracing::error!(error = %e, "sealing the audit trail failed; retried in 30 s");
+            }
+        }
+    });
     let app = router(state, dist);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
