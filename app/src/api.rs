@@ -97,6 +97,13 @@ pub async fn instrument_wordings() -> Result<Box<serde_json::value::RawValue>, A
     read(send(Request::get("/api/instruments/wordings").build()).await?).await
 }
 
+thread_local! {
+    /// The last caseload the server sent and its `ETag`, for this app's
+    /// lifetime (one signed-in person: sign-out reloads the page).
+    static LAST_CASELOAD: std::cell::RefCell<Option<(String, Vec<Patient>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The server, for the sync client.
 pub struct Server;
 
@@ -105,8 +112,26 @@ impl Remote for Server {
         read(send(Request::post("/api/sync/push").json(request)).await?).await
     }
 
+    /// Asked with the last answer's `ETag`: when nothing changed the server
+    /// answers 304 (and writes no audit row) and the copy kept here serves.
     async fn caseload(&self) -> Result<Vec<Patient>, RemoteError> {
-        read(send(Request::get("/api/caseload").build()).await?).await
+        let held = LAST_CASELOAD.with_borrow(|c| c.as_ref().map(|(tag, _)| tag.clone()));
+        let mut request = Request::get("/api/caseload");
+        if let Some(tag) = &held {
+            request = request.header("If-None-Match", tag);
+        }
+        let res = send(request.build()).await?;
+        if res.status() == 304 {
+            if let Some(patients) =
+                LAST_CASELOAD.with_borrow(|c| c.as_ref().map(|(_, p)| p.clone()))
+            {
+                return Ok(patients);
+            }
+        }
+        let tag = res.headers().get("etag");
+        let patients: Vec<Patient> = read(res).await?;
+        LAST_CASELOAD.set(tag.map(|t| (t, patients.clone())));
+        Ok(patients)
     }
 
     async fn pull(&self, cursor: Option<&Cursor>, estimate: bool) -> Result<RawPage, RemoteError> {
@@ -168,6 +193,39 @@ pub async fn coordination_queue(
     offset_minutes: i32,
 ) -> Result<Vec<parcours_domain::coordination::QueueEntry>, ApiError> {
     let url = format!("/api/coordination/queue?today={today}&offset_minutes={offset_minutes}");
+    read(send(Request::get(&url).build()).await?).await
+}
+
+/// The audit trail's filters (support coordinators only).
+pub async fn audit_subjects() -> Result<parcours_domain::audit::AuditSubjects, ApiError> {
+    read(send(Request::get("/api/audit/subjects").build()).await?).await
+}
+
+/// The query of one filtered view of the audit trail, for the page and for
+/// its CSV export alike.
+pub fn audit_query(
+    patient: Option<parcours_domain::PatientId>,
+    person: Option<parcours_domain::AccountId>,
+) -> String {
+    let mut query = vec![];
+    if let Some(p) = patient {
+        query.push(format!("patient_id={p}"));
+    }
+    if let Some(a) = person {
+        query.push(format!("account_id={a}"));
+    }
+    query.join("&")
+}
+
+/// One page of the audit trail, newest first, older than `before`.
+pub async fn audit_page(
+    filters: &str,
+    before: Option<i64>,
+) -> Result<parcours_domain::audit::AuditPage, ApiError> {
+    let mut url = format!("/api/audit?limit=50&{filters}");
+    if let Some(b) = before {
+        url.push_str(&format!("&before={b}"));
+    }
     read(send(Request::get(&url).build()).await?).await
 }
 

@@ -7,7 +7,8 @@ use crate::error::{ApiError, ApiResult, PATIENT_NOT_FOUND};
 use crate::session::Session;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::Json;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use parcours_domain::patient::TeamMember;
 use parcours_domain::{AccountId, Patient, PatientId, Profession};
 use sqlx::AnyConnection;
@@ -71,10 +72,18 @@ pub async fn require_member(
 }
 
 /// `GET /api/caseload`: the patients whose care team the person is in.
+///
+/// Answered with an `ETag` (a hash of exactly what is sent). A device that
+/// sends it back in `If-None-Match` and already holds that very caseload
+/// gets `304 Not Modified`, with no body and no audit row: nothing is
+/// disclosed that it did not already have (docs/sync-protocol.md, "What a
+/// read is for the audit"). A device syncing every 30 s thus writes rows
+/// only when its caseload changes.
 pub async fn caseload(
     State(state): State<AppState>,
     session: Session,
-) -> ApiResult<Json<Vec<Patient>>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     // A professional's caseload is their care teams' patients; a patient's
     // is themself (with their team: whom they can expect).
     let (patients_sql, teams_sql, key) = match session.patient() {
@@ -116,11 +125,6 @@ pub async fn caseload(
             care_team: vec![],
         });
     }
-    let events = patients
-        .iter()
-        .map(|p| AuditEvent::new(Action::ReadCaseload).patient(p.id))
-        .collect();
-    audit::record_reads(&state.db.pool, &session, events).await?;
     let members: Vec<(String, String, String, String)> = sqlx::query_as(teams_sql)
         .bind(&key)
         .fetch_all(&state.db.pool)
@@ -138,7 +142,32 @@ pub async fn caseload(
     for p in &mut patients {
         p.care_team = teams.remove(&p.id.to_string()).unwrap_or_default();
     }
-    Ok(Json(patients))
+    let body = serde_json::to_vec(&patients).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Whose caseload it is, too: another person holding the same list on
+    // the same phone has not read it yet.
+    let mut tagged = session.account_id.to_string().into_bytes();
+    tagged.extend_from_slice(&body);
+    let etag = format!("\"{}\"", crate::session::sha256_base64(&tagged));
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if held {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let events = patients
+        .iter()
+        .map(|p| AuditEvent::new(Action::ReadCaseload).patient(p.id))
+        .collect();
+    audit::record_reads(&state.db.pool, &session, events).await?;
+    Ok((
+        [
+            (header::ETAG, etag),
+            (header::CONTENT_TYPE, "application/json".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Puts an account in a patient's care team, or back in it. The membership

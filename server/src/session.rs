@@ -101,7 +101,12 @@ fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 pub(crate) fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
+    sha256_base64(token.as_bytes())
+}
+
+/// SHA-256, in URL-safe base64 without padding.
+pub(crate) fn sha256_base64(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
