@@ -97,6 +97,7 @@ fn routes() -> impl IntoView {
                 <Route path=path!("/aujourdhui") view={Lazy::<pages::today::TodayRoute>::new()}/>
                 <Route path=path!("/inclusion") view={Lazy::<pages::inclusion::InclusionRoute>::new()}/>
                 <Route path=path!("/coordination") view={Lazy::<pages::coordination::CoordinationQueueRoute>::new()}/>
+                <Route path=path!("/audit") view={Lazy::<pages::audit::AuditRoute>::new()}/>
                 <Route path=path!("/reunions") view={Lazy::<pages::meeting::MeetingsRoute>::new()}/>
                 <Route path=path!("/reunions/:id") view={Lazy::<pages::meeting::MeetingRoute>::new()}/>
                 <Route path=path!("/patients/:id/evaluation") view={Lazy::<pages::evaluation::EvaluationRoute>::new()}/>

@@ -5,6 +5,7 @@
 //! message) exists in exactly one place.
 
 pub mod appointment;
+pub mod audit;
 pub mod body_map;
 pub mod care_plan;
 pub mod coordination;

@@ -33,6 +33,8 @@ pub enum Action {
     Operator,
     /// A patient's invitation made, revoked, used or refused (the detail says which).
     Invitation,
+    /// A support coordinator read (or exported) the audit trail.
+    ReadAudit,
 }
 
 impl Action {
@@ -48,6 +50,7 @@ impl Action {
             Action::Refused => "refused",
             Action::Operator => "operator",
             Action::Invitation => "invitation",
+            Action::ReadAudit => "read_audit",
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod audit_chain;
+pub mod audit_trail;
 pub mod care_team;
 pub mod clock;
 pub mod coordination;
@@ -97,6 +98,9 @@ pub fn api_router(state: AppState) -> Router<AppState> {
         .route("/coordination/queue", get(coordination::queue))
         .route("/coordination/requests/{id}/take", post(coordination::take))
         .route("/instruments/wordings", get(wording::list))
+        .route("/audit", get(audit_trail::list))
+        .route("/audit.csv", get(audit_trail::export))
+        .route("/audit/subjects", get(audit_trail::subjects))
         .fallback(|| async {
             ApiError::NotFound {
                 field: "path".into(),

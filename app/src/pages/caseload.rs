@@ -56,6 +56,9 @@ pub fn Caseload() -> impl IntoView {
             {move || auth.0.get().and_then(|me| me.profession).filter(|p| parcours_domain::coordination::is_coordinator(*p)).map(|_| view! {
                 <A href="/coordination" attr:class="button">"Demandes d'appui à la coordination"</A>
             })}
+            {move || auth.0.get().and_then(|me| me.profession).filter(|p| parcours_domain::audit::may_read_audit(*p)).map(|_| view! {
+                <A href="/audit" attr:class="button">"Journal d'audit"</A>
+            })}
             {move || {
                 let may_include = auth.0.get().and_then(|me| me.profession)
                     .is_some_and(parcours_domain::programme::Programme::any_includes);

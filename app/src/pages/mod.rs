@@ -4,6 +4,8 @@
 #[cfg(feature = "patient")]
 pub mod activation;
 #[cfg(not(feature = "patient"))]
+pub mod audit;
+#[cfg(not(feature = "patient"))]
 pub mod care_plan;
 #[cfg(not(feature = "patient"))]
 pub mod caseload;

@@ -30,6 +30,8 @@ pub struct Reply {
     pub body: Value,
     pub set_cookie: Option<String>,
     pub headers: axum::http::HeaderMap,
+    /// The body as text (a CSV, a page).
+    pub text: String,
 }
 
 async fn database(backend: Backend) -> Option<(Database, String)> {
@@ -182,6 +184,7 @@ impl TestApp {
             body,
             set_cookie,
             headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
