@@ -19,6 +19,7 @@ mod pages;
 mod persistence;
 mod session;
 mod sync;
+mod tabs;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -81,6 +82,12 @@ fn App() -> impl IntoView {
         }
     });
     let _ = set_interval_with_handle(trigger, SYNC_EVERY);
+    // Another tab wrote or synced: read the device again.
+    tabs::listen(move || {
+        if let Some(me) = auth.0.get_untracked() {
+            leptos::task::spawn_local(sync::changed_elsewhere(sync_state, me.account_id));
+        }
+    });
 
     routes()
 }

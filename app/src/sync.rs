@@ -66,8 +66,11 @@ impl SyncState {
         }
     }
 
+    /// This tab changed the device's store: its views read it again, and
+    /// so do the other tabs'.
     pub fn store_changed(&self) {
         self.data_version.update(|v| *v += 1);
+        crate::tabs::announce_change();
     }
 }
 
@@ -124,11 +127,27 @@ pub async fn load_state(state: SyncState, account: AccountId) {
     }
 }
 
-/// Runs one sync unless one is already running in this tab.
+/// Another tab changed the device's store: what this one shows follows.
+pub async fn changed_elsewhere(state: SyncState, account: AccountId) {
+    if let Ok(store) = store(account).await {
+        if let Ok(n) = store.outbox_len().await {
+            state.pending.set(n);
+        }
+    }
+    state.data_version.update(|v| *v += 1);
+}
+
+/// Runs one sync unless one is already running in this tab or another.
 pub async fn sync_now(state: SyncState, account: AccountId) {
     if SYNCING.replace(true) {
         return;
     }
+    // Another tab syncing holds the lock: its sync is this one's too.
+    crate::tabs::exclusively(sync_once(state, account)).await;
+    SYNCING.set(false);
+}
+
+async fn sync_once(state: SyncState, account: AccountId) {
     state.status.set(SyncStatus::Syncing);
     let outcome = match store(account).await {
         Ok(store) => {
@@ -176,7 +195,6 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
         }
     }
     state.store_changed();
-    SYNCING.set(false);
 }
 
 /// Saves records made together on this device (one transaction), counts
