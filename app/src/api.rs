@@ -25,28 +25,15 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
         // Busy (retry soon), unless the answer names a field: a sign-in
         // refused after too many failures, whose message says how long.
         429 => match res.json::<ErrorBody>().await.ok() {
-            Some(ErrorBody {
-                error,
-                field: Some(field),
-            }) => Err(ApiError::Refused {
-                status: 429,
-                field: Some(field),
-                message: error,
-            }),
+            Some(body) if body.field.is_some() => Err(ApiError::refused(429, Some(body))),
             _ => Err(ApiError::Busy),
         },
         // A proxy or the server stopping: as if there were no answer.
         502..=504 => Err(ApiError::Unreachable),
-        status => {
-            let body = res.json::<ErrorBody>().await.ok();
-            Err(ApiError::Refused {
-                status,
-                field: body.as_ref().and_then(|b| b.field.clone()),
-                message: body
-                    .map(|b| b.error)
-                    .unwrap_or_else(|| format!("erreur {status}")),
-            })
-        }
+        status => Err(ApiError::refused(
+            status,
+            res.json::<ErrorBody>().await.ok(),
+        )),
     }
 }
 

@@ -36,6 +36,10 @@ impl Local for Device {
         self.store.acknowledge_mutations(last).await
     }
 
+    async fn renumber_mutations(&self, from: u64, first: u64) -> Result<(), StoreError> {
+        self.store.renumber_mutations(from, first).await
+    }
+
     async fn pending(&self) -> Result<u32, StoreError> {
         self.store.outbox_len().await
     }

@@ -736,6 +736,46 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Gives the waiting mutations from id `from` on the ids `first`,
+    /// `first + 1`… in their order, and new mutations the ids after them:
+    /// the server applied other mutations of this device under those ids
+    /// (its store was wiped while its id survived). One transaction: a
+    /// crash leaves the old numbers or the new, never a mix.
+    pub async fn renumber_mutations(&self, from: u64, first: u64) -> StoreResult<()> {
+        let tx = self
+            .db
+            .transaction([MUTATIONS, META])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let mutations = tx.object_store(MUTATIONS)?;
+        // Closed lower bound (see `acknowledge_mutations` on the crate's bounds).
+        let from_on = || indexed_db_futures::KeyRange::<f64>::LowerBound(from as f64, false);
+        let moving: Vec<JsValue> = mutations
+            .get_all::<JsValue>()
+            .with_query::<f64, _>(from_on())
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        mutations.delete::<f64, _>(from_on()).primitive()?.await?;
+        let mut next = first;
+        for m in moving {
+            js_sys::Reflect::set(&m, &"mutation_id".into(), &JsValue::from_f64(next as f64))
+                .map_err(|_| StoreError::Db("mutation illisible".into()))?;
+            mutations.put(m).primitive()?.await?;
+            next += 1;
+        }
+        let meta = tx.object_store(META)?;
+        let current: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
+        if current.unwrap_or(1.0) < next as f64 {
+            meta.put(JsValue::from_f64(next as f64))
+                .with_key(NEXT_MUTATION_KEY)
+                .primitive()?
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// One patient's editable items of kind `E` as the server sent them,
     /// and this device's mutations of them still waiting.
     pub async fn items_of<E: Editable>(

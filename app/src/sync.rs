@@ -187,6 +187,9 @@ async fn sync_once(state: SyncState, account: AccountId) {
         }
         Err(SyncError::Remote(RemoteError::Unauthenticated)) => SyncStatus::SessionExpired,
         Err(SyncError::Remote(RemoteError::Refused { message, .. })) => SyncStatus::Failed(message),
+        Err(SyncError::Remote(e @ RemoteError::MutationIdsTaken { .. })) => {
+            SyncStatus::Failed(e.to_string())
+        }
         Err(SyncError::Local(e)) => SyncStatus::Failed(e.to_string()),
     });
     if let Ok(store) = store(account).await {

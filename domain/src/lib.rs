@@ -76,4 +76,8 @@ pub struct ErrorBody {
     pub error: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// With a 409 on `mutations[i].mutation_id` whose id the server applied
+    /// to another mutation of this device: the id it expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_mutation_id: Option<u64>,
 }

@@ -36,6 +36,11 @@ pub enum ApiError {
     OutsideCareTeam { field: String, message: String },
     #[error("conflict {field}: {message}")]
     Conflict { field: String, message: String },
+    /// A mutation id this device used before for another mutation (its
+    /// store was wiped): 409 with the id the server expects next, so the
+    /// device renumbers what it has waiting.
+    #[error("mutation id taken {field}")]
+    MutationIdTaken { field: String, next: u64 },
     /// Too many requests of this kind at once (this account's syncs, or
     /// sign-ins overall): retry soon. The message says which.
     #[error("busy")]
@@ -125,6 +130,23 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { field, message } => {
                 (StatusCode::CONFLICT, message.as_str(), Some(field.as_str()))
             }
+            ApiError::MutationIdTaken { field, next } => {
+                let mut response = (
+                    StatusCode::CONFLICT,
+                    Json(ErrorBody {
+                        error: format!(
+                            "Numéro de mutation déjà utilisé par une autre mutation ; le suivant attendu est {next}."
+                        ),
+                        field: Some(field.clone()),
+                        next_mutation_id: Some(*next),
+                    }),
+                )
+                    .into_response();
+                response
+                    .extensions_mut()
+                    .insert(RefusedField(field.clone()));
+                return response;
+            }
             ApiError::Busy(message) => (StatusCode::TOO_MANY_REQUESTS, *message, None),
             ApiError::Throttled { wait_ms } => {
                 let mut response = (
@@ -132,6 +154,7 @@ impl IntoResponse for ApiError {
                     Json(ErrorBody {
                         error: crate::throttle::message(*wait_ms),
                         field: Some("username".into()),
+                        next_mutation_id: None,
                     }),
                 )
                     .into_response();
@@ -165,6 +188,7 @@ impl IntoResponse for ApiError {
             Json(ErrorBody {
                 error: message.to_string(),
                 field: field.map(str::to_string),
+                next_mutation_id: None,
             }),
         )
             .into_response();

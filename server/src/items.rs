@@ -100,9 +100,9 @@ pub async fn apply_mutations(
                 .and_then(|s| Mutation::from_json(&s).ok())
                 .is_some_and(|s| s == *mutation);
             if !same {
-                return Err(ApiError::Conflict {
+                return Err(ApiError::MutationIdTaken {
                     field: format!("mutations[{i}].mutation_id"),
-                    message: format!("Numéro de mutation déjà utilisé par une autre mutation ; le suivant attendu est {}.", last + 1),
+                    next: last + 1,
                 });
             }
             continue;

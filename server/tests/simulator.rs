@@ -109,6 +109,16 @@ impl Local for Device {
             .retain(|m| m.mutation_id > last);
         Ok(())
     }
+    async fn renumber_mutations(&self, from: u64, first: u64) -> Result<(), Infallible> {
+        let mut store = self.store.borrow_mut();
+        let mut next = first;
+        for m in store.outbox.iter_mut().filter(|m| m.mutation_id >= from) {
+            m.mutation_id = next;
+            next += 1;
+        }
+        store.next_id = store.next_id.max(next);
+        Ok(())
+    }
     async fn pending(&self) -> Result<u32, Infallible> {
         Ok(self.store.borrow().outbox.len() as u32)
     }
@@ -225,7 +235,16 @@ impl Remote for Link<'_> {
             }
         }
         let (status, body) = send(batch).await;
-        assert_eq!(status, StatusCode::OK, "push refused: {body}");
+        if status != StatusCode::OK {
+            // The one refusal a device meets by itself: its store was wiped
+            // and it reused mutation ids (see `a_wiped_device_…`).
+            let error = RemoteError::refused(status.as_u16(), serde_json::from_value(body).ok());
+            assert!(
+                matches!(error, RemoteError::MutationIdsTaken { .. }),
+                "push refused: {error}"
+            );
+            return Err(error);
+        }
         if self.chance(0.1) {
             // Duplicated delivery of the same push.
             let (status, again) = send(batch).await;
@@ -693,4 +712,71 @@ async fn twenty_devices_converge_on_postgres() {
         vec![7]
     };
     simulate(Backend::Postgres, seeds).await;
+}
+
+/// A device whose store was wiped while its id survived (storage cleared,
+/// a restored copy) makes changes before its first pull: their mutation ids
+/// are ones the server applied before. The push is refused (409, with the
+/// id expected next); the client renumbers what waits and pushes again —
+/// nothing stuck, nothing lost, nothing applied twice.
+async fn a_wiped_device_renumbers_its_mutations(backend: Backend) {
+    let Some(mut sim) = Sim::new(backend, 11).await else {
+        return;
+    };
+    for _ in 0..3 {
+        sim.local_change(0);
+    }
+    client::sync(&sim.link(0, false), &sim.devices[0])
+        .await
+        .expect("first sync");
+    *sim.devices[0].store.borrow_mut() = Store {
+        next_id: 1,
+        ..Store::default()
+    };
+    // Knowing nothing, it can only create: two new items, mutations 1 and 2.
+    sim.local_change(0);
+    sim.local_change(0);
+    let created: Vec<ItemId> = sim.devices[0]
+        .store
+        .borrow()
+        .outbox
+        .iter()
+        .map(|m| m.item_id)
+        .collect();
+    assert_eq!(created.len(), 2);
+    client::sync(&sim.link(0, false), &sim.devices[0])
+        .await
+        .expect("the sync renumbers and goes on");
+    {
+        let store = sim.devices[0].store.borrow();
+        assert!(store.outbox.is_empty());
+        for item in &created {
+            assert!(
+                store.server.contains_key(item),
+                "its new item reached the server"
+            );
+        }
+        assert_eq!(store.next_id, 6, "new mutations follow the server's last");
+    }
+    let dev = &sim.devices[0];
+    let db = sim.app.read().await.db.clone();
+    let applied: Vec<i64> = sqlx::query_scalar(
+        "SELECT mutation_id FROM item_versions WHERE account_id = $1 AND device_id = $2 ORDER BY mutation_id",
+    )
+    .bind(dev.account.to_string())
+    .bind(dev.device.to_string())
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(applied, vec![1, 2, 3, 4, 5], "each applied once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wiped_device_renumbers_its_mutations_on_sqlite() {
+    a_wiped_device_renumbers_its_mutations(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wiped_device_renumbers_its_mutations_on_postgres() {
+    a_wiped_device_renumbers_its_mutations(Backend::Postgres).await;
 }

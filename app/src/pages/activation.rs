@@ -103,6 +103,9 @@ fn Activation() -> impl IntoView {
                         ApiError::Refused { field, message, .. } => {
                             (field.unwrap_or_else(|| "form".into()), message)
                         }
+                        e @ ApiError::MutationIdsTaken { .. } => {
+                            ("form".to_string(), e.to_string())
+                        }
                     };
                     errors.set(vec![FieldError::new(field, message)]);
                 }

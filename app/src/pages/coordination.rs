@@ -51,6 +51,7 @@ fn refusal(e: ApiError) -> String {
         ApiError::Refused { message, .. } => message,
         ApiError::Unauthenticated => "Session expirée : reconnectez-vous.".into(),
         ApiError::Busy => "Serveur occupé : réessayez dans un instant.".into(),
+        e @ ApiError::MutationIdsTaken { .. } => e.to_string(),
     }
 }
 

@@ -63,6 +63,7 @@ pub fn SignIn() -> impl IntoView {
                     error.set(Some("Serveur occupé : réessayez dans un instant.".into()))
                 }
                 Err(ApiError::Refused { message, .. }) => error.set(Some(message)),
+                Err(e @ ApiError::MutationIdsTaken { .. }) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });

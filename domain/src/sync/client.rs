@@ -190,9 +190,46 @@ pub enum RemoteError {
         field: Option<String>,
         message: String,
     },
+    /// The server applied other mutations of this device under the ids it
+    /// sent from the push's `index`-th mutation on (409): the device's store
+    /// was wiped, or restored from an old copy, while its id survived. It
+    /// expects `next`.
+    #[error("numéros de mutation déjà utilisés ; le suivant attendu est {next}")]
+    MutationIdsTaken { index: usize, next: u64 },
 }
 
 impl RemoteError {
+    /// What a refusal's status and body mean to the client.
+    pub fn refused(status: u16, body: Option<crate::ErrorBody>) -> Self {
+        let index = |field: &str| {
+            field
+                .strip_prefix("mutations[")?
+                .strip_suffix("].mutation_id")?
+                .parse::<usize>()
+                .ok()
+        };
+        match body {
+            Some(crate::ErrorBody {
+                field: Some(field),
+                next_mutation_id: Some(next),
+                ..
+            }) if status == 409 && index(&field).is_some() => RemoteError::MutationIdsTaken {
+                index: index(&field).unwrap_or_default(),
+                next,
+            },
+            Some(body) => RemoteError::Refused {
+                status,
+                field: body.field,
+                message: body.error,
+            },
+            None => RemoteError::Refused {
+                status,
+                field: None,
+                message: format!("erreur {status}"),
+            },
+        }
+    }
+
     /// The server does not know this cursor (it never issued it, or was
     /// restored from a backup): the device starts again from the beginning.
     pub fn is_unknown_cursor(&self) -> bool {
@@ -285,6 +322,10 @@ pub trait Local {
     async fn acknowledge(&self, ids: &[Uuid]) -> Result<(), Self::Error>;
     /// The server applied every mutation up to `last`: they leave the outbox.
     async fn acknowledge_mutations(&self, last: u64) -> Result<(), Self::Error>;
+    /// Gives the waiting mutations from id `from` on the ids `first`,
+    /// `first + 1`… in their order, and new mutations the ids after them
+    /// (see `RemoteError::MutationIdsTaken`).
+    async fn renumber_mutations(&self, from: u64, first: u64) -> Result<(), Self::Error>;
     /// Records and mutations still waiting.
     async fn pending(&self) -> Result<u32, Self::Error>;
     /// The caseload as the server knows it; data of patients who left goes.
@@ -362,6 +403,7 @@ pub async fn push_all<R: Remote, L: Local>(
     remote: &R,
     local: &L,
 ) -> Result<(), SyncError<L::Error>> {
+    let mut renumbered = false;
     loop {
         let records = local
             .outbox(MAX_PUSH_RECORDS)
@@ -375,12 +417,30 @@ pub async fn push_all<R: Remote, L: Local>(
             return Ok(());
         }
         let first_mutation = mutations.first().map(|m| m.mutation_id);
+        let ids: Vec<u64> = mutations.iter().map(|m| m.mutation_id).collect();
         let request = RawPush {
             protocol: PROTOCOL_VERSION,
             records,
             mutations: mutations.into_iter().map(|m| m.raw).collect(),
         };
-        let response = remote.push(&request).await?;
+        let response = match remote.push(&request).await {
+            // Every waiting mutation from there on is new (the device's
+            // history parted from the server's there): they take the ids
+            // the server expects, and the push goes again — once.
+            Err(RemoteError::MutationIdsTaken { index, next }) if !renumbered => {
+                let Some(&from) = ids.get(index) else {
+                    return Err(RemoteError::MutationIdsTaken { index, next }.into());
+                };
+                local
+                    .renumber_mutations(from, next)
+                    .await
+                    .map_err(SyncError::Local)?;
+                renumbered = true;
+                continue;
+            }
+            other => other?,
+        };
+        renumbered = false;
         local
             .acknowledge(&response.acknowledged)
             .await
@@ -486,6 +546,37 @@ pub async fn pull_all<R: Remote, L: Local>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_naming_a_taken_mutation_id_says_where_and_what_next() {
+        let body = |field: &str, next: Option<u64>| crate::ErrorBody {
+            error: "déjà utilisé".into(),
+            field: Some(field.into()),
+            next_mutation_id: next,
+        };
+        assert!(matches!(
+            RemoteError::refused(409, Some(body("mutations[3].mutation_id", Some(12)))),
+            RemoteError::MutationIdsTaken { index: 3, next: 12 }
+        ));
+        // Out of order (no id to expect given), or another field: a refusal.
+        for (field, next) in [
+            ("mutations[3].mutation_id", None),
+            ("records[0].id", Some(12)),
+        ] {
+            assert!(matches!(
+                RemoteError::refused(409, Some(body(field, next))),
+                RemoteError::Refused { status: 409, .. }
+            ));
+        }
+        assert!(matches!(
+            RemoteError::refused(500, None),
+            RemoteError::Refused {
+                status: 500,
+                field: None,
+                ..
+            }
+        ));
+    }
 
     #[test]
     fn integers_beyond_what_a_phone_holds_are_seen_wherever_they_are() {
