@@ -38,7 +38,17 @@ async function finalise(page, patient, { decision, position, step, owner }) {
   await form.getByLabel('Étape 1 : responsable').selectOption({ label: option });
   await form.getByLabel('Étape 1 : avant le').fill('2027-01-31');
   await form.getByRole('button', { name: 'Finaliser', exact: true }).click();
-  await sheet.getByRole('list', { name: `Étapes pour ${patient}` }).getByText(step, { exact: false }).waitFor();
+  try {
+    await sheet.getByRole('list', { name: `Étapes pour ${patient}` }).getByText(step, { exact: false }).waitFor();
+  } catch (e) {
+    // What the sheet showed instead, for whoever reads the failure.
+    throw new Error(`${e.message}\nthe sheet showed:\n${await sheet.innerText().catch(() => '(gone)')}`);
+  }
+}
+
+/** Until the phone's sync has finished (its redraws would race the typing). */
+async function settled(page) {
+  await page.getByText('Synchronisation…').waitFor({ state: 'hidden' });
 }
 
 test('a meeting with two patients: views prepared offline, sheets finalised, steps in the plans', async () => {
@@ -88,10 +98,12 @@ test('a meeting with two patients: views prepared offline, sheets finalised, ste
     await gp.page.getByRole('button', { name: 'Synchroniser' }).click();
     const jeanne = gp.page.getByRole('region', { name: 'Fiche de LEFÈVRE Jeanne' });
     await jeanne.getByText('Claire Martin : Douleur mieux contrôlée', { exact: false }).waitFor();
+    await settled(gp.page);
     await finalise(gp.page, 'LEFÈVRE Jeanne', {
       decision: 'Poursuivre la kinésithérapie six semaines.', position: "D'accord ; préfère le matin.",
       step: 'Six séances de kinésithérapie', owner: 'Léa Robert',
     });
+    await settled(gp.page);
     await finalise(gp.page, 'MOREAU Henri', {
       decision: 'Essai de TENS à domicile.', position: 'Souhaite essayer.',
       step: 'Mise en place du TENS', owner: 'Claire Martin',
@@ -119,6 +131,7 @@ test('a meeting with two patients: views prepared offline, sheets finalised, ste
 
     // An attendee corrects a finalised sheet: a new report amends it, its
     // step stays (it is a plan item, changed in the plan).
+    await settled(nurse.page);
     await henri.getByRole('button', { name: 'Corriger le compte rendu' }).click();
     const fix = henri.getByRole('form', { name: 'Corriger le compte rendu' });
     await fix.getByText('Mise en place du TENS').waitFor();
