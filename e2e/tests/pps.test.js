@@ -84,6 +84,10 @@ test('the nurse builds the plan offline; the GP countersigns the TENS order; two
     // A review point.
     await page.getByRole('button', { name: "Ajouter un point d'étape" }).click();
     form = page.getByRole('form', { name: "Nouveau point d'étape" });
+    // The types of the patient's programme (the pain pathway), not another's.
+    const types = await form.getByLabel('Type', { exact: true }).locator('option').allTextContents();
+    assert.ok(types.includes("Bilan de fin de parcours"), types.join(' | '));
+    assert.ok(!types.includes('Réunion de synthèse de la microstructure'), types.join(' | '));
     await fill(form, { 'Type': "Point d'étape avec l'IRDP", 'Prévu le': '2026-12-21' });
     await form.getByRole('button', { name: "Ajouter un point d'étape" }).click();
     await card(page, "Points d'étape", "Point d'étape avec l'IRDP — 21/12/2026").waitFor();

@@ -40,6 +40,10 @@ pub enum Widget {
     Date,
     /// One of (code, label).
     Choice(fn() -> Vec<(String, String)>),
+    /// One of a programme's own (code, label): those of the patient's
+    /// programme when the section knows it (`PatientProgramme`), every
+    /// programme's otherwise; a value the item already has stays offered.
+    ProgrammeChoice(fn(&Programme) -> Vec<(String, String)>),
     /// A member of the care team; `optional`: "— Personne —" allowed.
     Member {
         optional: bool,
@@ -142,14 +146,45 @@ fn ids_text(ids: &[AccountId]) -> String {
         .join(",")
 }
 
-/// Every programme's review types: a review point may be of any of the
-/// patient's programmes.
-fn review_types() -> Vec<(String, String)> {
-    Programme::all()
+/// A programme's review types.
+fn review_types(p: &Programme) -> Vec<(String, String)> {
+    p.review_types
         .iter()
-        .flat_map(|p| p.review_types.iter())
         .map(|t| (t.id.clone(), t.label.clone()))
         .collect()
+}
+
+/// The programme the patient of a plan section is in (their latest
+/// inclusion), once read from the device: what its forms offer.
+#[derive(Clone, Copy)]
+pub struct PatientProgramme(pub RwSignal<Option<&'static Programme>>);
+
+/// Every programme's options of a kind, for reading a value whatever its
+/// programme.
+fn every_programme(options: fn(&Programme) -> Vec<(String, String)>) -> Vec<(String, String)> {
+    Programme::all().iter().flat_map(options).collect()
+}
+
+/// What a form offers: the patient's programme's options, and the value
+/// the item has if it is of another programme.
+fn offered(
+    options: fn(&Programme) -> Vec<(String, String)>,
+    current: &str,
+) -> Vec<(String, String)> {
+    let mine = use_context::<PatientProgramme>().and_then(|p| p.0.get_untracked());
+    let mut list = match mine {
+        Some(p) => options(p),
+        None => every_programme(options),
+    };
+    if !current.is_empty() && !list.iter().any(|(c, _)| c == current) {
+        if let Some(kept) = every_programme(options)
+            .into_iter()
+            .find(|(c, _)| c == current)
+        {
+            list.insert(0, kept);
+        }
+    }
+    list
 }
 
 impl Shown for Objective {
@@ -288,7 +323,7 @@ impl Shown for Review {
             Input {
                 field: ReviewField::ReviewType,
                 label: "Type",
-                widget: Widget::Choice(review_types),
+                widget: Widget::ProgrammeChoice(review_types),
                 read: |r| r.review_type.clone(),
                 change: |t| Ok(ReviewChange::ReviewType(t.into())),
             },
@@ -477,6 +512,11 @@ fn display(widget: Widget, text: &str, team: &[TeamMember]) -> String {
             .find(|(c, _)| c == text)
             .map(|(_, l)| l)
             .unwrap_or_else(|| text.to_string()),
+        Widget::ProgrammeChoice(options) => every_programme(options)
+            .into_iter()
+            .find(|(c, _)| c == text)
+            .map(|(_, l)| l)
+            .unwrap_or_else(|| text.to_string()),
         Widget::Member { .. } => member_name(team, text),
         Widget::Members => text
             .split(',')
@@ -594,6 +634,17 @@ pub fn EditableSection<E: Shown>(
         }
     });
     let team = move || data.get().flatten().map(|(t, _)| t).unwrap_or_default();
+    // What the forms offer follows the patient's programme.
+    let programme = RwSignal::new(None);
+    provide_context(PatientProgramme(programme));
+    leptos::task::spawn_local(async move {
+        let Some(me) = auth.0.get_untracked() else {
+            return;
+        };
+        if let Ok(store) = sync::store(me.account_id).await {
+            programme.set(crate::pages::programme_of(&store, patient_id).await);
+        }
+    });
     let adding = RwSignal::new(false);
     let (labelled_by, title_id) = (format!("{}-title", E::KIND), format!("{}-title", E::KIND));
     view! {
@@ -834,6 +885,11 @@ fn Form<E: Shown>(
                 }.into_any(),
                 Widget::LongText => view! {
                     <textarea id=id.clone() rows="3" prop:value=value on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+                }.into_any(),
+                Widget::ProgrammeChoice(options) => view! {
+                    <select id=id.clone() prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+                        {offered(options, &value.get_untracked()).into_iter().map(|(c, l)| view! { <option value=c>{l}</option> }).collect_view()}
+                    </select>
                 }.into_any(),
                 Widget::Choice(all) => view! {
                     <select id=id.clone() prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
