@@ -183,6 +183,18 @@ pub async fn coordination_queue(
     read(send(Request::get(&url).build()).await?).await
 }
 
+/// What a page says when the server did not do what it asked, in French;
+/// `offline` says what needs the network, for when there is none.
+pub fn said(e: ApiError, offline: &str) -> String {
+    match e {
+        ApiError::Unreachable => offline.to_string(),
+        ApiError::Refused { message, .. } => message,
+        ApiError::Unauthenticated => "Session expirée : reconnectez-vous.".into(),
+        ApiError::Busy => "Serveur occupé : réessayez dans un instant.".into(),
+        e @ ApiError::MutationIdsTaken { .. } => e.to_string(),
+    }
+}
+
 /// The audit trail's filters (support coordinators only).
 pub async fn audit_subjects() -> Result<parcours_domain::audit::AuditSubjects, ApiError> {
     read(send(Request::get("/api/audit/subjects").build()).await?).await

@@ -608,14 +608,7 @@ impl Sim {
             }
 
             // Exactly once: ids 1..n, each applied once (the unique index) and none missing.
-            let applied: Vec<i64> = sqlx::query_scalar(
-                "SELECT mutation_id FROM item_versions WHERE account_id = $1 AND device_id = $2 ORDER BY mutation_id",
-            )
-            .bind(dev.account.to_string())
-            .bind(dev.device.to_string())
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+            let applied = applied_ids(&db, dev).await;
             let expected: Vec<i64> = (1..=dev.made.len() as i64).collect();
             assert_eq!(
                 applied, expected,
@@ -658,6 +651,18 @@ impl Sim {
             }
         }
     }
+}
+
+/// The mutation ids the server applied for this device, in order.
+async fn applied_ids(db: &parcours_server::db::Database, dev: &Device) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT mutation_id FROM item_versions WHERE account_id = $1 AND device_id = $2 ORDER BY mutation_id",
+    )
+    .bind(dev.account.to_string())
+    .bind(dev.device.to_string())
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
 }
 
 fn seeds() -> Vec<u64> {
@@ -760,14 +765,7 @@ async fn a_wiped_device_renumbers_its_mutations(backend: Backend) {
     }
     let dev = &sim.devices[0];
     let db = sim.app.read().await.db.clone();
-    let applied: Vec<i64> = sqlx::query_scalar(
-        "SELECT mutation_id FROM item_versions WHERE account_id = $1 AND device_id = $2 ORDER BY mutation_id",
-    )
-    .bind(dev.account.to_string())
-    .bind(dev.device.to_string())
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let applied = applied_ids(&db, dev).await;
     assert_eq!(applied, vec![1, 2, 3, 4, 5], "each applied once");
 }
 

@@ -28,16 +28,10 @@ impl leptos_router::LazyRoute for AuditRoute {
 }
 
 fn refusal(e: ApiError) -> String {
-    match e {
-        ApiError::Unreachable => {
-            "Pas de réseau : le journal d'audit se lit sur le serveur. Réessayez avec du réseau."
-                .into()
-        }
-        ApiError::Refused { message, .. } => message,
-        ApiError::Unauthenticated => "Session expirée : reconnectez-vous.".into(),
-        ApiError::Busy => "Serveur occupé : réessayez dans un instant.".into(),
-        e @ ApiError::MutationIdsTaken { .. } => e.to_string(),
-    }
+    api::said(
+        e,
+        "Pas de réseau : le journal d'audit se lit sur le serveur. Réessayez avec du réseau.",
+    )
 }
 
 #[component]

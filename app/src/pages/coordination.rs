@@ -43,16 +43,10 @@ impl leptos_router::LazyRoute for CoordinationQueueRoute {
 }
 
 fn refusal(e: ApiError) -> String {
-    match e {
-        ApiError::Unreachable => {
-            "Pas de réseau : la file des demandes se lit sur le serveur. Réessayez avec du réseau."
-                .into()
-        }
-        ApiError::Refused { message, .. } => message,
-        ApiError::Unauthenticated => "Session expirée : reconnectez-vous.".into(),
-        ApiError::Busy => "Serveur occupé : réessayez dans un instant.".into(),
-        e @ ApiError::MutationIdsTaken { .. } => e.to_string(),
-    }
+    api::said(
+        e,
+        "Pas de réseau : la file des demandes se lit sur le serveur. Réessayez avec du réseau.",
+    )
 }
 
 fn domains_line(domains: &[NeedDomain]) -> Option<String> {

@@ -48,16 +48,10 @@ fn QrImage(text: String) -> impl IntoView {
 }
 
 fn refusal(e: ApiError) -> String {
-    match e {
-        ApiError::Unreachable => {
-            "Pas de réseau : une invitation se crée en ligne (le code doit exister sur le serveur)."
-                .into()
-        }
-        ApiError::Refused { message, .. } => message,
-        ApiError::Unauthenticated => "Session expirée : reconnectez-vous.".into(),
-        ApiError::Busy => "Serveur occupé : réessayez dans un instant.".into(),
-        e @ ApiError::MutationIdsTaken { .. } => e.to_string(),
-    }
+    api::said(
+        e,
+        "Pas de réseau : une invitation se crée en ligne (le code doit exister sur le serveur).",
+    )
 }
 
 #[component]

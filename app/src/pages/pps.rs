@@ -634,17 +634,23 @@ pub fn EditableSection<E: Shown>(
         }
     });
     let team = move || data.get().flatten().map(|(t, _)| t).unwrap_or_default();
-    // What the forms offer follows the patient's programme.
+    // What the forms offer follows the patient's programme: read for the
+    // kinds that offer a programme's choices only.
     let programme = RwSignal::new(None);
     provide_context(PatientProgramme(programme));
-    leptos::task::spawn_local(async move {
-        let Some(me) = auth.0.get_untracked() else {
-            return;
-        };
-        if let Ok(store) = sync::store(me.account_id).await {
-            programme.set(crate::pages::programme_of(&store, patient_id).await);
-        }
-    });
+    let by_programme = E::inputs()
+        .iter()
+        .any(|i| matches!(i.widget, Widget::ProgrammeChoice(_)));
+    if by_programme {
+        leptos::task::spawn_local(async move {
+            let Some(me) = auth.0.get_untracked() else {
+                return;
+            };
+            if let Ok(store) = sync::store(me.account_id).await {
+                programme.set(crate::pages::programme_of(&store, patient_id).await);
+            }
+        });
+    }
     let adding = RwSignal::new(false);
     let (labelled_by, title_id) = (format!("{}-title", E::KIND), format!("{}-title", E::KIND));
     view! {
