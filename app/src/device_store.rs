@@ -8,6 +8,7 @@
 //! Rule that must stay true: inside an open transaction, await nothing but
 //! IndexedDB requests, or the browser commits it behind our back.
 
+use crate::device_key::{DeviceKey, KeyError, WrappedKey};
 use crate::document;
 use indexed_db_futures::database::Database;
 use indexed_db_futures::error::OpenDbError;
@@ -54,11 +55,38 @@ const NEXT_MUTATION_KEY: &str = "next_mutation_id";
 /// kind from a newer server, a number beyond what JavaScript holds): kept
 /// aside, raw, so one bad entry never stops the sync, and shown.
 const QUARANTINE: &str = "quarantine";
+/// The device key, wrapped by the person's PIN (`WrappedKey`), in `META`.
+const WRAPPED_KEY: &str = "device_key";
+/// Wrong PINs in a row since the last right one, in `META`.
+const PIN_FAILURES_KEY: &str = "pin_failures";
+/// Set once whatever the database held before it had a key is sealed.
+const SEALED_LAYOUT_KEY: &str = "sealed_layout";
+/// `META` keys whose values are not health data and stay readable: what
+/// the lock screen needs before the key, and the sync's bookkeeping. Every
+/// other `META` value is a kept text, sealed.
+const CLEAR_META: &[&str] = &[
+    CURSOR_KEY,
+    LEGACY_CURSOR_KEY,
+    LAYOUT_KEY,
+    NEXT_MUTATION_KEY,
+    WRAPPED_KEY,
+    PIN_FAILURES_KEY,
+    SEALED_LAYOUT_KEY,
+];
+/// The property of a stored value that holds its sealed content; beside it
+/// only what the stores' keys and indexes need (ids, the patient's id, the
+/// kind, an item's version), never health data.
+const SEALED: &str = "sealed";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("base de données de l'appareil : {0}")]
     Db(String),
+    /// The app is locked: the device key is not in memory.
+    #[error("application verrouillée")]
+    Locked,
+    #[error("{0}")]
+    Key(#[from] KeyError),
 }
 
 impl From<indexed_db_futures::error::Error> for StoreError {
@@ -122,6 +150,63 @@ pub struct DeviceStore {
     /// with other content (append lane), only added — also by another tab,
     /// which this check sees.
     by_patient: std::cell::RefCell<std::collections::HashMap<PatientId, std::rc::Rc<Vec<JsValue>>>>,
+    /// The device key while the app is unlocked (see `device_key`).
+    key: std::cell::RefCell<Option<std::rc::Rc<DeviceKey>>>,
+}
+
+/// What a sealed value is bound to: its store and key, so a value moved
+/// under another key (or to another store) no longer opens. A record and
+/// its copy in the outbox are one sealed value. Mutations are bound to
+/// their store only: renumbering (`renumber_mutations`) moves them, and
+/// their id is read from the clear key, never from the sealed content.
+fn label(store: &str, envelope: &JsValue) -> String {
+    let key = match store {
+        ITEMS => document::object(envelope, "item").and_then(|i| document::string(&i, "id")),
+        MUTATIONS => None,
+        QUARANTINE => document::string(envelope, "key"),
+        _ => document::string(envelope, "id"),
+    };
+    let store = if store == OUTBOX { RECORDS } else { store };
+    format!("{store}:{}", key.unwrap_or_default())
+}
+
+/// A stored value's clear part: the named properties of `value`.
+fn clear_part(value: &JsValue, fields: &[&str]) -> JsValue {
+    let envelope = js_sys::Object::new();
+    for field in fields {
+        if let Ok(v) = js_sys::Reflect::get(value, &JsValue::from_str(field)) {
+            if !v.is_undefined() {
+                let _ = js_sys::Reflect::set(&envelope, &JsValue::from_str(field), &v);
+            }
+        }
+    }
+    envelope.into()
+}
+
+fn is_sealed(value: &JsValue) -> bool {
+    document::object(value, SEALED).is_some()
+}
+
+/// The clear part of a value of `store`, by what its key and indexes read.
+fn clear_of(store: &str, value: &JsValue) -> JsValue {
+    match store {
+        PATIENTS => clear_part(value, &["id"]),
+        RECORDS | OUTBOX => clear_part(value, &["id", "patient_id", "kind"]),
+        ITEMS => {
+            let envelope = clear_part(value, &["kind", "version"]);
+            if let Some(item) = document::object(value, "item") {
+                let _ = js_sys::Reflect::set(
+                    &envelope,
+                    &"item".into(),
+                    &clear_part(&item, &["id", "patient_id"]),
+                );
+            }
+            envelope
+        }
+        MUTATIONS => clear_part(value, &["mutation_id", "kind", "patient_id"]),
+        QUARANTINE => clear_part(value, &["key", "id", "version", "patient_id"]),
+        _ => js_sys::Object::new().into(),
+    }
 }
 
 /// Adds the by-kind index to the records store of a version-4 database,
@@ -188,6 +273,7 @@ impl DeviceStore {
         let store = Self {
             db,
             by_patient: Default::default(),
+            key: Default::default(),
         };
         store.move_version_3_data().await?;
         Ok(store)
@@ -259,8 +345,17 @@ impl DeviceStore {
     pub async fn patients(&self) -> StoreResult<Vec<Patient>> {
         let tx = self.db.transaction(PATIENTS).build()?;
         let store = tx.object_store(PATIENTS)?;
-        let mut patients: Vec<Patient> =
-            store.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        let values: Vec<JsValue> = store
+            .get_all()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let mut patients: Vec<Patient> = self
+            .unseal(PATIENTS, values)
+            .await?
+            .iter()
+            .map(document::read)
+            .collect::<StoreResult<_>>()?;
         patients
             .sort_by(|a, b| (&a.family_name, &a.given_name).cmp(&(&b.family_name, &b.given_name)));
         Ok(patients)
@@ -269,7 +364,11 @@ impl DeviceStore {
     pub async fn patient(&self, id: PatientId) -> StoreResult<Option<Patient>> {
         let tx = self.db.transaction(PATIENTS).build()?;
         let store = tx.object_store(PATIENTS)?;
-        Ok(store.get(id.to_string()).serde()?.await?)
+        let Some(value) = store.get(id.to_string()).primitive()?.await? else {
+            return Ok(None);
+        };
+        let opened = self.unseal(PATIENTS, vec![value]).await?;
+        opened.first().map(document::read).transpose()
     }
 
     /// The caseload as the server last gave it, replacing the previous one in
@@ -278,6 +377,11 @@ impl DeviceStore {
     /// made something for them that has not been sent yet: then they stay
     /// until it leaves (a patient included here offline is in no caseload yet).
     pub async fn replace_patients(&self, patients: &[Patient]) -> StoreResult<()> {
+        let plain = patients
+            .iter()
+            .map(|p| document::value(p))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let sealed = self.seal(PATIENTS, &plain).await?;
         let tx = self
             .db
             .transaction([PATIENTS, RECORDS, ITEMS, OUTBOX, QUARANTINE])
@@ -302,12 +406,13 @@ impl DeviceStore {
             .iter()
             .filter_map(|v| document::string(v, "patient_id"))
             .collect();
-        let mut kept: Vec<Patient> = vec![];
+        // Kept as stored (sealed): never opened here.
+        let mut kept: Vec<JsValue> = vec![];
         for id in before
             .iter()
             .filter(|p| !now.contains(*p) && waiting_patients.contains(*p))
         {
-            if let Some(p) = store.get(id.clone()).serde()?.await? {
+            if let Some(p) = store.get(id.clone()).primitive()?.await? {
                 kept.push(p);
             }
         }
@@ -341,20 +446,24 @@ impl DeviceStore {
                 }
             }
             let quarantine = tx.object_store(QUARANTINE)?;
-            let set_aside: Vec<SetAside> = quarantine
+            // The clear part of an entry set aside names its patient.
+            let set_aside: Vec<JsValue> = quarantine
                 .get_all()
-                .serde()?
+                .primitive()?
                 .await?
                 .collect::<Result<_, _>>()?;
             for q in set_aside {
-                if q.patient_id.as_ref().is_some_and(|p| departed.contains(&p)) {
-                    drop(quarantine.delete(q.key).primitive()?);
+                let patient = document::string(&q, "patient_id");
+                if patient.as_ref().is_some_and(|p| departed.contains(&p)) {
+                    if let Some(key) = document::string(&q, "key") {
+                        drop(quarantine.delete(key).primitive()?);
+                    }
                 }
             }
         }
         store.clear()?.await?;
-        for p in patients.iter().chain(&kept) {
-            drop(store.put(p).serde()?);
+        for p in sealed.iter().chain(&kept) {
+            drop(store.put(p).primitive()?);
         }
         tx.commit().await?;
         Ok(())
@@ -364,6 +473,15 @@ impl DeviceStore {
     /// one transaction: never shown without being queued, and records made
     /// together (a visit and the instruments filled in it) all or none.
     pub async fn record_all(&self, records: &[NewRecord]) -> StoreResult<()> {
+        // One sealed value for the record and its place in the outbox.
+        let values: Vec<JsValue> = records.iter().map(|r| r.value.clone()).collect();
+        let sealed = self.seal(RECORDS, &values).await?;
+        let opened: Vec<JsValue> = records
+            .iter()
+            .filter_map(|r| r.opens.as_ref())
+            .map(document::value)
+            .collect::<StoreResult<_>>()?;
+        let opened = self.seal(PATIENTS, &opened).await?;
         let tx = self
             .db
             .transaction([RECORDS, OUTBOX, PATIENTS])
@@ -374,15 +492,15 @@ impl DeviceStore {
             tx.object_store(OUTBOX)?,
             tx.object_store(PATIENTS)?,
         );
-        for r in records {
+        for value in &sealed {
             // Queued on the transaction; the commit waits for them all.
-            drop(stored.put(&r.value).primitive()?);
-            drop(outbox.put(&r.value).primitive()?);
-            // A record that brings a patient in (an inclusion) puts them in
-            // the caseload at once, offline: the server's caseload confirms it later.
-            if let Some(patient) = &r.opens {
-                drop(patients.put(patient).serde()?);
-            }
+            drop(stored.put(value).primitive()?);
+            drop(outbox.put(value).primitive()?);
+        }
+        // A record that brings a patient in (an inclusion) puts them in
+        // the caseload at once, offline: the server's caseload confirms it later.
+        for patient in &opened {
+            drop(patients.put(patient).primitive()?);
         }
         tx.commit().await?;
         Ok(())
@@ -409,7 +527,7 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        let values = std::rc::Rc::new(values);
+        let values = std::rc::Rc::new(self.unseal(RECORDS, values).await?);
         self.by_patient.borrow_mut().insert(patient, values.clone());
         Ok(values)
     }
@@ -441,7 +559,11 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        values.iter().map(document::read).collect()
+        self.unseal(RECORDS, values)
+            .await?
+            .iter()
+            .map(document::read)
+            .collect()
     }
 
     /// One patient's records of kind `K`, most recent first, each marked
@@ -484,7 +606,11 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        values.iter().map(document::raw).collect()
+        self.unseal(OUTBOX, values)
+            .await?
+            .iter()
+            .map(document::raw)
+            .collect()
     }
 
     /// Everything waiting to leave this device: records and mutations.
@@ -517,17 +643,46 @@ impl DeviceStore {
     }
 
     /// Writes a pulled page and the cursor after it in one transaction, so a
-    /// crash between the two can never skip or half-apply a page. An entry
-    /// IndexedDB cannot take (a number beyond 2^53) is set aside with the
-    /// ones that could not be read, so the rest is stored and the cursor
-    /// moves. Returns how many were set aside.
+    /// crash between the two can never skip or half-apply a page. Each entry
+    /// is sealed as the server sent it (its text, never decoded here), under
+    /// the clear part its key and indexes need, which the client already
+    /// read; the ones it could not read are set aside, sealed too, so the
+    /// rest is stored and the cursor moves. Returns how many were set aside.
     pub async fn apply_pulled_page(
         &self,
         records: &[Entry<'_>],
         items: &[Entry<'_>],
-        mut unreadable: Vec<SetAside>,
+        unreadable: Vec<SetAside>,
         next_cursor: &str,
     ) -> StoreResult<usize> {
+        let record_envelopes = records
+            .iter()
+            .map(|e| {
+                document::value(&serde_json::json!({
+                    "id": e.id, "patient_id": e.patient_id, "kind": e.kind,
+                }))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let record_texts: Vec<&str> = records.iter().map(|e| e.raw).collect();
+        let sealed_records = self
+            .seal_texts(RECORDS, record_envelopes, &record_texts)
+            .await?;
+        let item_envelopes = items
+            .iter()
+            .map(|e| {
+                document::value(&serde_json::json!({
+                    "item": { "id": e.id, "patient_id": e.patient_id },
+                    "kind": e.kind, "version": e.version,
+                }))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let item_texts: Vec<&str> = items.iter().map(|e| e.raw).collect();
+        let sealed_items = self.seal_texts(ITEMS, item_envelopes, &item_texts).await?;
+        let aside = unreadable
+            .iter()
+            .map(document::value)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let sealed_aside = self.seal(QUARANTINE, &aside).await?;
         let tx = self
             .db
             .transaction([RECORDS, ITEMS, META, QUARANTINE])
@@ -542,32 +697,20 @@ impl DeviceStore {
                 drop(quarantine.delete(key).primitive()?);
             }
         }
-        let record_store = tx.object_store(RECORDS)?;
         // Requests are queued on the transaction as they are made; awaiting
         // each would cost a trip through the event loop per record. The
-        // commit below waits for all of them and fails if any failed. A
-        // value that cannot become a JavaScript value fails here, before
-        // its request is made.
-        for e in records {
-            match document::parse(e.raw).and_then(|v| Ok(record_store.put(v).primitive()?)) {
-                Ok(request) => drop(request),
-                Err(err) => {
-                    unreadable.push(SetAside::new(e.raw, format!("non enregistrable : {err}")))
-                }
-            }
-        }
+        // commit below waits for all of them and fails if any failed (the
+        // page is then not written, the cursor does not move).
         // Pages arrive in position order, so a later state always replaces an earlier one.
-        let item_store = tx.object_store(ITEMS)?;
-        for e in items {
-            match document::parse(e.raw).and_then(|v| Ok(item_store.put(v).primitive()?)) {
-                Ok(request) => drop(request),
-                Err(err) => {
-                    unreadable.push(SetAside::new(e.raw, format!("non enregistrable : {err}")))
-                }
+        for (name, sealed) in [
+            (RECORDS, sealed_records),
+            (ITEMS, sealed_items),
+            (QUARANTINE, sealed_aside),
+        ] {
+            let store = tx.object_store(name)?;
+            for value in sealed {
+                drop(store.put(value).primitive()?);
             }
-        }
-        for q in &unreadable {
-            drop(quarantine.put(q).serde()?);
         }
         tx.object_store(META)?
             .put(JsValue::from_str(next_cursor))
@@ -581,12 +724,17 @@ impl DeviceStore {
     /// Entries set aside because this device could not read or store them.
     pub async fn quarantined(&self) -> StoreResult<Vec<SetAside>> {
         let tx = self.db.transaction(QUARANTINE).build()?;
-        Ok(tx
+        let values: Vec<JsValue> = tx
             .object_store(QUARANTINE)?
             .get_all()
-            .serde()?
+            .primitive()?
             .await?
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()?;
+        self.unseal(QUARANTINE, values)
+            .await?
+            .iter()
+            .map(document::read)
+            .collect()
     }
 
     /// (id, version) of everything received from the server, for the sync
@@ -628,7 +776,13 @@ impl DeviceStore {
                 Some((id, document::number(s, "version")? as u64))
             })
             .collect();
-        let set_aside: Vec<SetAside> = tx
+        /// What the checksum needs of an entry set aside: its clear part.
+        #[derive(serde::Deserialize)]
+        struct Aside {
+            id: Option<uuid::Uuid>,
+            version: u64,
+        }
+        let set_aside: Vec<Aside> = tx
             .object_store(QUARANTINE)?
             .get_all()
             .serde()?
@@ -654,6 +808,14 @@ impl DeviceStore {
         &self,
         mut mutation: MutationOf<E>,
     ) -> StoreResult<MutationOf<E>> {
+        // Sealed before its id is known: a mutation's id is its clear key.
+        let sealed = self
+            .seal(MUTATIONS, &[document::tagged(E::KIND, &mutation)?])
+            .await?;
+        let envelope = sealed
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Db("mutation non scellée".into()))?;
         let tx = self
             .db
             .transaction([MUTATIONS, META])
@@ -662,8 +824,13 @@ impl DeviceStore {
         let meta = tx.object_store(META)?;
         let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
         mutation.mutation_id = next.unwrap_or(1.0) as u64;
+        document::set(
+            &envelope,
+            "mutation_id",
+            &JsValue::from_f64(mutation.mutation_id as f64),
+        )?;
         tx.object_store(MUTATIONS)?
-            .put(document::tagged(E::KIND, &mutation)?)
+            .put(envelope)
             .primitive()?
             .await?;
         meta.put(JsValue::from_f64((mutation.mutation_id + 1) as f64))
@@ -704,7 +871,8 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        values
+        self.unseal(MUTATIONS, values)
+            .await?
             .iter()
             .map(|v| {
                 Ok(Outgoing {
@@ -797,18 +965,24 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        let of_kind = |v: &&JsValue| document::string(v, "kind").as_deref() == Some(E::KIND);
+        // Chosen by their clear part; only those are opened.
+        let of_kind = |v: &JsValue| document::string(v, "kind").as_deref() == Some(E::KIND);
         let patient = patient.to_string();
+        let states: Vec<JsValue> = states.into_iter().filter(of_kind).collect();
+        let pending: Vec<JsValue> = pending
+            .into_iter()
+            .filter(of_kind)
+            .filter(|v| document::string(v, "patient_id").as_deref() == Some(patient.as_str()))
+            .collect();
         Ok((
-            states
+            self.unseal(ITEMS, states)
+                .await?
                 .iter()
-                .filter(of_kind)
                 .map(document::read)
                 .collect::<StoreResult<_>>()?,
-            pending
+            self.unseal(MUTATIONS, pending)
+                .await?
                 .iter()
-                .filter(of_kind)
-                .filter(|v| document::string(v, "patient_id").as_deref() == Some(patient.as_str()))
                 .map(document::read)
                 .collect::<StoreResult<_>>()?,
         ))
@@ -834,9 +1008,13 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        states
-            .iter()
+        let states: Vec<JsValue> = states
+            .into_iter()
             .filter(|v| document::string(v, "kind").as_deref() == Some(E::KIND))
+            .collect();
+        self.unseal(ITEMS, states)
+            .await?
+            .iter()
             .map(|v| document::read::<ItemOnly<E>>(v).map(|s| s.item))
             .collect()
     }
@@ -861,11 +1039,37 @@ impl DeviceStore {
     /// wording): not synced, kept across reloads and offline.
     pub async fn kept_text(&self, key: &str) -> StoreResult<Option<String>> {
         let tx = self.db.transaction(META).build()?;
-        Ok(tx.object_store(META)?.get(key).primitive()?.await?)
+        let Some(value): Option<JsValue> = tx.object_store(META)?.get(key).primitive()?.await?
+        else {
+            return Ok(None);
+        };
+        // Kept before the device had a key: clear until sealed.
+        if let Some(text) = value.as_string() {
+            return Ok(Some(text));
+        }
+        let sealed = document::object(&value, SEALED)
+            .ok_or_else(|| StoreError::Db(format!("texte illisible : {key}")))?;
+        let texts = self
+            .key()?
+            .open_all(&[(format!("{META}:{key}"), sealed)])
+            .await?;
+        Ok(texts.into_iter().next())
     }
 
     /// Keeps (or, with None, forgets) a text under `key`.
     pub async fn keep_text(&self, key: &str, text: Option<&str>) -> StoreResult<()> {
+        let sealed = match text {
+            Some(text) => {
+                let label = format!("{META}:{key}");
+                let sealed = self.key()?.seal_all(&[(&label, text)]).await?;
+                let envelope = js_sys::Object::new();
+                for s in sealed {
+                    document::set(&envelope, SEALED, &s)?;
+                }
+                Some(JsValue::from(envelope))
+            }
+            None => None,
+        };
         let tx = self
             .db
             .transaction(META)
@@ -873,11 +1077,316 @@ impl DeviceStore {
             .build()?;
         let meta = tx.object_store(META)?;
         // The commit below waits for the request and fails if it failed.
-        match text {
-            Some(text) => drop(meta.put(text).with_key(key).primitive()?),
+        match sealed {
+            Some(sealed) => drop(meta.put(sealed).with_key(key).primitive()?),
             None => drop(meta.delete(key).primitive()?),
         }
         tx.commit().await?;
         Ok(())
     }
 }
+
+/// Sealing: every health value is kept sealed by the device key.
+impl DeviceStore {
+    fn key(&self) -> StoreResult<std::rc::Rc<DeviceKey>> {
+        self.key.borrow().clone().ok_or(StoreError::Locked)
+    }
+
+    /// Values of `store` as they will be kept: each one's clear part with
+    /// its whole JSON text sealed beside it. Sealed before the transaction
+    /// that writes them (awaiting WebCrypto inside one would commit it).
+    async fn seal(&self, store: &str, values: &[JsValue]) -> StoreResult<Vec<JsValue>> {
+        let envelopes: Vec<JsValue> = values.iter().map(|v| clear_of(store, v)).collect();
+        let texts = values
+            .iter()
+            .map(document::text)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.seal_texts(store, envelopes, &texts).await
+    }
+
+    /// Like `seal`, from JSON texts and their clear parts already made.
+    async fn seal_texts(
+        &self,
+        store: &str,
+        envelopes: Vec<JsValue>,
+        texts: &[impl AsRef<str>],
+    ) -> StoreResult<Vec<JsValue>> {
+        let key = self.key()?;
+        let labels: Vec<String> = envelopes.iter().map(|e| label(store, e)).collect();
+        let pairs: Vec<(&str, &str)> = labels
+            .iter()
+            .map(String::as_str)
+            .zip(texts.iter().map(AsRef::as_ref))
+            .collect();
+        let sealed = key.seal_all(&pairs).await?;
+        for (envelope, sealed) in envelopes.iter().zip(sealed) {
+            document::set(envelope, SEALED, &sealed)?;
+        }
+        Ok(envelopes)
+    }
+
+    /// The values of `store` as they were before sealing. A value kept
+    /// before this device had a key (not yet sealed by `seal_what_is_clear`)
+    /// is returned as it is. A mutation takes its id from its clear key.
+    async fn unseal(&self, store: &str, values: Vec<JsValue>) -> StoreResult<Vec<JsValue>> {
+        let sealed: Vec<(String, JsValue)> = values
+            .iter()
+            .filter_map(|v| document::object(v, SEALED).map(|s| (label(store, v), s)))
+            .collect();
+        if sealed.is_empty() {
+            return Ok(values);
+        }
+        let mut texts = self.key()?.open_all(&sealed).await?.into_iter();
+        let mut opened = Vec::with_capacity(values.len());
+        for value in values {
+            if !is_sealed(&value) {
+                opened.push(value);
+                continue;
+            }
+            let text = texts
+                .next()
+                .ok_or_else(|| StoreError::Db("valeur scellée manquante".into()))?;
+            let plain = document::parse(&text)?;
+            if store == MUTATIONS {
+                if let Some(id) = document::number(&value, "mutation_id") {
+                    document::set(&plain, "mutation_id", &JsValue::from_f64(id))?;
+                }
+            }
+            opened.push(plain);
+        }
+        Ok(opened)
+    }
+
+    /// The device key as kept here, wrapped by the PIN, if this database has one.
+    pub async fn wrapped_key(&self) -> StoreResult<Option<WrappedKey>> {
+        let tx = self.db.transaction(META).build()?;
+        Ok(tx.object_store(META)?.get(WRAPPED_KEY).serde()?.await?)
+    }
+
+    /// Wrong PINs in a row so far.
+    pub async fn pin_failures(&self) -> StoreResult<u32> {
+        let tx = self.db.transaction(META).build()?;
+        let n: Option<f64> = tx
+            .object_store(META)?
+            .get(PIN_FAILURES_KEY)
+            .primitive()?
+            .await?;
+        Ok(n.unwrap_or(0.0) as u32)
+    }
+
+    /// Counts one more wrong PIN; returns how many in a row.
+    pub async fn count_pin_failure(&self) -> StoreResult<u32> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let meta = tx.object_store(META)?;
+        let n: Option<f64> = meta.get(PIN_FAILURES_KEY).primitive()?.await?;
+        let n = n.unwrap_or(0.0) as u32 + 1;
+        drop(
+            meta.put(JsValue::from_f64(n as f64))
+                .with_key(PIN_FAILURES_KEY)
+                .primitive()?,
+        );
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Unlocks with the device key: kept wrapped when it is new, the wrong
+    /// PINs forgotten, and whatever was kept before the device had a key
+    /// sealed.
+    pub async fn unlock(&self, key: DeviceKey, new: Option<&WrappedKey>) -> StoreResult<()> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let meta = tx.object_store(META)?;
+        if let Some(wrapped) = new {
+            drop(
+                meta.put(document::value(wrapped)?)
+                    .with_key(WRAPPED_KEY)
+                    .primitive()?,
+            );
+        }
+        drop(meta.delete(PIN_FAILURES_KEY).primitive()?);
+        tx.commit().await?;
+        *self.key.borrow_mut() = Some(std::rc::Rc::new(key));
+        self.seal_what_is_clear().await
+    }
+
+    /// Seals, once, what this database held before it had a key (a device
+    /// updated from a version without encryption). Store by store: a value
+    /// is replaced only if it is still the clear one read, so nothing
+    /// written meanwhile is overwritten.
+    async fn seal_what_is_clear(&self) -> StoreResult<()> {
+        let done: Option<f64> = self
+            .db
+            .transaction(META)
+            .build()?
+            .object_store(META)?
+            .get(SEALED_LAYOUT_KEY)
+            .primitive()?
+            .await?;
+        if done.is_some() {
+            return Ok(());
+        }
+        for name in [PATIENTS, RECORDS, OUTBOX, ITEMS, MUTATIONS, QUARANTINE] {
+            let tx = self.db.transaction(name).build()?;
+            let store = tx.object_store(name)?;
+            let keys: Vec<JsValue> = store
+                .get_all_keys()
+                .primitive()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            let values: Vec<JsValue> = store
+                .get_all()
+                .primitive()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            drop(tx);
+            let clear: Vec<(JsValue, JsValue)> = keys
+                .into_iter()
+                .zip(values)
+                .filter(|(_, v)| !is_sealed(v))
+                .collect();
+            if clear.is_empty() {
+                continue;
+            }
+            let plain: Vec<JsValue> = clear.iter().map(|(_, v)| v.clone()).collect();
+            let sealed = self.seal(name, &plain).await?;
+            let tx = self
+                .db
+                .transaction(name)
+                .with_mode(TransactionMode::Readwrite)
+                .build()?;
+            let store = tx.object_store(name)?;
+            for ((key, _), envelope) in clear.iter().zip(sealed) {
+                let now: Option<JsValue> = store.get(key.clone()).primitive()?.await?;
+                if now.is_some_and(|v| !is_sealed(&v)) {
+                    drop(store.put(envelope).primitive()?);
+                }
+            }
+            tx.commit().await?;
+        }
+        // Kept texts (drafts): every META value but the clear ones.
+        let tx = self.db.transaction(META).build()?;
+        let meta = tx.object_store(META)?;
+        let keys: Vec<String> = meta
+            .get_all_keys::<String>()
+            .primitive()?
+            .await?
+            .filter_map(Result::ok)
+            .filter(|k| !CLEAR_META.contains(&k.as_str()))
+            .collect();
+        let mut texts = vec![];
+        for key in keys {
+            let value: Option<JsValue> = meta.get(key.clone()).primitive()?.await?;
+            if let Some(text) = value.and_then(|v| v.as_string()) {
+                texts.push((key, text));
+            }
+        }
+        drop(tx);
+        for (key, text) in texts {
+            // Through `keep_text`, which seals.
+            self.keep_text(&key, Some(&text)).await?;
+        }
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        drop(
+            tx.object_store(META)?
+                .put(JsValue::from_f64(1.0))
+                .with_key(SEALED_LAYOUT_KEY)
+                .primitive()?,
+        );
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sign-out: forgets everything received from the server (the screens'
+    /// data, the cursor: the next sign-in pulls it again) and keeps, sealed,
+    /// what this device made and has not sent — records, their patients,
+    /// changes — with the wrapped key that opens them. One transaction.
+    pub async fn forget_synced(&self) -> StoreResult<()> {
+        let tx = self
+            .db
+            .transaction([PATIENTS, RECORDS, OUTBOX, ITEMS, QUARANTINE, META])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let waiting: Vec<JsValue> = outbox
+            .get_all()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let waiting_ids: HashSet<String> = waiting
+            .iter()
+            .filter_map(|v| document::string(v, "id"))
+            .collect();
+        let waiting_patients: HashSet<String> = waiting
+            .iter()
+            .filter_map(|v| document::string(v, "patient_id"))
+            .collect();
+        let records = tx.object_store(RECORDS)?;
+        let record_ids: Vec<String> = records
+            .get_all_keys::<String>()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        for id in record_ids.iter().filter(|id| !waiting_ids.contains(*id)) {
+            drop(records.delete(id.clone()).primitive()?);
+        }
+        let patients = tx.object_store(PATIENTS)?;
+        let patient_ids: Vec<String> = patients
+            .get_all_keys::<String>()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        for id in patient_ids
+            .iter()
+            .filter(|id| !waiting_patients.contains(*id))
+        {
+            drop(patients.delete(id.clone()).primitive()?);
+        }
+        tx.object_store(ITEMS)?.clear()?.await?;
+        tx.object_store(QUARANTINE)?.clear()?.await?;
+        let meta = tx.object_store(META)?;
+        let meta_keys: Vec<String> = meta
+            .get_all_keys::<String>()
+            .primitive()?
+            .await?
+            .filter_map(Result::ok)
+            .collect();
+        // Kept: the key, the mutation ids (never handed out twice), the layout markers.
+        for key in meta_keys.iter().filter(|k| {
+            ![
+                WRAPPED_KEY,
+                NEXT_MUTATION_KEY,
+                LAYOUT_KEY,
+                SEALED_LAYOUT_KEY,
+                PIN_FAILURES_KEY,
+            ]
+            .contains(&k.as_str())
+        }) {
+            drop(meta.delete(key.clone()).primitive()?);
+        }
+        tx.commit().await?;
+        self.by_patient.borrow_mut().clear();
+        Ok(())
+    }
+
+    /// Deletes this person's whole database on this device (five wrong
+    /// PINs: what it holds can no longer be opened). Not awaited to its end:
+    /// another tab's open connection delays it until that tab closes, and
+    /// nothing here depends on it having happened.
+    pub fn delete(&self) -> StoreResult<()> {
+        *self.key.borrow_mut() = None;
+        drop(self.db.clone().delete()?);
+        Ok(())
+    }
+}
+

@@ -63,3 +63,8 @@ pub fn set(value: &JsValue, key: &str, to: &JsValue) -> Result<(), StoreError> {
         .map(|_| ())
         .map_err(|e| StoreError::Db(format!("{e:?}")))
 }
+
+/// The stored object of a value (not tagged).
+pub fn value<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    parse(&serde_json::to_string(value).map_err(|e| StoreError::Db(e.to_string()))?)
+}

@@ -12,6 +12,7 @@ mod api;
 mod clock;
 mod components;
 mod device;
+mod device_key;
 mod device_store;
 mod document;
 mod format;
