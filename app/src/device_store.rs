@@ -1088,6 +1088,16 @@ impl DeviceStore {
 
 /// Sealing: every health value is kept sealed by the device key.
 impl DeviceStore {
+    pub fn is_unlocked(&self) -> bool {
+        self.key.borrow().is_some()
+    }
+
+    /// Forgets the key and every value opened with it.
+    pub fn lock(&self) {
+        *self.key.borrow_mut() = None;
+        self.by_patient.borrow_mut().clear();
+    }
+
     fn key(&self) -> StoreResult<std::rc::Rc<DeviceKey>> {
         self.key.borrow().clone().ok_or(StoreError::Locked)
     }

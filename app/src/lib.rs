@@ -16,6 +16,7 @@ mod device_key;
 mod device_store;
 mod document;
 mod format;
+mod lock;
 mod pages;
 mod persistence;
 mod session;
@@ -53,9 +54,12 @@ fn App() -> impl IntoView {
     let auth = Auth(RwSignal::new(session::current()));
     let sync_state = SyncState::new();
     let sign_out_pending = SignOutPending(RwSignal::new(session::sign_out_pending()));
+    // Every start is locked: the device key is in no storage a reload keeps.
+    let unlocked = lock::Unlocked(RwSignal::new(false));
     provide_context(auth);
     provide_context(sync_state);
     provide_context(sign_out_pending);
+    provide_context(unlocked);
     let finish_sign_out = move || {
         leptos::task::spawn_local(async move {
             let done = session::finish_pending_sign_out().await;
@@ -63,15 +67,13 @@ fn App() -> impl IntoView {
         })
     };
 
-    // Start-up: show what the device holds at once, then sync in the background.
-    match auth.0.get_untracked() {
-        Some(me) => leptos::task::spawn_local(async move {
-            sync::load_state(sync_state, me.account_id).await;
-            sync::sync_now(sync_state, me.account_id).await;
-        }),
-        None => finish_sign_out(),
+    // Start-up: the lock screen first when someone is signed in; the sync
+    // starts once unlocked (pages::lock).
+    if auth.0.get_untracked().is_none() {
+        finish_sign_out();
     }
     let trigger = move || match auth.0.get_untracked() {
+        // Locked, `sync_now` does nothing: nothing can be read or stored.
         Some(me) => leptos::task::spawn_local(sync::sync_now(sync_state, me.account_id)),
         // Nobody signed in: a sign-out made offline may still have to reach the server.
         None => finish_sign_out(),
@@ -83,14 +85,26 @@ fn App() -> impl IntoView {
         }
     });
     let _ = set_interval_with_handle(trigger, SYNC_EVERY);
+    lock::watch(unlocked);
     // Another tab wrote or synced: read the device again.
     tabs::listen(move || {
         if let Some(me) = auth.0.get_untracked() {
-            leptos::task::spawn_local(sync::changed_elsewhere(sync_state, me.account_id));
+            if unlocked.0.get_untracked() {
+                leptos::task::spawn_local(sync::changed_elsewhere(sync_state, me.account_id));
+            }
         }
     });
 
-    routes()
+    // The screens are mounted only while unlocked (or nobody is signed in):
+    // locking unmounts them, and with them every value they had read.
+    let locked = Memo::new(move |_| auth.0.with(Option::is_some) && !unlocked.0.get());
+    move || {
+        if locked.get() {
+            view! { <pages::lock::LockScreen/> }.into_any()
+        } else {
+            routes().into_any()
+        }
+    }
 }
 
 /// The professionals' screens: the caseload first, every other page a

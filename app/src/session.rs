@@ -105,3 +105,22 @@ pub async fn finish_pending_sign_out() -> bool {
         Err(_) => false,
     }
 }
+
+/// A sentence for the next sign-in page (why the person was signed out).
+const NOTICE_KEY: &str = "parcours.notice";
+
+pub fn set_notice(text: Option<&str>) {
+    match text {
+        Some(text) => {
+            let _ = LocalStorage::set(NOTICE_KEY, text);
+        }
+        None => LocalStorage::delete(NOTICE_KEY),
+    }
+}
+
+/// The sentence left for this sign-in page, once.
+pub fn take_notice() -> Option<String> {
+    let notice = LocalStorage::get(NOTICE_KEY).ok();
+    LocalStorage::delete(NOTICE_KEY);
+    notice
+}

@@ -107,6 +107,15 @@ pub fn close_store() {
     STORE.with_borrow_mut(|s| *s = None);
 }
 
+/// Takes the device key out of memory and closes the store (see `lock`).
+pub fn lock_store() {
+    STORE.with_borrow_mut(|s| {
+        if let Some((_, store)) = s.take() {
+            store.lock();
+        }
+    });
+}
+
 fn last_sync_key(account: AccountId) -> String {
     format!("parcours.last_sync.{account}")
 }
@@ -139,6 +148,10 @@ pub async fn changed_elsewhere(state: SyncState, account: AccountId) {
 
 /// Runs one sync unless one is already running in this tab or another.
 pub async fn sync_now(state: SyncState, account: AccountId) {
+    // Locked, the device can neither read its outbox nor store a page.
+    if !store(account).await.is_ok_and(|s| s.is_unlocked()) {
+        return;
+    }
     if SYNCING.replace(true) {
         return;
     }

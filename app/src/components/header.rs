@@ -1,6 +1,7 @@
 use crate::api;
 use crate::components::sync_status::SyncStatusBar;
 use crate::sync::{self, SyncState};
+use crate::lock::Unlocked;
 use crate::{session, Auth, SignOutPending};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -31,11 +32,20 @@ impl SignOutWarning {
     }
 }
 
-/// Forgets who is signed in on this device (what waits to be sent stays in
-/// the person's device store, and leaves at their next sign-in here).
-pub fn forget_here(auth: Auth, state: SyncState) {
+/// Forgets who is signed in on this device, and what the server sent them:
+/// what waits to be sent stays in the person's device store, sealed, and
+/// leaves at their next sign-in here (after their PIN). The key leaves memory.
+pub async fn forget_here(auth: Auth, state: SyncState, unlocked: Unlocked) {
+    if let Some(me) = auth.0.get_untracked() {
+        if let Ok(store) = sync::store(me.account_id).await {
+            // Unlocked here (the header shows only then); if this fails the
+            // data stays sealed, unreadable without the PIN.
+            let _ = store.forget_synced().await;
+        }
+    }
     session::forget();
-    sync::close_store();
+    unlocked.0.set(false);
+    sync::lock_store();
     auth.0.set(None);
     state.pending.set(0);
 }
@@ -46,6 +56,7 @@ pub fn Header() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
     let sign_out_pending = expect_context::<SignOutPending>();
+    let unlocked = expect_context::<Unlocked>();
     let navigate = use_navigate();
     let warning = RwSignal::new(None::<SignOutWarning>);
     let busy = RwSignal::new(false);
@@ -61,7 +72,7 @@ pub fn Header() -> impl IntoView {
             sign_out_pending.0.set(!ended);
             warning.set(None);
             busy.set(false);
-            forget_here(auth, state);
+            forget_here(auth, state, unlocked).await;
             navigate("/connexion", Default::default());
         });
     };

@@ -12,6 +12,7 @@ use leptos_router::hooks::use_navigate;
 pub fn SignOutEverywhere() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
+    let unlocked = expect_context::<crate::lock::Unlocked>();
     let navigate = use_navigate();
     let asking = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -21,7 +22,7 @@ pub fn SignOutEverywhere() -> impl IntoView {
             match api::sign_out_everywhere().await {
                 Ok(_) => {
                     asking.set(false);
-                    forget_here(auth, state);
+                    forget_here(auth, state, unlocked).await;
                     navigate("/connexion", Default::default());
                 }
                 Err(ApiError::Unreachable) => error.set(Some(

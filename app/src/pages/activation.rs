@@ -4,11 +4,8 @@
 //! sign-in.
 
 use crate::api::{self, ApiError};
-use crate::pages::PATIENT_HOME;
-use crate::sync::{self, SyncState};
 use crate::{session, Auth, SignOutPending};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use parcours_domain::invitation::{display_code, normalize_code, ActivationRequest};
 use parcours_domain::FieldError;
 
@@ -38,9 +35,7 @@ fn code_from_link() -> String {
 #[component]
 fn Activation() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let state = expect_context::<SyncState>();
     let sign_out_pending = expect_context::<SignOutPending>();
-    let navigate = use_navigate();
     let code = RwSignal::new(code_from_link());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -70,21 +65,14 @@ fn Activation() -> impl IntoView {
             return;
         }
         busy.set(true);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match api::activate(&request).await {
                 Ok(me) => {
                     session::set_sign_out_pending(false);
                     sign_out_pending.0.set(false);
                     session::remember(&me);
-                    let account = me.account_id;
+                    // The lock screen takes over: the PIN is chosen, then the diary opens.
                     auth.0.set(Some(me));
-                    sync::load_state(state, account).await;
-                    leptos::task::spawn_local(async {
-                        crate::persistence::ask_persistence().await;
-                    });
-                    navigate(PATIENT_HOME, Default::default());
-                    sync::sync_now(state, account).await;
                 }
                 Err(e) => {
                     let (field, message) = match e {

@@ -33,6 +33,7 @@ pub mod patient_share;
 pub mod pps;
 #[cfg(not(feature = "patient"))]
 pub mod review_summary;
+pub mod lock;
 pub mod sign_in;
 #[cfg(not(feature = "patient"))]
 pub mod timeline;
@@ -72,15 +73,23 @@ pub async fn programme_of(
 pub const PATIENT_HOME: &str = "/journal";
 
 /// Whether this build is the patient's own app.
-const PATIENT_APP: bool = cfg!(feature = "patient");
+pub const PATIENT_APP: bool = cfg!(feature = "patient");
+
+/// Where the app of whoever is signed in opens.
+pub fn home_of(me: &Me) -> &'static str {
+    if me.patient_id.is_some() {
+        PATIENT_HOME
+    } else {
+        "/"
+    }
+}
 
 /// Opens the home of whoever is signed in: through the router when it is a
 /// page of this build, else by loading the page again — the page's loader
 /// (public/start.js) then starts the other build, the one for them.
 pub fn open_home(me: &Me, navigate: &impl Fn(&str, leptos_router::NavigateOptions)) {
-    let patient = me.patient_id.is_some();
-    let home = if patient { PATIENT_HOME } else { "/" };
-    if patient == PATIENT_APP {
+    let home = home_of(me);
+    if me.patient_id.is_some() == PATIENT_APP {
         navigate(home, Default::default());
     } else {
         let _ = window().location().assign(home);

@@ -1,20 +1,17 @@
 use crate::api::{self, ApiError};
-use crate::sync::{self, SyncState};
 use crate::{session, Auth, SignOutPending};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use parcours_domain::session::SignInRequest;
 
 #[component]
 pub fn SignIn() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let sign_out_pending = expect_context::<SignOutPending>();
-    let state = expect_context::<SyncState>();
-    let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let notice = session::take_notice();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -25,7 +22,6 @@ pub fn SignIn() -> impl IntoView {
             return;
         }
         busy.set(true);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let request = SignInRequest {
                 username: username.get_untracked(),
@@ -40,18 +36,15 @@ pub fn SignIn() -> impl IntoView {
                     session::set_sign_out_pending(false);
                     sign_out_pending.0.set(false);
                     session::remember(&me);
-                    let account = me.account_id;
-                    let signed_in = me.clone();
+                    if (me.patient_id.is_some()) != super::PATIENT_APP {
+                        // The other build is theirs: it asks for the PIN.
+                        let _ = window().location().assign(super::home_of(&me));
+                        return;
+                    }
+                    // The lock screen takes over (this page is unmounted):
+                    // the PIN is chosen or typed, then home opens.
                     auth.0.set(Some(me));
-                    error.set(None);
-                    sync::load_state(state, account).await;
-                    // Ask the browser to keep this device's data (Chrome decides
-                    // without a prompt; the answer shows under the caseload).
-                    leptos::task::spawn_local(async {
-                        crate::persistence::ask_persistence().await;
-                    });
-                    super::open_home(&signed_in, &navigate);
-                    sync::sync_now(state, account).await;
+                    return;
                 }
                 Err(ApiError::Unreachable) => error.set(Some(
                     "Serveur injoignable : la première connexion demande du réseau.".into(),
@@ -78,6 +71,7 @@ pub fn SignIn() -> impl IntoView {
                     "Déconnexion faite sur ce téléphone ; elle sera confirmée au serveur dès que le réseau revient."
                 </p>
             })}
+            {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <form on:submit=submit novalidate>
                 <label for="username">"Identifiant"</label>
                 <input id="username" name="username" autocomplete="username" autocapitalize="none"
