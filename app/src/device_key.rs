@@ -141,13 +141,9 @@ impl DeviceKey {
         let salt = random_bytes(SALT_BYTES)?;
         let iv = random_bytes(IV_BYTES)?;
         let wrapping = pin_key(pin, &salt, PBKDF2_ITERATIONS).await?;
-        let wrapped: js_sys::ArrayBuffer = resolve(subtle.wrap_key_with_object(
-            "raw",
-            &fresh,
-            &wrapping,
-            &aes_gcm(&iv, None),
-        )?)
-        .await?;
+        let wrapped: js_sys::ArrayBuffer =
+            resolve(subtle.wrap_key_with_object("raw", &fresh, &wrapping, &aes_gcm(&iv, None))?)
+                .await?;
         let kept = WrappedKey {
             salt: salt.to_vec(),
             iterations: PBKDF2_ITERATIONS,
@@ -174,8 +170,11 @@ impl DeviceKey {
         match JsFuture::from(promise).await {
             Ok(key) => Ok(Self(key.unchecked_into())),
             // An authentication failure of the wrapping: another PIN.
-            Err(e) if e.dyn_ref::<web_sys::DomException>().map(|d| d.name()).as_deref()
-                == Some("OperationError") =>
+            Err(e)
+                if e.dyn_ref::<web_sys::DomException>()
+                    .map(|d| d.name())
+                    .as_deref()
+                    == Some("OperationError") =>
             {
                 Err(KeyError::WrongPin)
             }

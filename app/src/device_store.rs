@@ -1399,4 +1399,3 @@ impl DeviceStore {
         Ok(())
     }
 }
-

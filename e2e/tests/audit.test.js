@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Server, phone, signIn } from './harness.js';
+import { Server, phone, signIn, unlock } from './harness.js';
 
 let server;
 
@@ -23,6 +23,7 @@ test('a support coordinator reads who opened a file, filters, and exports it; a 
     await signIn(nurse.page, server, 'claire', 'demo-claire');
     assert.equal(await nurse.page.getByRole('link', { name: "Journal d'audit" }).count(), 0);
     await nurse.page.goto(`${server.url}/audit`);
+    await unlock(nurse.page);
     await nurse.page.getByRole('alert').getByText("Le journal d'audit est réservé aux coordinateurs d'appui de la CPTS.").waitFor();
 
     await signIn(coordinator.page, server, 'camille', 'coordination-cpts');

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Server, phone, signIn } from './harness.js';
+import { Server, phone, signIn, unlock } from './harness.js';
 import { apiSession, push } from '../bench/common.js';
 
 let server;
@@ -85,6 +85,7 @@ test('a phone updated from device store 3 keeps, shows and sends what was waitin
 
     // The new version opens offline: what waited is there, and still waits.
     await page.goto(server.url);
+    await unlock(page);
     await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
     await page.getByRole('heading', { name: 'Évaluations (1)' }).waitFor();
     await page.getByText('Avant la mise à jour').waitFor();
@@ -167,6 +168,7 @@ test('a phone updated from device store 4 gains the index by kind, and counts th
     // Offline: the new version upgrades what is on the phone, nothing else.
     await context.setOffline(true);
     await page.goto(server.url);
+    await unlock(page);
     await page.getByRole('link', { name: /LEFÈVRE Jeanne.*1 message\(s\) non lu\(s\)/ }).waitFor();
     const upgraded = await page.evaluate(async (accountId) => {
       const db = await new Promise((res, rej) => {

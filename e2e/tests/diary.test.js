@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Server, phone, signIn, tapScore, waitForServiceWorker } from './harness.js';
+import { Server, phone, signIn, tapScore, waitForServiceWorker, unlock } from './harness.js';
 
 let server;
 
@@ -100,6 +100,7 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
     await page.getByText('Les deux mots de passe ne sont pas identiques.').waitFor();
     await page.getByLabel('Mot de passe, une seconde fois').fill('mon jardin fleuri');
     await page.getByRole('button', { name: 'Activer et ouvrir mon journal' }).click();
+    await unlock(page);
     await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
     await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
     // Her header says who she is; her plan's sections are there, empty.
@@ -119,6 +120,7 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
     for (const [i, day] of days.entries()) {
       await page.clock.setFixedTime(new Date(start + i * DAY));
       await page.goto(`${server.url}/journal`);
+      await unlock(page);
       await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
       await writeDay(page, day);
     }
@@ -139,6 +141,7 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
 
     // Reloaded with no signal: everything is still there, and waiting.
     await page.reload();
+    await unlock(page);
     await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
     await page.getByText('4 en attente').waitFor();
     // The list drawn (the count above comes first), then counted.
@@ -158,6 +161,7 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
 
     // The nurse sees the diary, the correction beside the original, and the chart's points.
     await nurse.page.reload();
+    await unlock(nurse.page);
     const diary = nurse.page.getByRole('heading', { name: 'Journal du patient (4)' });
     await diary.waitFor();
     const list = nurse.page.getByRole('list', { name: 'Journal du patient (4)' });
@@ -182,6 +186,7 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
     // Jeanne cannot reach another patient or the team's notes: the screens
     // send her back to her diary, the API answers 404.
     await page.goto(`${server.url}/patients/${henri}`);
+    await unlock(page);
     await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
     const answers = await page.evaluate(async ([henri, jeanne]) => {
       const status = async (path) => (await fetch(path)).status;

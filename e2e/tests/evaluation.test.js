@@ -5,7 +5,7 @@
 // offline, resumed, finished; back online the GP reads the scores.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn, waitForServiceWorker } from './harness.js';
+import { Server, phone, signIn, waitForServiceWorker, unlock } from './harness.js';
 
 const PATIENT = 'LEFÈVRE Jeanne';
 let server;
@@ -99,6 +99,7 @@ test('offline, the nurse fills EN, DN4 and the body map, reloads half-way, resum
 
     // Half-way: the page is reloaded, still offline. Nothing is lost.
     await page.reload();
+    await unlock(page);
     await page.getByRole('heading', { name: 'Évaluation initiale' }).waitFor();
     await page.getByRole('status').getByText(/Brouillon/).waitFor();
     const enAgain = await openSection(page, 'Échelle numérique');

@@ -2,7 +2,7 @@
 // then everything is on the device.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone } from './harness.js';
+import { Server, phone, unlock } from './harness.js';
 import { apiSession, assessment, push } from '../bench/common.js';
 
 const RECORDS = 20_000;
@@ -21,6 +21,7 @@ test('the first sync of a large caseload shows a progress bar and ends with ever
     await page.getByLabel('Identifiant').fill('dr.durand');
     await page.getByLabel('Mot de passe').fill('demo-durand');
     await page.getByRole('button', { name: 'Se connecter' }).click();
+    await unlock(page);
     const bar = page.getByRole('progressbar', { name: /Réception des données : \d+ sur \d+/ });
     await bar.waitFor({ timeout: 30_000 });
     const max = Number(await bar.getAttribute('max'));

@@ -204,11 +204,35 @@ export async function signIn(page, server, username, password) {
   await page.getByLabel('Identifiant').fill(username);
   await page.getByLabel('Mot de passe').fill(password);
   await page.getByRole('button', { name: 'Se connecter' }).click();
+  await unlock(page);
   await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
   // Every scenario may cut the network next: the app must be installed for
   // offline use first (the worker has precached every module), as a nurse's
   // phone is after its first visit.
   await waitForServiceWorker(page);
+}
+
+/** The PIN every test phone's person chooses. */
+export const PIN = '482916';
+
+/**
+ * Gets past the lock screen as a person does: chooses the phone's PIN the
+ * first time (typed twice), types it afterwards. Every page load starts
+ * locked (the device key lives in memory only).
+ */
+export async function unlock(page, pin = PIN) {
+  const choose = page.getByLabel('Nouveau code (6 chiffres)');
+  const enter = page.getByLabel('Code de ce téléphone');
+  await choose.or(enter).waitFor();
+  if (await choose.isVisible()) {
+    await choose.fill(pin);
+    await page.getByLabel('Confirmez le code').fill(pin);
+    await page.getByRole('button', { name: 'Enregistrer le code' }).click();
+  } else {
+    await enter.fill(pin);
+    await page.getByRole('button', { name: 'Déverrouiller' }).click();
+  }
+  await choose.or(enter).waitFor({ state: 'detached' });
 }
 
 /** Waits until the service worker controls the page, so a reload can be served offline. */

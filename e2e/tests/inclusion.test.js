@@ -4,7 +4,7 @@
 // patient with the GP in the care team; nobody else sees them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn } from './harness.js';
+import { Server, phone, signIn, unlock } from './harness.js';
 
 let server;
 
@@ -71,6 +71,7 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
 
     // Included: fifteen years old that very day.
     await page.goto(`${server.url}/inclusion`).catch(() => {});
+    await unlock(page);
     await page.getByRole('heading', { name: 'Inclure un patient' }).waitFor();
     form = await fillIdentity(page, { family: 'Vidal', given: 'Inès', birth: '2011-11-20', sex: 'Féminin' });
     await answerCriteria(form, ['Douleurs chroniques']);
@@ -114,6 +115,7 @@ test('offline, the GP includes an eligible patient and is refused an ineligible 
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'care_plan_item'"), '1', 'the item made offline for the new patient arrived too');
     // Still on the caseload once the server's caseload replaced the device's.
     await page.reload();
+    await unlock(page);
     await page.getByRole('link', { name: /VIDAL Inès/ }).waitFor();
 
     // The physiotherapist is not in this patient's team: she never sees them.
@@ -204,6 +206,7 @@ test('the GP includes an adult in the addiction microstructure, offline; a minor
     await page.getByRole('alert').filter({ hasText: 'Patient non inclus' }).getByText(/18 ans/).waitFor();
 
     await page.goto(`${server.url}/inclusion?parcours=addiction_microstructure`).catch(() => {});
+    await unlock(page);
     form = await fillIdentity(page, { family: 'Roussel', given: 'Marc', birth: '1988-04-02', sex: 'Masculin' });
     await answer(form);
     await form.getByLabel("Date d'inclusion").fill('2026-11-20');
@@ -219,6 +222,7 @@ test('the GP includes an adult in the addiction microstructure, offline; a minor
     assert.equal(server.sql("SELECT count(*) FROM patients WHERE family_name = 'Lemoine'"), '0');
     // Its evaluation is the microstructure's: its instruments, its history.
     await page.goto(`${server.url}/patients/${server.sql("SELECT id FROM patients WHERE family_name = 'Roussel'")}/evaluation`);
+    await unlock(page);
     await page.getByText('ROUSSEL Marc · Microstructure addictions').waitFor();
     await page.getByLabel(/Consommations et conduites/).waitFor();
   } finally {

@@ -5,7 +5,7 @@
 // steps appear in the patients' plans, for the physiotherapist too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn } from './harness.js';
+import { Server, phone, signIn, unlock } from './harness.js';
 
 let server;
 
@@ -80,6 +80,7 @@ test('a meeting with two patients: views prepared offline, sheets finalised, ste
     // Each attendee prepares their part, offline.
     await signIn(nurse.page, server, 'claire', 'demo-claire');
     await nurse.page.goto(meetingUrl);
+    await unlock(nurse.page);
     await nurse.page.getByRole('heading', { name: 'Concertation douleur de décembre' }).waitFor();
     await nurse.setOnline(false);
     await gp.setOnline(false);

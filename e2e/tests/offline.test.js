@@ -2,7 +2,7 @@
 // nothing is lost, nothing is duplicated, and the GP sees them after his sync.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn, tapScore, waitForServiceWorker, recordAssessment } from './harness.js';
+import { Server, phone, signIn, tapScore, waitForServiceWorker, recordAssessment, unlock } from './harness.js';
 
 const PATIENT = 'LEFÈVRE Jeanne';
 let server;
@@ -62,6 +62,7 @@ test('network cut: two assessments wait on the phone, survive a reload, then rea
     // The app opens with no network at all: the service worker serves the shell,
     // IndexedDB the data.
     await page.reload();
+    await unlock(page);
     await page.getByRole('heading', { name: PATIENT }).waitFor();
     await page.getByRole('heading', { name: 'Évaluations (2)' }).waitFor();
     await expectPending(page, 2);
@@ -104,6 +105,7 @@ test('server killed: records wait, the app reloads without it, and a restart bri
     await expectPending(page, 2);
 
     await page.reload();
+    await unlock(page);
     await page.getByRole('heading', { name: PATIENT }).waitFor();
     await page.getByRole('heading', { name: 'Évaluations (4)' }).waitFor();
     await expectPending(page, 2);

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Server, phone, signIn } from './harness.js';
+import { Server, phone, signIn, unlock } from './harness.js';
 
 let server;
 
@@ -105,6 +105,7 @@ test('the nurse shares a message about a consultation offline; Henri reads it on
     await page.getByLabel('Mot de passe choisi').fill('les hortensias bleus');
     await page.getByLabel('Mot de passe, une seconde fois').fill('les hortensias bleus');
     await page.getByRole('button', { name: 'Activer et ouvrir mon journal' }).click();
+    await unlock(page);
     const messages = page.getByRole('region', { name: 'Messages de votre équipe' });
     const message = messages.getByRole('listitem');
     await message.getByText('Marchez vingt minutes chaque jour, et notez votre douleur le soir.').waitFor();

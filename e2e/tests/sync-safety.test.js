@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Server, phone, signIn, recordAssessment, SERVER_BIN } from './harness.js';
+import { Server, phone, signIn, recordAssessment, SERVER_BIN, unlock } from './harness.js';
 import { apiSession, assessment, push } from '../bench/common.js';
 
 let server;
@@ -21,6 +21,7 @@ async function openPatient(page, name) {
 
 async function backToCaseload(page) {
   await page.goto(server.url);
+  await unlock(page);
   await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
 }
 
@@ -167,6 +168,7 @@ test('a file opened online never becomes the offline page: offline, the app open
     assert.match(await page.content(), /Parcours/);
     await setOnline(false);
     await page.goto(server.url);
+    await unlock(page);
     await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
     await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
   } finally {

@@ -4,7 +4,7 @@
 // one tab's sync overlaps the other's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn } from './harness.js';
+import { Server, phone, signIn, unlock } from './harness.js';
 
 let server;
 
@@ -18,6 +18,7 @@ test('a note written in one tab shows in the other; the two tabs never sync at o
     await signIn(a, server, 'claire', 'demo-claire');
     const b = await nurse.context.newPage();
     await b.goto(server.url);
+    await unlock(b);
     for (const tab of [a, b]) {
       await tab.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
       await tab.getByRole('heading', { name: 'Cahier de liaison' }).waitFor();

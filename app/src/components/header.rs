@@ -1,7 +1,7 @@
 use crate::api;
 use crate::components::sync_status::SyncStatusBar;
-use crate::sync::{self, SyncState};
 use crate::lock::Unlocked;
+use crate::sync::{self, SyncState};
 use crate::{session, Auth, SignOutPending};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;

@@ -16,9 +16,14 @@ enum Step {
     /// No key on this phone for this person yet.
     Choose,
     /// A key is kept: type the PIN. Wrong PINs so far, records waiting.
-    Enter { failures: u32, pending: u32 },
+    Enter {
+        failures: u32,
+        pending: u32,
+    },
     /// Asked to forget the key (a forgotten PIN): what will be lost.
-    ConfirmForget { pending: u32 },
+    ConfirmForget {
+        pending: u32,
+    },
 }
 
 fn said(e: StoreError) -> String {
@@ -27,7 +32,8 @@ fn said(e: StoreError) -> String {
 
 fn waiting_sentence(pending: u32) -> String {
     match pending {
-        0 => "Tout a été envoyé au serveur : vous retrouverez vos données en vous reconnectant.".into(),
+        0 => "Tout a été envoyé au serveur : vous retrouverez vos données en vous reconnectant."
+            .into(),
         1 => "1 enregistrement pas encore envoyé au serveur sera perdu.".into(),
         n => format!("{n} enregistrements pas encore envoyés au serveur seront perdus."),
     }
@@ -58,7 +64,7 @@ fn after_unlock(me: Me, unlocked: Unlocked, state: SyncState) {
 
 /// Forgets the key and everything of this person on this phone, then signs
 /// them out: the next sign-in pulls everything again from the server.
-async fn forget_everything(auth: Auth, state: SyncState, account: parcours_domain::AccountId) {
+async fn forget_everything(account: parcours_domain::AccountId) {
     if let Ok(store) = sync::store(account).await {
         let _ = store.delete();
     }
@@ -69,8 +75,8 @@ async fn forget_everything(auth: Auth, state: SyncState, account: parcours_domai
         "Les données de ce téléphone ont été effacées. Connectez-vous pour retrouver ce qui est sur le serveur, puis choisissez un nouveau code.",
     ));
     session::forget();
-    state.pending.set(0);
-    auth.0.set(None);
+    // A new page: nothing of this one's state survives, and its sign-in
+    // page is the one that shows the notice.
     let _ = window().location().assign("/connexion");
 }
 
@@ -170,7 +176,7 @@ pub fn LockScreen() -> impl IntoView {
             match attempt.await {
                 Ok(Some(0)) => after_unlock(me, unlocked, state),
                 Ok(Some(failures)) if failures >= MAX_PIN_FAILURES => {
-                    forget_everything(auth, state, account).await;
+                    forget_everything(account).await;
                 }
                 Ok(Some(failures)) => {
                     pin.set(String::new());
@@ -246,7 +252,7 @@ pub fn LockScreen() -> impl IntoView {
                         <div class="actions">
                             <button type="button" disabled=busy on:click=move |_| {
                                 busy.set(true);
-                                leptos::task::spawn_local(forget_everything(auth, state, account));
+                                leptos::task::spawn_local(forget_everything(account));
                             }>"Effacer et me reconnecter"</button>
                             <button type="button" class="secondary" on:click=move |_| {
                                 leptos::task::spawn_local(async move {

@@ -19,6 +19,7 @@ pub mod evaluation;
 pub mod inclusion;
 #[cfg(not(feature = "patient"))]
 pub mod invitation;
+pub mod lock;
 #[cfg(not(feature = "patient"))]
 pub mod meeting;
 #[cfg(not(feature = "patient"))]
@@ -33,7 +34,6 @@ pub mod patient_share;
 pub mod pps;
 #[cfg(not(feature = "patient"))]
 pub mod review_summary;
-pub mod lock;
 pub mod sign_in;
 #[cfg(not(feature = "patient"))]
 pub mod timeline;

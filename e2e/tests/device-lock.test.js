@@ -1,0 +1,214 @@
+// Health data on a lost or shared phone (issue 10): the PIN chosen at the
+// first sign-in, the lock after five minutes without a touch, the unlock
+// with no network, wrong PINs counted then the data forgotten, and a
+// sign-out after which another person on the same browser finds nothing of
+// the first — the test reads IndexedDB itself and finds no clear health
+// data — while what the first left waiting leaves at her next sign-in.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, PIN, phone, signIn, unlock, recordAssessment } from './harness.js';
+
+let server;
+before(async () => { server = await Server.start(); });
+after(async () => { await server?.stop(); });
+
+const PATIENT = 'LEFÈVRE Jeanne';
+const NOTE = 'Réveils nocturnes depuis la chute';
+const OTHER_NOTE = 'Douleur plus forte après la kiné';
+/** Words of the patient's record that must never be on the phone in clear. */
+const HEALTH_WORDS = ['Lefèvre', 'LEFÈVRE', 'Jeanne', 'Lombaires', NOTE, 'après la kiné'];
+
+/** Everything this browser profile keeps in IndexedDB and localStorage, as text. */
+async function everythingKept(page) {
+  return page.evaluate(async () => {
+    const out = { databases: {}, localStorage: JSON.stringify({ ...localStorage }) };
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+      const stores = {};
+      for (const store of db.objectStoreNames) {
+        stores[store] = await new Promise((res, rej) => {
+          const r = db.transaction(store).objectStore(store).getAll();
+          r.onsuccess = () => res(r.result);
+          r.onerror = () => rej(r.error);
+        });
+      }
+      db.close();
+      out.databases[name] = stores;
+    }
+    return out;
+  });
+}
+
+function assertNoClearHealthData(kept, when) {
+  const text = JSON.stringify(kept);
+  for (const word of HEALTH_WORDS) assert.ok(!text.includes(word), `${when}: "${word}" is stored in clear`);
+}
+
+async function openPatient(page) {
+  await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
+  await page.getByRole('heading', { name: PATIENT }).waitFor();
+}
+
+test('PIN at first sign-in, sealed at rest, locked after inactivity, unlocked offline, wrong PINs counted', async () => {
+  const nurse = await phone();
+  const { page, setOnline } = nurse;
+  try {
+    // The page's clock is the test's: five minutes pass in an instant.
+    await page.clock.install();
+    await page.goto(server.url);
+    await page.getByLabel('Identifiant').fill('claire');
+    await page.getByLabel('Mot de passe').fill('demo-claire');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    // First sign-in on this phone: a PIN is chosen, and a weak one refused.
+    await page.getByRole('heading', { name: 'Choisissez le code de ce téléphone' }).waitFor();
+    await page.getByLabel('Nouveau code (6 chiffres)').fill('123456');
+    await page.getByLabel('Confirmez le code').fill('123456');
+    await page.getByRole('button', { name: 'Enregistrer le code' }).click();
+    await page.getByRole('alert').getByText('Une suite de chiffres se devine trop facilement.').waitFor();
+    await page.getByLabel('Nouveau code (6 chiffres)').fill(PIN);
+    await page.getByLabel('Confirmez le code').fill('000111');
+    await page.getByRole('button', { name: 'Enregistrer le code' }).click();
+    await page.getByRole('alert').getByText('Les deux codes ne sont pas identiques.').waitFor();
+    await page.getByLabel('Confirmez le code').fill(PIN);
+    await page.getByRole('button', { name: 'Enregistrer le code' }).click();
+    await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+    await page.getByText(/Dernière synchronisation/).waitFor();
+
+    await openPatient(page);
+    await recordAssessment(page, { now: 6, average: 5, worst: 8, location: 'Lombaires', note: NOTE });
+    const deadline = Date.now() + 20_000;
+    while (Number(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`)) === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Everything the server sent and this phone wrote is on the phone, sealed.
+    const kept = await everythingKept(page);
+    const mine = Object.keys(kept.databases).find((n) => n.startsWith('parcours-'));
+    assert.ok(kept.databases[mine].records.length >= 1, 'the records are on the phone');
+    assert.ok(kept.databases[mine].patients.length >= 1, 'the caseload is on the phone');
+    assert.ok(kept.databases[mine].records.every((r) => r.sealed && r.sealed.iv && r.sealed.data), 'every record is sealed');
+    assert.ok(kept.databases[mine].patients.every((p) => p.sealed && !p.family_name), 'every patient is sealed');
+    assertNoClearHealthData(kept, 'signed in');
+
+    // Five minutes without a touch: locked, the patient's page gone.
+    await page.clock.fastForward('05:10');
+    await page.getByLabel('Code de ce téléphone').waitFor();
+    assert.equal(await page.getByRole('heading', { name: PATIENT }).count(), 0);
+
+    // No network: a wrong PIN is counted, the right one opens.
+    await setOnline(false);
+    await page.getByLabel('Code de ce téléphone').fill('111222');
+    await page.getByRole('button', { name: 'Déverrouiller' }).click();
+    await page.getByRole('alert').getByText('Code incorrect. Encore 4 essais.').waitFor();
+    await unlock(page);
+    await page.getByRole('heading', { name: PATIENT }).waitFor();
+    await page.getByText(NOTE).waitFor();
+
+    // Offline, a record waits; four wrong PINs after a reload: the last
+    // warning says what would be lost.
+    await recordAssessment(page, { now: 3, average: 3, worst: 4, note: 'Mieux aujourd’hui' });
+    await page.reload();
+    for (let i = 0; i < 4; i++) {
+      await page.getByLabel('Code de ce téléphone').fill('999888');
+      await page.getByRole('button', { name: 'Déverrouiller' }).click();
+      await page.getByRole('alert').getByText(/Code incorrect/).waitFor();
+    }
+    const warning = page.getByRole('alert');
+    await warning.getByText('Code incorrect. Dernier essai.').waitFor();
+    await warning.getByText(/les données de ce téléphone seront effacées. 1 enregistrement pas encore envoyé au serveur sera perdu./).waitFor();
+    // The right PIN still opens, and the count starts again.
+    await unlock(page);
+    await page.getByRole('heading', { name: PATIENT }).waitFor();
+    await page.reload();
+    await page.getByLabel('Code de ce téléphone').fill('999888');
+    await page.getByRole('button', { name: 'Déverrouiller' }).click();
+    await page.getByRole('alert').getByText('Code incorrect. Encore 4 essais.').waitFor();
+  } finally {
+    await nurse.context.close();
+  }
+});
+
+test('sign-out keeps only what waits, sealed; another person finds nothing; the first one\'s records leave at her next sign-in', async () => {
+  const shared = await phone();
+  const { page, setOnline } = shared;
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await page.getByText(/Dernière synchronisation/).waitFor();
+    await openPatient(page);
+    await setOnline(false);
+    await recordAssessment(page, { now: 7, average: 6, worst: 9, location: 'Lombaires', note: OTHER_NOTE });
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Se déconnecter ?' });
+    await dialog.getByText(/1 enregistrement\(s\) en attente d'envoi/).waitFor();
+    await dialog.getByRole('button', { name: 'Se déconnecter quand même' }).click();
+    await page.getByRole('button', { name: 'Se connecter' }).waitFor();
+
+    // What stays of Claire: her waiting record and its patient, sealed; nothing received.
+    const claireId = server.sql("SELECT id FROM accounts WHERE username = 'claire'");
+    let kept = await everythingKept(page);
+    const claire = kept.databases[`parcours-${claireId}`];
+    assert.equal(claire.outbox.length, 1);
+    assert.deepEqual(claire.records.map((r) => r.id), claire.outbox.map((r) => r.id));
+    assert.equal(claire.items.length, 0);
+    assert.ok(claire.patients.length <= 1);
+    assertNoClearHealthData(kept, 'signed out');
+
+    // Sophie signs in on the same browser: her own PIN, her own patients only.
+    await setOnline(true);
+    await page.getByLabel('Identifiant').fill('sophie');
+    await page.getByLabel('Mot de passe').fill('demo-sophie');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('heading', { name: 'Choisissez le code de ce téléphone' }).waitFor();
+    await unlock(page, '735190');
+    await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+    await page.getByText(/Dernière synchronisation/).waitFor();
+    assert.equal(await page.getByRole('link', { name: new RegExp(PATIENT) }).count(), 0);
+    kept = await everythingKept(page);
+    assertNoClearHealthData(kept, 'another person signed in');
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.getByRole('button', { name: 'Se connecter' }).waitFor();
+
+    // Claire again: her PIN (the one kept here) opens what waited, and it leaves.
+    await page.getByLabel('Identifiant').fill('claire');
+    await page.getByLabel('Mot de passe').fill('demo-claire');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByLabel('Code de ce téléphone').waitFor();
+    await unlock(page);
+    await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+    const deadline = Date.now() + 20_000;
+    while (Number(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${OTHER_NOTE}%'`)) === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(Number(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${OTHER_NOTE}%'`)), 1);
+    await openPatient(page);
+    await page.getByText(OTHER_NOTE).waitFor();
+  } finally {
+    await shared.context.close();
+  }
+});
+
+test('five wrong PINs forget the key: the data is gone, the person signs in again and chooses a new PIN', async () => {
+  const nurse = await phone();
+  const { page } = nurse;
+  try {
+    await signIn(page, server, 'dr.durand', 'demo-durand');
+    await page.getByText(/Dernière synchronisation/).waitFor();
+    await page.reload();
+    for (let i = 0; i < 5; i++) {
+      await page.getByLabel('Code de ce téléphone').fill('505050');
+      await page.getByRole('button', { name: 'Déverrouiller' }).click();
+      if (i < 4) await page.getByRole('alert').getByText(/Code incorrect/).waitFor();
+    }
+    await page.getByRole('status').getByText(/Les données de ce téléphone ont été effacées/).waitFor().catch(async (e) => {
+      console.log(page.url(), await page.locator('body').innerText());
+      throw e;
+    });
+    await page.getByLabel('Identifiant').fill('dr.durand');
+    await page.getByLabel('Mot de passe').fill('demo-durand');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('heading', { name: 'Choisissez le code de ce téléphone' }).waitFor();
+    await unlock(page);
+    await page.getByRole('link', { name: new RegExp(PATIENT) }).waitFor();
+  } finally {
+    await nurse.context.close();
+  }
+});
