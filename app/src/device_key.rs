@@ -193,11 +193,10 @@ impl DeviceKey {
             .collect::<Result<Vec<_>, _>>()?;
         let promises = Array::new();
         for ((label, text), iv) in texts.iter().zip(&ivs) {
-            let mut plain = text.as_bytes().to_vec();
             let promise = subtle.encrypt_with_object_and_u8_array(
                 &aes_gcm(iv, Some(label.as_bytes())),
                 &self.0,
-                &mut plain,
+                text.as_bytes(),
             )?;
             promises.push(&promise);
         }

@@ -379,7 +379,7 @@ impl DeviceStore {
     pub async fn replace_patients(&self, patients: &[Patient]) -> StoreResult<()> {
         let plain = patients
             .iter()
-            .map(|p| document::value(p))
+            .map(document::value)
             .collect::<StoreResult<Vec<_>>>()?;
         let sealed = self.seal(PATIENTS, &plain).await?;
         let tx = self
@@ -1320,7 +1320,7 @@ impl DeviceStore {
     /// Sign-out: forgets everything received from the server (the screens'
     /// data, the cursor: the next sign-in pulls it again) and keeps, sealed,
     /// what this device made and has not sent — records, their patients,
-    /// changes — with the wrapped key that opens them. One transaction.
+    /// changes, drafts — with the wrapped key that opens them. One transaction.
     pub async fn forget_synced(&self) -> StoreResult<()> {
         let tx = self
             .db
@@ -1364,26 +1364,12 @@ impl DeviceStore {
         }
         tx.object_store(ITEMS)?.clear()?.await?;
         tx.object_store(QUARANTINE)?.clear()?.await?;
+        // The cursor goes (the next sign-in pulls everything again); the
+        // rest stays: the key, the mutation ids (never handed out twice),
+        // drafts (work not yet saved, sealed) and the instruments' wording.
         let meta = tx.object_store(META)?;
-        let meta_keys: Vec<String> = meta
-            .get_all_keys::<String>()
-            .primitive()?
-            .await?
-            .filter_map(Result::ok)
-            .collect();
-        // Kept: the key, the mutation ids (never handed out twice), the layout markers.
-        for key in meta_keys.iter().filter(|k| {
-            ![
-                WRAPPED_KEY,
-                NEXT_MUTATION_KEY,
-                LAYOUT_KEY,
-                SEALED_LAYOUT_KEY,
-                PIN_FAILURES_KEY,
-            ]
-            .contains(&k.as_str())
-        }) {
-            drop(meta.delete(key.clone()).primitive()?);
-        }
+        drop(meta.delete(CURSOR_KEY).primitive()?);
+        drop(meta.delete(LEGACY_CURSOR_KEY).primitive()?);
         tx.commit().await?;
         self.by_patient.borrow_mut().clear();
         Ok(())

@@ -2,7 +2,7 @@
 // Chromium), then 10,000 records from a device's outbox to the server.
 // Prints JSON lines; asserts nothing.
 //   node bench/device-sync.js [records]   (PARCOURS_SERVER_BIN, PARCOURS_DIST)
-import { Server, phone, signIn } from '../tests/harness.js';
+import { Server, phone, signIn, unlock } from '../tests/harness.js';
 import { apiSession, assessment, push } from './common.js';
 
 const RECORDS = Number(process.argv[2] || 100_000);
@@ -20,6 +20,7 @@ try {
     await page.getByLabel('Mot de passe').fill('demo-durand');
     const t0 = performance.now();
     await page.getByRole('button', { name: 'Se connecter' }).click();
+    await unlock(page);
     await page.getByText(/Dernière synchronisation/).waitFor({ timeout: 600_000 });
     const pullMs = performance.now() - t0;
     const stored = await page.evaluate(async () => {
@@ -49,6 +50,7 @@ try {
       await new Promise((res) => { tx.oncomplete = res; });
     }, { me, n: OUT, patients: nurse.patients });
     await page.reload();
+    await unlock(page);
     await page.getByText(`${OUT} en attente`, { exact: true }).waitFor({ timeout: 60_000 });
     await context.setOffline(false);
     const t1 = performance.now();

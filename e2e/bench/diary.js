@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DIST, Server, phone, signIn, tapScore, waitForServiceWorker } from '../tests/harness.js';
+import { DIST, Server, phone, signIn, tapScore, unlock, waitForServiceWorker } from '../tests/harness.js';
 import { apiSession, includePatient, patientSession, push } from './common.js';
 
 const saves = Number(process.argv[2] || 40);
@@ -46,6 +46,7 @@ async function patientSignIn(page, server) {
   await page.getByLabel('Identifiant').fill('jeanne.lefevre');
   await page.getByLabel('Mot de passe').fill('mon jardin fleuri');
   await page.getByRole('button', { name: 'Se connecter' }).click();
+  await unlock(page);
   await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
 }
 
@@ -93,6 +94,7 @@ try {
       await page.getByLabel('Mot de passe choisi').fill('mon jardin fleuri');
       await page.getByLabel('Mot de passe, une seconde fois').fill('mon jardin fleuri');
       await page.getByRole('button', { name: 'Activer et ouvrir mon journal' }).click();
+      await unlock(page);
       await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
       await waitForServiceWorker(page);
       // Every cached file gone, the sign-in kept.
@@ -104,6 +106,7 @@ try {
       await cdp.send('Network.clearBrowserCache');
       counting = true;
       await page.goto(`${server.url}/journal`);
+      await unlock(page);
       await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
       report('patient_diary_first_screen_bytes');
       counting = false;
@@ -178,6 +181,7 @@ try {
       for (let i = 0; i < 12; i++) {
         const t0 = performance.now();
         await page.reload();
+        await unlock(page);
         await chart.waitFor();
         if (i >= 2) times.push(performance.now() - t0);
       }
@@ -196,6 +200,7 @@ try {
       const times = [];
       for (let i = 0; i < 12; i++) {
         await page.goto(server.url);
+        await unlock(page);
         await link.waitFor();
         const t0 = performance.now();
         await link.click();

@@ -91,6 +91,21 @@ test('a phone updated from device store 3 keeps, shows and sends what was waitin
     await page.getByText('Avant la mise à jour').waitFor();
     await page.getByRole('listitem', { name: 'Marche quotidienne' }).waitFor();
     await page.getByRole('status').getByText('2 en attente', { exact: true }).waitFor();
+    // The old version kept them in clear; the PIN chosen at the update sealed them.
+    const stores = await page.evaluate(async (accountId) => {
+      const db = await new Promise((res, rej) => { const r = indexedDB.open(`parcours-${accountId}`); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+      const out = {};
+      for (const store of ['patients', 'records', 'outbox', 'items', 'mutations']) {
+        out[store] = await new Promise((res) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => res(r.result); });
+      }
+      db.close();
+      return out;
+    }, me.account_id);
+    for (const [store, values] of Object.entries(stores)) {
+      assert.ok(values.every((v) => v.sealed && v.sealed.data), `every value of ${store} is sealed`);
+    }
+    assert.ok(stores.records.length >= 1 && stores.mutations.length === 1);
+    assert.ok(!JSON.stringify(stores).includes('Avant la mise à jour'));
 
     // Back online, both leave, once.
     await setOnline(true);
