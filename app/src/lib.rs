@@ -115,7 +115,7 @@ fn routes() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <main><p>"Page introuvable."</p></main> }>
                 <Route path=path!("/connexion") view=pages::sign_in::SignIn/>
-                <Route path=path!("/") view=pages::caseload::Caseload/>
+                <Route path=path!("/") view={Lazy::<pages::caseload::CaseloadRoute>::new()}/>
                 <Route path=path!("/aujourdhui") view={Lazy::<pages::today::TodayRoute>::new()}/>
                 <Route path=path!("/inclusion") view={Lazy::<pages::inclusion::InclusionRoute>::new()}/>
                 <Route path=path!("/coordination") view={Lazy::<pages::coordination::CoordinationQueueRoute>::new()}/>
@@ -144,7 +144,7 @@ fn routes() -> impl IntoView {
                 <Route path=path!("/connexion") view=pages::sign_in::SignIn/>
                 <Route path=path!("/") view=pages::ToPatientHome/>
                 <Route path=path!("/activer") view={Lazy::<pages::activation::ActivationRoute>::new()}/>
-                <Route path=path!("/journal") view=pages::diary::DiaryHome/>
+                <Route path=path!("/journal") view={Lazy::<pages::diary::DiaryHomeRoute>::new()}/>
                 <Route path=path!("/journal/saisie") view={Lazy::<pages::diary::DiaryEntryRoute>::new()}/>
             </Routes>
         </Router>

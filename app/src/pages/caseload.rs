@@ -8,6 +8,22 @@ use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+/// The caseload, a module of its own: every start shows the lock screen
+/// first (from the main module), and this loads while the PIN is typed —
+/// or comes from the service worker's cache.
+pub struct CaseloadRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for CaseloadRoute {
+    fn data() -> Self {
+        CaseloadRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <Caseload/> }.into_any()
+    }
+}
+
 /// "Mes patients": the patients whose care team the person is in, from the device.
 #[component]
 pub fn Caseload() -> impl IntoView {

@@ -63,9 +63,22 @@ fn member(team: &[TeamMember], id: AccountId) -> String {
         .unwrap_or_else(|| "votre équipe".into())
 }
 
-/// The patient's home: part of their app's main module, since it is the
-/// first screen of every returning patient (a module of its own would add
-/// its own download before it shows).
+/// The patient's home, a module of its own: every start shows the lock
+/// screen first (from the main module), and this loads while the PIN is
+/// typed — or comes from the service worker's cache.
+pub struct DiaryHomeRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for DiaryHomeRoute {
+    fn data() -> Self {
+        DiaryHomeRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <DiaryHome/> }.into_any()
+    }
+}
+
 #[component]
 pub fn DiaryHome() -> impl IntoView {
     require_patient();
