@@ -106,9 +106,13 @@ try {
       await cdp.send('Network.clearBrowserCache');
       counting = true;
       await page.goto(`${server.url}/journal`);
+      // Her first screen is the lock screen (the main module's); her
+      // diary's module loads after the PIN.
+      await page.getByLabel('Code de ce téléphone').waitFor();
+      report('patient_returning_first_screen_lock_bytes');
       await unlock(page);
       await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
-      report('patient_diary_first_screen_bytes');
+      report('patient_diary_after_pin_bytes');
       counting = false;
     } finally {
       await context.close();

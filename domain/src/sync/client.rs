@@ -172,6 +172,13 @@ pub fn read_item(raw: &str) -> Result<(Entry<'_>, Vec<Hlc>), String> {
 }
 
 /// Why the server did not do what was asked.
+/// The two lanes of a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Records,
+    Mutations,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RemoteError {
     /// No answer at all: offline, server stopped, or the request timed out.
@@ -228,6 +235,34 @@ impl RemoteError {
                 message: format!("erreur {status}"),
             },
         }
+    }
+
+    /// The record or mutation of a push that the server refused for what it
+    /// is — its content, its author, its patient — named by the refusal's
+    /// field (`records[2].pain_worst`, `mutations[0].changes[1].value`): it
+    /// can never pass as it is, so it is set aside and the rest goes on.
+    /// Not a refusal of the numbering (`mutations[i].mutation_id`: the
+    /// device's bookkeeping, see `MutationIdsTaken`), nor of the request as
+    /// a whole (its size, the session, the server's load).
+    pub fn refused_element(&self) -> Option<(Lane, usize)> {
+        let RemoteError::Refused {
+            status: 400 | 403 | 409 | 422,
+            field: Some(field),
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let (lane, rest) = if let Some(rest) = field.strip_prefix("records[") {
+            (Lane::Records, rest)
+        } else {
+            (Lane::Mutations, field.strip_prefix("mutations[")?)
+        };
+        let (index, after) = rest.split_once(']')?;
+        if after == ".mutation_id" {
+            return None;
+        }
+        Some((lane, index.parse().ok()?))
     }
 
     /// The server does not know this cursor (it never issued it, or was
@@ -326,6 +361,15 @@ pub trait Local {
     /// `first + 1`… in their order, and new mutations the ids after them
     /// (see `RemoteError::MutationIdsTaken`).
     async fn renumber_mutations(&self, from: u64, first: u64) -> Result<(), Self::Error>;
+    /// The server refused this record for good, saying why (in French): it
+    /// leaves the outbox (and the screens) for the device's list of refused
+    /// entries, where the person sends it again or gives it up. Nothing is
+    /// dropped silently.
+    async fn refuse_record(&self, id: Uuid, reason: &str) -> Result<(), Self::Error>;
+    /// Likewise a mutation. The server applies a device's mutations without
+    /// gaps: the waiting ones after it take the ids from its own on, and
+    /// new ones follow them.
+    async fn refuse_mutation(&self, mutation_id: u64, reason: &str) -> Result<(), Self::Error>;
     /// Records and mutations still waiting.
     async fn pending(&self) -> Result<u32, Self::Error>;
     /// The caseload as the server knows it; data of patients who left goes.
@@ -360,6 +404,9 @@ pub enum SyncError<L> {
 pub struct Outcome {
     /// Entries set aside in this sync.
     pub set_aside: usize,
+    /// Records and mutations of this device the server refused in this sync
+    /// (moved to the device's refused list).
+    pub refused: usize,
     /// The copies still differed after pulling everything again: the next
     /// sync tries again; the screen should say so.
     pub diverged: bool,
@@ -370,7 +417,7 @@ pub async fn sync<R: Remote, L: Local>(
     remote: &R,
     local: &L,
 ) -> Result<Outcome, SyncError<L::Error>> {
-    push_all(remote, local).await?;
+    let refused = push_all(remote, local).await?;
     let patients = remote.caseload().await?;
     local
         .replace_patients(&patients)
@@ -380,7 +427,10 @@ pub async fn sync<R: Remote, L: Local>(
     // that landed between the pull and the checksum), pull once more from the
     // start: writing what the device has already is harmless. (One call site
     // for each step: each `.await` of a generic future costs the download.)
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        refused,
+        ..Outcome::default()
+    };
     for attempt in 0..2 {
         if attempt > 0 {
             local.reset_pull_cursor().await.map_err(SyncError::Local)?;
@@ -396,14 +446,34 @@ pub async fn sync<R: Remote, L: Local>(
     Ok(outcome)
 }
 
+/// One element of a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Element {
+    Record(Uuid),
+    Mutation(u64),
+}
+
+/// A record's id, read without knowing its kind.
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Uuid,
+}
+
 /// Sends the outbox in batches, oldest first. A record leaves the outbox
 /// only once the server has acknowledged it (stored and committed);
-/// mutations once the server says it applied up to their id.
+/// mutations once the server says it applied up to their id. A record or
+/// mutation the server refuses for what it is goes to the device's refused
+/// list and the rest is sent (see `RemoteError::refused_element`). Returns
+/// how many were refused.
 pub async fn push_all<R: Remote, L: Local>(
     remote: &R,
     local: &L,
-) -> Result<(), SyncError<L::Error>> {
+) -> Result<usize, SyncError<L::Error>> {
     let mut renumbered = false;
+    let mut refused = 0;
+    // The last element set aside: refused again, the device could not
+    // move it (a bug there), and the sync stops rather than loop.
+    let mut last_refused = None;
     loop {
         let records = local
             .outbox(MAX_PUSH_RECORDS)
@@ -414,7 +484,7 @@ pub async fn push_all<R: Remote, L: Local>(
             .await
             .map_err(SyncError::Local)?;
         if records.is_empty() && mutations.is_empty() {
-            return Ok(());
+            return Ok(refused);
         }
         let first_mutation = mutations.first().map(|m| m.mutation_id);
         let ids: Vec<u64> = mutations.iter().map(|m| m.mutation_id).collect();
@@ -438,7 +508,30 @@ pub async fn push_all<R: Remote, L: Local>(
                 renumbered = true;
                 continue;
             }
-            other => other?,
+            Err(e) => {
+                let element = match e.refused_element() {
+                    Some((Lane::Records, i)) => request
+                        .records
+                        .get(i)
+                        .and_then(|raw| serde_json::from_str::<IdOnly>(raw.get()).ok())
+                        .map(|r| Element::Record(r.id)),
+                    Some((Lane::Mutations, i)) => ids.get(i).map(|&id| Element::Mutation(id)),
+                    None => None,
+                };
+                let Some(element) = element.filter(|el| Some(*el) != last_refused) else {
+                    return Err(e.into());
+                };
+                let reason = e.to_string();
+                match element {
+                    Element::Record(id) => local.refuse_record(id, &reason).await,
+                    Element::Mutation(id) => local.refuse_mutation(id, &reason).await,
+                }
+                .map_err(SyncError::Local)?;
+                last_refused = Some(element);
+                refused += 1;
+                continue;
+            }
+            Ok(response) => response,
         };
         renumbered = false;
         local
@@ -455,7 +548,7 @@ pub async fn push_all<R: Remote, L: Local>(
         let mutations_moved =
             first_mutation.is_some_and(|first| response.last_mutation_id >= first);
         if response.acknowledged.is_empty() && !mutations_moved {
-            return Ok(());
+            return Ok(refused);
         }
     }
 }
@@ -576,6 +669,38 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_refusal_names_the_element_set_aside_only_for_what_it_is() {
+        let refusal = |status: u16, field: Option<&str>| RemoteError::Refused {
+            status,
+            field: field.map(str::to_string),
+            message: "refusé".into(),
+        };
+        assert_eq!(
+            refusal(422, Some("records[2].pain_worst")).refused_element(),
+            Some((Lane::Records, 2))
+        );
+        assert_eq!(
+            refusal(422, Some("mutations[0].changes[1].value")).refused_element(),
+            Some((Lane::Mutations, 0))
+        );
+        assert_eq!(
+            refusal(403, Some("records[11].author_id")).refused_element(),
+            Some((Lane::Records, 11))
+        );
+        // The numbering, the whole request, a field of no element: not set aside.
+        for e in [
+            refusal(409, Some("mutations[3].mutation_id")),
+            refusal(413, Some("records[0].note")),
+            refusal(422, Some("protocol")),
+            refusal(422, Some("records[x].note")),
+            refusal(422, None),
+            RemoteError::Busy,
+        ] {
+            assert_eq!(e.refused_element(), None, "{e:?}");
+        }
     }
 
     #[test]
