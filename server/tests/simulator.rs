@@ -65,6 +65,8 @@ struct Store {
     hlc: Option<Hlc>,
     /// Items this device created and has not seen back yet.
     local_items: BTreeMap<ItemId, PatientId>,
+    /// Mutations the server refused, with its reason.
+    refused: Vec<(Mutation, String)>,
 }
 
 impl Device {
@@ -117,6 +119,26 @@ impl Local for Device {
             next += 1;
         }
         store.next_id = store.next_id.max(next);
+        Ok(())
+    }
+    async fn refuse_record(&self, _id: uuid::Uuid, _reason: &str) -> Result<(), Infallible> {
+        unreachable!("the simulated devices send no records")
+    }
+    async fn refuse_mutation(&self, mutation_id: u64, reason: &str) -> Result<(), Infallible> {
+        let mut store = self.store.borrow_mut();
+        let Some(at) = store
+            .outbox
+            .iter()
+            .position(|m| m.mutation_id == mutation_id)
+        else {
+            return Ok(());
+        };
+        let refused = store.outbox.remove(at);
+        store.refused.push((refused, reason.to_string()));
+        for m in store.outbox.iter_mut().filter(|m| m.mutation_id > mutation_id) {
+            m.mutation_id -= 1;
+        }
+        store.next_id -= 1;
         Ok(())
     }
     async fn pending(&self) -> Result<u32, Infallible> {
@@ -236,11 +258,13 @@ impl Remote for Link<'_> {
         }
         let (status, body) = send(batch).await;
         if status != StatusCode::OK {
-            // The one refusal a device meets by itself: its store was wiped
-            // and it reused mutation ids (see `a_wiped_device_…`).
+            // The refusals a device meets: its store was wiped and it
+            // reused mutation ids (see `a_wiped_device_…`), or a change
+            // made to be refused (see `a_refused_mutation_…`).
             let error = RemoteError::refused(status.as_u16(), serde_json::from_value(body).ok());
             assert!(
-                matches!(error, RemoteError::MutationIdsTaken { .. }),
+                matches!(error, RemoteError::MutationIdsTaken { .. })
+                    || error.refused_element().is_some(),
                 "push refused: {error}"
             );
             return Err(error);
@@ -767,6 +791,86 @@ async fn a_wiped_device_renumbers_its_mutations(backend: Backend) {
     let db = sim.app.read().await.db.clone();
     let applied = applied_ids(&db, dev).await;
     assert_eq!(applied, vec![1, 2, 3, 4, 5], "each applied once");
+}
+
+/// A change the server refuses for what it is (here: an item given to
+/// someone outside the patient's care team) goes to the device's refused
+/// list with the server's reason; the changes after it take its id and
+/// reach the server, applied once each, without a gap.
+async fn a_refused_mutation_is_set_aside_and_the_rest_goes_on(backend: Backend) {
+    let Some(mut sim) = Sim::new(backend, 12).await else {
+        return;
+    };
+    sim.local_change(0);
+    client::sync(&sim.link(0, false), &sim.devices[0])
+        .await
+        .expect("first sync");
+    let outsider: AccountId = sim
+        .app
+        .read()
+        .await
+        .session_for("sophie")
+        .await
+        .account_id
+        .parse()
+        .unwrap();
+    sim.local_change(0);
+    {
+        let dev = &sim.devices[0];
+        let mut store = dev.store.borrow_mut();
+        let (&item_id, state) = store.server.iter().next().expect("an item pulled");
+        let hlc = store
+            .hlc
+            .unwrap_or(Hlc::zero(dev.device))
+            .tick(sim.clock_ms + 10_000);
+        let m = Mutation {
+            device_id: dev.device,
+            mutation_id: store.next_id,
+            item_id,
+            patient_id: state.item.patient_id,
+            author_id: dev.account,
+            base_version: state.version,
+            hlc,
+            changes: vec![FieldChange::Owner(outsider)],
+            resolves: vec![],
+        };
+        store.hlc = Some(hlc);
+        store.next_id += 1;
+        store.outbox.push(m);
+    }
+    sim.clock_ms += 20_000;
+    sim.local_change(0);
+    let refused_id = sim.devices[0].store.borrow().outbox[1].mutation_id;
+    let outcome = client::sync(&sim.link(0, false), &sim.devices[0])
+        .await
+        .expect("the sync goes on");
+    assert_eq!(outcome.refused, 1);
+    {
+        let store = sim.devices[0].store.borrow();
+        assert!(store.outbox.is_empty(), "the rest left");
+        assert_eq!(store.refused.len(), 1);
+        let (refused, reason) = &store.refused[0];
+        assert_eq!(refused.mutation_id, refused_id);
+        assert_eq!(refused.changes, vec![FieldChange::Owner(outsider)]);
+        assert_eq!(
+            reason,
+            "Le responsable doit faire partie de l'équipe de soins du patient."
+        );
+        assert_eq!(store.next_id, 4, "no id lost to the refusal");
+    }
+    let db = sim.app.read().await.db.clone();
+    let applied = applied_ids(&db, &sim.devices[0]).await;
+    assert_eq!(applied, vec![1, 2, 3], "each applied once, no gap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_mutation_is_set_aside_on_sqlite() {
+    a_refused_mutation_is_set_aside_and_the_rest_goes_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_mutation_is_set_aside_on_postgres() {
+    a_refused_mutation_is_set_aside_and_the_rest_goes_on(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
