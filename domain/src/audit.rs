@@ -58,6 +58,7 @@ pub fn action_fr(code: &str) -> &'static str {
         "operator" => "Opération d'administration",
         "invitation" => "Invitation du patient",
         "read_audit" => "Lecture du journal d'audit",
+        "discard_refused" => "Abandon d'un envoi refusé par le serveur",
         _ => "Autre",
     }
 }
@@ -93,6 +94,7 @@ mod tests {
             "write_record",
             "denied",
             "read_audit",
+            "discard_refused",
         ] {
             assert_ne!(action_fr(code), "Autre", "{code}");
         }

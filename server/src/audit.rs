@@ -35,6 +35,9 @@ pub enum Action {
     Invitation,
     /// A support coordinator read (or exported) the audit trail.
     ReadAudit,
+    /// A person gave up, on their device, a record or change the server
+    /// had refused (`sync::discarded`).
+    DiscardRefused,
 }
 
 impl Action {
@@ -51,6 +54,7 @@ impl Action {
             Action::Operator => "operator",
             Action::Invitation => "invitation",
             Action::ReadAudit => "read_audit",
+            Action::DiscardRefused => "discard_refused",
         }
     }
 }

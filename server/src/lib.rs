@@ -94,6 +94,7 @@ pub fn api_router(state: AppState) -> Router<AppState> {
                     sync::admission,
                 )),
         )
+        .route("/sync/discarded", post(sync::discarded))
         .route("/items/{id}/history", get(items::history))
         .route("/coordination/queue", get(coordination::queue))
         .route("/coordination/requests/{id}/take", post(coordination::take))

@@ -644,3 +644,37 @@ pub async fn checksum(
         checksum: parcours_domain::sync::checksum(pairs).to_string(),
     }))
 }
+
+/// `POST /api/sync/discarded`: the person gave up, on their device, a
+/// record or change this server refused. It was never stored; the audit
+/// trail keeps who gave up what, for which patient, when and why. Open to
+/// anyone signed in, in the patient's team or not: a refusal may come from
+/// having left it, and the row says only what its author did.
+pub async fn discarded(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(given_up): JsonBody<parcours_domain::sync::Discarded>,
+) -> ApiResult<axum::http::StatusCode> {
+    if let Some(problem) = given_up.problems().into_iter().next() {
+        return Err(ApiError::invalid(problem));
+    }
+    let mut tx = state.db.pool.begin().await?;
+    let known: Option<String> = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1")
+        .bind(given_up.patient_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if known.is_none() {
+        return Err(ApiError::patient_not_found("patient_id"));
+    }
+    audit::record(
+        &mut tx,
+        &(&session).into(),
+        AuditEvent::new(Action::DiscardRefused)
+            .patient(given_up.patient_id)
+            .record(given_up.id)
+            .detail(format!("{} — {}", given_up.kind.trim(), given_up.reason)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

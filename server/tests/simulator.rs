@@ -135,7 +135,11 @@ impl Local for Device {
         };
         let refused = store.outbox.remove(at);
         store.refused.push((refused, reason.to_string()));
-        for m in store.outbox.iter_mut().filter(|m| m.mutation_id > mutation_id) {
+        for m in store
+            .outbox
+            .iter_mut()
+            .filter(|m| m.mutation_id > mutation_id)
+        {
             m.mutation_id -= 1;
         }
         store.next_id -= 1;

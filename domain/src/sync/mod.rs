@@ -600,6 +600,44 @@ pub struct PushResponse {
     pub last_mutation_id: u64,
 }
 
+/// A record or a change the server refused, given up by its author on
+/// their device (`POST /api/sync/discarded`). The server never stored it;
+/// it writes who gave up what, when and why, in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discarded {
+    pub patient_id: PatientId,
+    /// The record's kind, or the edited item's.
+    pub kind: String,
+    /// The record's id, or the edited item's.
+    pub id: Uuid,
+    /// The server's refusal, as the device received it.
+    pub reason: String,
+}
+
+impl Discarded {
+    pub const MAX_KIND_CHARS: usize = 64;
+    pub const MAX_REASON_CHARS: usize = 300;
+
+    /// Every problem at once (empty: acceptable).
+    pub fn problems(&self) -> Vec<FieldError> {
+        let mut problems = vec![];
+        let kind = self.kind.trim();
+        if kind.is_empty() || kind.chars().count() > Self::MAX_KIND_CHARS {
+            problems.push(FieldError::new(
+                "kind",
+                "Indiquez la sorte d'enregistrement abandonné (64 caractères au plus).",
+            ));
+        }
+        if self.reason.chars().count() > Self::MAX_REASON_CHARS {
+            problems.push(FieldError::new(
+                "reason",
+                "Le motif du refus est trop long (300 caractères au plus).",
+            ));
+        }
+        problems
+    }
+}
+
 /// An opaque position in the server's history. Devices store it and send it
 /// back; they never compare or compute with it. The server refuses (400,
 /// field `cursor`) one it never issued; the device then pulls from the start.
