@@ -237,3 +237,13 @@ pub async fn take_request(
     read(send(Request::post(&format!("/api/coordination/requests/{id}/take")).json(&body)).await?)
         .await
 }
+
+/// Tells the server a refused record or change was given up here (its
+/// audit row), before the device forgets it.
+pub async fn discarded(given_up: &parcours_domain::sync::Discarded) -> Result<(), ApiError> {
+    let res = send(Request::post("/api/sync/discarded").json(given_up)).await?;
+    match res.status() {
+        200..=299 => Ok(()),
+        _ => read::<serde_json::Value>(res).await.map(|_| ()),
+    }
+}

@@ -40,6 +40,14 @@ impl Local for Device {
         self.store.renumber_mutations(from, first).await
     }
 
+    async fn refuse_record(&self, id: uuid::Uuid, reason: &str) -> Result<(), StoreError> {
+        self.store.refuse_record(id, reason).await
+    }
+
+    async fn refuse_mutation(&self, mutation_id: u64, reason: &str) -> Result<(), StoreError> {
+        self.store.refuse_mutation(mutation_id, reason).await
+    }
+
     async fn pending(&self) -> Result<u32, StoreError> {
         self.store.outbox_len().await
     }

@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-const VERSION: u8 = 5;
+const VERSION: u8 = 6;
 const PATIENTS: &str = "patients";
 /// Append-lane records of every kind (`Record`, tagged by `kind`), made
 /// here or received.
@@ -55,6 +55,10 @@ const NEXT_MUTATION_KEY: &str = "next_mutation_id";
 /// kind from a newer server, a number beyond what JavaScript holds): kept
 /// aside, raw, so one bad entry never stops the sync, and shown.
 const QUARANTINE: &str = "quarantine";
+/// Records and mutations the server refused for what they are (version 6):
+/// out of the outbox, kept until their author sends them again or gives
+/// them up (`Refused`). Keyed `record:<id>` / `mutation:<item id>:<n>`.
+const REFUSED: &str = "refused";
 /// The device key, wrapped by the person's PIN (`WrappedKey`), in `META`.
 const WRAPPED_KEY: &str = "device_key";
 /// Wrong PINs in a row since the last right one, in `META`.
@@ -163,7 +167,7 @@ fn label(store: &str, envelope: &JsValue) -> String {
     let key = match store {
         ITEMS => document::object(envelope, "item").and_then(|i| document::string(&i, "id")),
         MUTATIONS => None,
-        QUARANTINE => document::string(envelope, "key"),
+        QUARANTINE | REFUSED => document::string(envelope, "key"),
         _ => document::string(envelope, "id"),
     };
     let store = if store == OUTBOX { RECORDS } else { store };
@@ -205,6 +209,7 @@ fn clear_of(store: &str, value: &JsValue) -> JsValue {
         }
         MUTATIONS => clear_part(value, &["mutation_id", "kind", "patient_id"]),
         QUARANTINE => clear_part(value, &["key", "id", "version", "patient_id"]),
+        REFUSED => clear_part(value, &["key", "lane", "kind", "patient_id", "refused_at"]),
         _ => js_sys::Object::new().into(),
     }
 }
@@ -250,6 +255,11 @@ impl DeviceStore {
                 }
                 if event.old_version() < 3.0 {
                     db.create_object_store(QUARANTINE)
+                        .with_key_path(KeyPath::One("key"))
+                        .build()?;
+                }
+                if event.old_version() < 6.0 {
+                    db.create_object_store(REFUSED)
                         .with_key_path(KeyPath::One("key"))
                         .build()?;
                 }
@@ -1382,6 +1392,240 @@ impl DeviceStore {
     pub fn delete(&self) -> StoreResult<()> {
         *self.key.borrow_mut() = None;
         drop(self.db.clone().delete()?);
+        Ok(())
+    }
+}
+
+/// A record or a change the server refused, as the person sees it in the
+/// refused list.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct Refused {
+    pub key: String,
+    /// "record" or "mutation".
+    pub lane: String,
+    pub kind: String,
+    pub patient_id: PatientId,
+    pub refused_at: i64,
+    /// The server's reason, in French.
+    pub reason: String,
+    /// The record, or the mutation, as it was sent.
+    pub value: Box<RawValue>,
+}
+
+/// The refused list (see `REFUSED`).
+impl DeviceStore {
+    /// The outbox's record `id`, refused: out of the outbox and of the
+    /// screens, into the refused list with the reason. Opened and sealed
+    /// again between two transactions (no await of WebCrypto inside one);
+    /// the sync holds its lock meanwhile, and nothing else removes it.
+    pub async fn refuse_record(&self, id: uuid::Uuid, reason: &str) -> StoreResult<()> {
+        let tx = self.db.transaction(OUTBOX).build()?;
+        let found: Option<JsValue> = tx
+            .object_store(OUTBOX)?
+            .get(id.to_string())
+            .primitive()?
+            .await?;
+        drop(tx);
+        let Some(found) = found else {
+            return Ok(());
+        };
+        let record = self
+            .unseal(OUTBOX, vec![found])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Db("enregistrement illisible".into()))?;
+        let refused = self
+            .refused_entry(format!("record:{id}"), "record", &record, reason)
+            .await?;
+        let tx = self
+            .db
+            .transaction([OUTBOX, RECORDS, REFUSED])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        drop(
+            tx.object_store(OUTBOX)?
+                .delete(id.to_string())
+                .primitive()?,
+        );
+        drop(
+            tx.object_store(RECORDS)?
+                .delete(id.to_string())
+                .primitive()?,
+        );
+        drop(tx.object_store(REFUSED)?.put(refused).primitive()?);
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The waiting mutation `mutation_id`, refused: into the refused list;
+    /// the waiting ones after it take the ids from its own on, and the next
+    /// new one follows them (the server applies a device's ids without gaps).
+    pub async fn refuse_mutation(&self, mutation_id: u64, reason: &str) -> StoreResult<()> {
+        let tx = self.db.transaction(MUTATIONS).build()?;
+        let found: Option<JsValue> = tx
+            .object_store(MUTATIONS)?
+            .get(mutation_id as f64)
+            .primitive()?
+            .await?;
+        drop(tx);
+        let Some(found) = found else {
+            return Ok(());
+        };
+        let mutation = self
+            .unseal(MUTATIONS, vec![found])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Db("modification illisible".into()))?;
+        let item = document::string(&mutation, "item_id").unwrap_or_default();
+        let refused = self
+            .refused_entry(
+                format!("mutation:{item}:{mutation_id}"),
+                "mutation",
+                &mutation,
+                reason,
+            )
+            .await?;
+        let tx = self
+            .db
+            .transaction([MUTATIONS, META, REFUSED])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let mutations = tx.object_store(MUTATIONS)?;
+        // Closed lower bound (see `acknowledge_mutations` on the crate's bounds).
+        let from_on = || indexed_db_futures::KeyRange::<f64>::LowerBound(mutation_id as f64, false);
+        let after: Vec<JsValue> = mutations
+            .get_all::<JsValue>()
+            .with_query::<f64, _>(from_on())
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        mutations.delete::<f64, _>(from_on()).primitive()?.await?;
+        let mut next = mutation_id;
+        for m in after
+            .into_iter()
+            .filter(|m| document::number(m, "mutation_id") != Some(mutation_id as f64))
+        {
+            document::set(&m, "mutation_id", &JsValue::from_f64(next as f64))?;
+            drop(mutations.put(m).primitive()?);
+            next += 1;
+        }
+        drop(
+            tx.object_store(META)?
+                .put(JsValue::from_f64(next as f64))
+                .with_key(NEXT_MUTATION_KEY)
+                .primitive()?,
+        );
+        drop(tx.object_store(REFUSED)?.put(refused).primitive()?);
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A refused list entry, sealed: the value and the reason inside.
+    async fn refused_entry(
+        &self,
+        key: String,
+        lane: &str,
+        value: &JsValue,
+        reason: &str,
+    ) -> StoreResult<JsValue> {
+        let entry = Refused {
+            key,
+            lane: lane.into(),
+            kind: document::string(value, "kind").unwrap_or_default(),
+            patient_id: document::string(value, "patient_id")
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| StoreError::Db("patient inconnu".into()))?,
+            refused_at: crate::clock::now_ms(),
+            reason: reason.into(),
+            value: document::raw(value)?,
+        };
+        let plain = document::value(&entry)?;
+        self.seal(REFUSED, &[plain])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Db("non scellé".into()))
+    }
+
+    /// The refused list, oldest first.
+    pub async fn refused(&self) -> StoreResult<Vec<Refused>> {
+        let tx = self.db.transaction(REFUSED).build()?;
+        let values: Vec<JsValue> = tx
+            .object_store(REFUSED)?
+            .get_all()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        let mut list: Vec<Refused> = self
+            .unseal(REFUSED, values)
+            .await?
+            .iter()
+            .map(document::read)
+            .collect::<StoreResult<_>>()?;
+        list.sort_by_key(|r| r.refused_at);
+        Ok(list)
+    }
+
+    /// How many entries the refused list holds (read without the key).
+    pub async fn refused_count(&self) -> StoreResult<u32> {
+        let tx = self.db.transaction(REFUSED).build()?;
+        Ok(tx.object_store(REFUSED)?.count().primitive()?.await?)
+    }
+
+    /// Sends a refused entry again, as it was: a record back to the outbox
+    /// (and the screens), a change as this device's next mutation.
+    pub async fn send_again(&self, refused: &Refused) -> StoreResult<()> {
+        let value = document::parse(refused.value.get())?;
+        let sealed = if refused.lane == "record" {
+            self.seal(RECORDS, std::slice::from_ref(&value)).await?
+        } else {
+            self.seal(MUTATIONS, std::slice::from_ref(&value)).await?
+        };
+        let envelope = sealed
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Db("non scellé".into()))?;
+        let tx = self
+            .db
+            .transaction([RECORDS, OUTBOX, MUTATIONS, META, REFUSED])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        if refused.lane == "record" {
+            drop(tx.object_store(RECORDS)?.put(&envelope).primitive()?);
+            drop(tx.object_store(OUTBOX)?.put(&envelope).primitive()?);
+        } else {
+            let meta = tx.object_store(META)?;
+            let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
+            let id = next.unwrap_or(1.0);
+            document::set(&envelope, "mutation_id", &JsValue::from_f64(id))?;
+            drop(tx.object_store(MUTATIONS)?.put(&envelope).primitive()?);
+            drop(
+                meta.put(JsValue::from_f64(id + 1.0))
+                    .with_key(NEXT_MUTATION_KEY)
+                    .primitive()?,
+            );
+        }
+        drop(
+            tx.object_store(REFUSED)?
+                .delete(refused.key.clone())
+                .primitive()?,
+        );
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a refused entry its author gave up (after the server wrote
+    /// the audit row: see `api::discarded`).
+    pub async fn forget_refused(&self, key: &str) -> StoreResult<()> {
+        let tx = self
+            .db
+            .transaction(REFUSED)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        drop(tx.object_store(REFUSED)?.delete(key).primitive()?);
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -52,6 +52,9 @@ pub struct SyncState {
     pub progress: RwSignal<Option<(u64, u64)>>,
     /// Entries received that this device could not read or store, set aside.
     pub set_aside: RwSignal<u32>,
+    /// Records and changes of this device the server refused, waiting for
+    /// their author (see `components::refused`).
+    pub refused: RwSignal<u32>,
 }
 
 impl SyncState {
@@ -63,6 +66,7 @@ impl SyncState {
             data_version: RwSignal::new(0),
             progress: RwSignal::new(None),
             set_aside: RwSignal::new(0),
+            refused: RwSignal::new(0),
         }
     }
 
@@ -127,22 +131,28 @@ pub async fn load_state(state: SyncState, account: AccountId) {
         .last_sync_at
         .set(LocalStorage::get(last_sync_key(account)).ok());
     if let Ok(store) = store(account).await {
+        if let Ok(aside) = store.quarantined().await {
+            state.set_aside.set(aside.len() as u32);
+        }
+    }
+    refresh_counts(state, account).await;
+}
+
+/// What waits to be sent, and what the server refused, as the device holds them.
+pub async fn refresh_counts(state: SyncState, account: AccountId) {
+    if let Ok(store) = store(account).await {
         if let Ok(n) = store.outbox_len().await {
             state.pending.set(n);
         }
-        if let Ok(aside) = store.quarantined().await {
-            state.set_aside.set(aside.len() as u32);
+        if let Ok(n) = store.refused_count().await {
+            state.refused.set(n);
         }
     }
 }
 
 /// Another tab changed the device's store: what this one shows follows.
 pub async fn changed_elsewhere(state: SyncState, account: AccountId) {
-    if let Ok(store) = store(account).await {
-        if let Ok(n) = store.outbox_len().await {
-            state.pending.set(n);
-        }
-    }
+    refresh_counts(state, account).await;
     state.data_version.update(|v| *v += 1);
 }
 
@@ -205,11 +215,7 @@ async fn sync_once(state: SyncState, account: AccountId) {
         }
         Err(SyncError::Local(e)) => SyncStatus::Failed(e.to_string()),
     });
-    if let Ok(store) = store(account).await {
-        if let Ok(n) = store.outbox_len().await {
-            state.pending.set(n);
-        }
-    }
+    refresh_counts(state, account).await;
     state.store_changed();
 }
 

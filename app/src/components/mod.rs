@@ -5,6 +5,7 @@ pub mod header;
 pub mod instrument_form;
 #[cfg(not(feature = "patient"))]
 pub mod problems;
+pub mod refused;
 pub mod scale;
 #[cfg(not(feature = "patient"))]
 pub mod sessions;

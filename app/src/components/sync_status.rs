@@ -1,6 +1,7 @@
 //! The honest line about sync: how many records wait on this device, when
 //! the last sync succeeded, and what went wrong if something did.
 
+use crate::components::refused::RefusedList;
 use crate::format;
 use crate::sync::{self, SyncState, SyncStatus};
 use crate::Auth;
@@ -68,5 +69,6 @@ pub fn SyncStatusBar() -> impl IntoView {
                 "Synchroniser"
             </button>
         </section>
+        <RefusedList/>
     }
 }

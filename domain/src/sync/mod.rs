@@ -600,6 +600,38 @@ pub struct PushResponse {
     pub last_mutation_id: u64,
 }
 
+/// What a kind is called, in French, where a screen names kinds it does not
+/// otherwise show (the refused list). Every registered kind has a name
+/// (a test checks it): registering a kind means naming it here too.
+pub fn kind_fr(kind: &str) -> &'static str {
+    match kind {
+        "pain_assessment" => "Évaluation de la douleur",
+        "enrollment" => "Inclusion",
+        "consent" => "Consentement",
+        "exit" => "Sortie du parcours",
+        "instrument_response" => "Questionnaire",
+        "visit" => "Visite",
+        "diary_entry" => "Journal de douleur",
+        "notebook_entry" => "Message du cahier de liaison",
+        "notebook_read" => "Lecture d'un message",
+        "episode" => "Épisode du parcours",
+        "patient_share" => "Message au patient",
+        "coordination_request" => "Demande d'appui",
+        "needs_assessment" => "Évaluation des besoins",
+        "coordination_event" => "Suivi d'une demande d'appui",
+        "meeting_sheet" => "Fiche de réunion",
+        "meeting_contribution" => "Avis préparé pour une réunion",
+        "meeting_report" => "Compte rendu de réunion",
+        "care_plan_item" => "Action du plan de soins",
+        "care_plan" => "Plan personnalisé de santé",
+        "problem" => "Problème du plan",
+        "objective" => "Objectif du plan",
+        "review" => "Point d'étape",
+        "appointment" => "Rendez-vous",
+        _ => "Enregistrement",
+    }
+}
+
 /// A record or a change the server refused, given up by its author on
 /// their device (`POST /api/sync/discarded`). The server never stored it;
 /// it writes who gave up what, when and why, in the audit trail.
@@ -720,6 +752,13 @@ pub fn checksum<I: IntoIterator<Item = (Uuid, u64)>>(entries: I) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_registered_kind_has_a_french_name() {
+        for kind in Record::KINDS.iter().chain(Mutation::KINDS) {
+            assert_ne!(kind_fr(kind), "Enregistrement", "{kind} has no name");
+        }
+    }
     use crate::{AccountId, AssessmentId, AssessmentMode, DeviceId, ItemId, PatientId};
 
     const NOW: i64 = 1_790_000_000_000;

@@ -1,0 +1,81 @@
+// What the server refuses no longer blocks the outbox (issue 10): offline,
+// the nurse writes two notebook messages to the physiotherapist and records
+// an assessment; meanwhile the physiotherapist leaves Jeanne's care team.
+// Back online, both messages are refused (she is no longer in the team), the
+// assessment arrives; the refused list says why. One is given up (an audit
+// row says so); the physiotherapist rejoins, the other is sent again and
+// arrives. Nothing was dropped silently.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, phone, signIn, recordAssessment } from './harness.js';
+
+let server;
+before(async () => { server = await Server.start(); });
+after(async () => { await server?.stop(); });
+
+async function writeToLea(page, text) {
+  const form = page.getByRole('form', { name: 'Nouvelle entrée du cahier de liaison' });
+  await form.getByRole('group', { name: "Type d'entrée" }).getByLabel('Observation').check();
+  await form.getByLabel('Message').fill(text);
+  await form.getByRole('group', { name: /Adressé à/ }).getByLabel(/Léa/).check();
+  await form.getByRole('button', { name: 'Écrire dans le cahier' }).click();
+  await form.getByText("Entrée enregistrée sur l'appareil.").waitFor();
+}
+
+test('a refused message goes to the refused list, the rest leaves; given up it is audited, sent again it arrives', async () => {
+  const nurse = await phone();
+  const { page, setOnline } = nurse;
+  const jeanne = server.sql("SELECT id FROM patients WHERE family_name = 'Lefèvre'");
+  const operator = (...args) => server.cli([...args, '--operator', 'e2e']);
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
+    await page.getByRole('heading', { name: 'Cahier de liaison' }).waitFor();
+    await setOnline(false);
+    await writeToLea(page, 'Exercices de marche à reprendre doucement.');
+    await writeToLea(page, 'Séance de mardi reportée.');
+    await recordAssessment(page, { now: 5, average: 4, worst: 6, note: 'Après la séance' });
+    await page.getByRole('status').getByText('3 en attente', { exact: true }).waitFor();
+
+    operator('care-team', 'remove', '--patient', jeanne, '--username', 'lea');
+    await setOnline(true);
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    const status = page.getByRole('status').filter({ hasText: 'en attente' });
+    await status.getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    await page.getByText('2 envoi(s) refusé(s) par le serveur : à renvoyer ou à abandonner.').waitFor();
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'pain_assessment' AND body LIKE '%Après la séance%'"), '1');
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'notebook_entry'"), '0');
+    // Out of the screens while refused: not shown as written.
+    const entries = page.getByRole('list', { name: 'Entrées du cahier de liaison' });
+    assert.equal(await entries.getByText('Séance de mardi reportée.').count(), 0);
+
+    const toggle = page.getByRole('button', { name: 'Voir les envois refusés' });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await toggle.click();
+    const list = page.getByRole('list', { name: 'Envois refusés par le serveur' });
+    const refused = list.getByRole('listitem', { name: 'Message du cahier de liaison — LEFÈVRE Jeanne' });
+    await refused.nth(1).waitFor();
+    assert.equal(await refused.count(), 2);
+    await refused.first().getByText("Motif : Ce destinataire ne fait pas partie de l'équipe de soins du patient.").waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Masquer les envois refusés' }).getAttribute('aria-expanded'), 'true');
+
+    // Given up: the server writes it in the audit trail, then the phone forgets it.
+    await refused.first().getByRole('button', { name: 'Abandonner' }).click();
+    await page.getByText('1 envoi(s) refusé(s) par le serveur : à renvoyer ou à abandonner.').waitFor();
+    const claire = server.sql("SELECT id FROM accounts WHERE username = 'claire'");
+    assert.equal(server.sql(`SELECT count(*) FROM audit_events WHERE action = 'discard_refused' AND account_id = '${claire}' AND patient_id = '${jeanne}' AND detail LIKE 'notebook_entry — Ce destinataire%'`), '1');
+
+    // She is back in the team: sent again, it arrives.
+    operator('care-team', 'add', '--patient', jeanne, '--username', 'lea');
+    await refused.first().getByRole('button', { name: 'Renvoyer' }).click();
+    await status.getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
+    const deadline = Date.now() + 20_000;
+    while (server.sql("SELECT count(*) FROM journal WHERE kind = 'notebook_entry'") !== '1' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'notebook_entry'"), '1');
+    assert.equal(await page.getByText(/envoi\(s\) refusé\(s\)/).count(), 0);
+  } finally {
+    await nurse.context.close();
+  }
+});
