@@ -28,8 +28,11 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
             Some(body) if body.field.is_some() => Err(ApiError::refused(429, Some(body))),
             _ => Err(ApiError::Busy),
         },
-        // A proxy or the server stopping: as if there were no answer.
-        502..=504 => Err(ApiError::Unreachable),
+        // The server draining before a restart (or another instance taking
+        // over): again in a moment, as when busy.
+        503 => Err(ApiError::Busy),
+        // A proxy without its server: as if there were no answer.
+        502 | 504 => Err(ApiError::Unreachable),
         status => Err(ApiError::refused(
             status,
             res.json::<ErrorBody>().await.ok(),

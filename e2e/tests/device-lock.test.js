@@ -103,6 +103,20 @@ test('PIN at first sign-in, sealed at rest, locked after inactivity, unlocked of
     await page.getByRole('heading', { name: PATIENT }).waitFor();
     await page.getByText(NOTE).waitFor();
 
+    // Sent to the background (another app, the screen off): locked at once.
+    // Headless Chromium has no background, so the page is told so as the
+    // browser would tell it: its visibility, then the event.
+    const visibility = (state) => page.evaluate((state) => {
+      Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    }, state);
+    await visibility('hidden');
+    await page.getByLabel('Code de ce téléphone').waitFor();
+    assert.equal(await page.getByText(NOTE).count(), 0);
+    await visibility('visible');
+    await unlock(page);
+    await page.getByText(NOTE).waitFor();
+
     // Offline, a record waits; four wrong PINs after a reload: the last
     // warning says what would be lost.
     await recordAssessment(page, { now: 3, average: 3, worst: 4, note: 'Mieux aujourd’hui' });

@@ -1,5 +1,6 @@
 // What every e2e scenario needs: the real server binary on a free port with
 // its own data folder, and Debian's Chromium at a phone's size.
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
@@ -258,4 +259,28 @@ export async function recordAssessment(page, { now, average, worst, location = '
   await page.getByLabel('Note').fill(note);
   await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
   await page.getByText("Évaluation enregistrée sur l'appareil.").waitFor();
+}
+
+/** The inclusion form's identity part, as the GP fills it. */
+export async function fillIdentity(page, { family, given, birth, sex }) {
+  const form = page.getByRole('form', { name: 'Inclusion' });
+  await form.getByLabel('Nom de naissance').fill(family);
+  await form.getByLabel('Prénom').fill(given);
+  await form.getByLabel('Date de naissance').fill(birth);
+  await form.getByRole('group', { name: 'Sexe' }).getByLabel(sex).check();
+  await form.getByLabel('Commune').fill('Figeac');
+  return form;
+}
+
+/** Answers every criterion of the form: `yes` lists the ones answered "Oui". */
+export async function answerCriteria(form, yes) {
+  const groups = form.getByRole('group', { name: /Critère d/ });
+  const count = await groups.count();
+  assert.equal(count, 5, 'one group per criterion of the programme');
+  for (let i = 0; i < count; i++) {
+    const group = groups.nth(i);
+    const label = await group.locator('legend').innerText();
+    const answer = yes.some((y) => label.includes(y)) ? 'Oui' : 'Non';
+    await group.getByLabel(answer, { exact: true }).check();
+  }
 }

@@ -4,7 +4,7 @@
 // patient with the GP in the care team; nobody else sees them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn, unlock } from './harness.js';
+import { Server, phone, signIn, unlock, fillIdentity, answerCriteria } from './harness.js';
 
 let server;
 
@@ -15,29 +15,6 @@ after(async () => { await server?.stop(); });
 async function expectValue(field, value) {
   for (let i = 0; i < 50 && (await field.inputValue()) !== value; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(await field.inputValue(), value);
-}
-
-async function fillIdentity(page, { family, given, birth, sex }) {
-  const form = page.getByRole('form', { name: 'Inclusion' });
-  await form.getByLabel('Nom de naissance').fill(family);
-  await form.getByLabel('Prénom').fill(given);
-  await form.getByLabel('Date de naissance').fill(birth);
-  await form.getByRole('group', { name: 'Sexe' }).getByLabel(sex).check();
-  await form.getByLabel('Commune').fill('Figeac');
-  return form;
-}
-
-/** Answers every criterion of the form: `yes` lists the ones answered "Oui". */
-async function answerCriteria(form, yes) {
-  const groups = form.getByRole('group', { name: /Critère d/ });
-  const count = await groups.count();
-  assert.equal(count, 5, 'one group per criterion of the programme');
-  for (let i = 0; i < count; i++) {
-    const group = groups.nth(i);
-    const label = await group.locator('legend').innerText();
-    const answer = yes.some((y) => label.includes(y)) ? 'Oui' : 'Non';
-    await group.getByLabel(answer, { exact: true }).check();
-  }
 }
 
 test('offline, the GP includes an eligible patient and is refused an ineligible one; back online the server has the first only', async () => {

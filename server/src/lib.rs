@@ -271,3 +271,30 @@ fn is_same_origin(request: &Request) -> bool {
         .or_else(|| origin.strip_prefix("http://"));
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
+
+/// While the server drains before stopping (SIGTERM, see `--drain-seconds`),
+/// every new request is answered 503 with `Retry-After`: a client tries
+/// again in a moment, a load balancer sends it to another instance.
+/// Requests already in flight are past this point and finish.
+pub async fn turn_away_while_draining(
+    axum::extract::State(draining): axum::extract::State<
+        std::sync::Arc<std::sync::atomic::AtomicBool>,
+    >,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            axum::Json(parcours_domain::ErrorBody {
+                error: "Serveur en cours de redémarrage : nouvel essai dans un instant.".into(),
+                field: None,
+                next_mutation_id: None,
+            }),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}

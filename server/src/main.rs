@@ -82,6 +82,13 @@ struct ServeArgs {
     /// only after its commit, and an interrupted push is sent again).
     #[arg(long, env = "PARCOURS_SHUTDOWN_DEADLINE", default_value_t = 20)]
     shutdown_deadline: u64,
+    /// Seconds after SIGTERM during which every new request is answered
+    /// 503 with `Retry-After` (health checks too, so a load balancer sends
+    /// the next ones to another instance) while those in flight go on; then
+    /// the server stops accepting and gives those in flight
+    /// `--shutdown-deadline`. Ctrl-C skips it.
+    #[arg(long, env = "PARCOURS_DRAIN_SECONDS", default_value_t = 5)]
+    drain_seconds: u64,
     /// Folder of wording files for licensed instruments (DN4, QCD, HADS,
     /// PCS-CF), one `<instrument>.<language>.json` each, for a deployment
     /// that holds the licence; without it those instruments are unavailable.
@@ -308,6 +315,7 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
         state.wordings = std::sync::Arc::new(wordings);
     }
     let shutdown_deadline = Duration::from_secs(args.shutdown_deadline);
+    let drain = Duration::from_secs(args.drain_seconds);
     // The audit rows are chained once they are old enough (audit_chain).
     let sealer_db = state.db.clone();
     tokio::spawn(async move {
@@ -320,7 +328,12 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
-    let app = router(state, dist);
+    // Set on SIGTERM: new requests are turned away while those in flight end.
+    let draining = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = router(state, dist).layer(axum::middleware::from_fn_with_state(
+        draining.clone(),
+        parcours_server::turn_away_while_draining,
+    ));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -348,7 +361,11 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        if shutdown_signal().await == Stop::Terminate && drain > Duration::ZERO {
+            draining.store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!("draining for {drain:?}: new requests get 503");
+            tokio::time::sleep(drain).await;
+        }
         let _ = stop_tx.send(true);
     });
     let deadline = async move {
@@ -363,7 +380,16 @@ async fn serve(db: Database, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// What asked the server to stop.
+#[derive(PartialEq)]
+enum Stop {
+    /// Ctrl-C at a terminal: no drain.
+    Interrupt,
+    /// SIGTERM, as a service manager or an orchestrator sends it.
+    Terminate,
+}
+
+async fn shutdown_signal() -> Stop {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -376,8 +402,9 @@ async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    let stop = tokio::select! { _ = ctrl_c => Stop::Interrupt, _ = term => Stop::Terminate };
     tracing::info!("shutting down");
+    stop
 }
 
 /// glibc raises its mmap threshold after the first large free, so the 19 MiB

@@ -262,6 +262,46 @@ fn shutdown_does_not_wait_for_ever_for_a_hung_upload() {
     );
 }
 
+/// SIGTERM: for the drain, a new request gets 503 with `Retry-After` (a
+/// health check too), while a push already in flight finishes and is
+/// acknowledged; then the server exits.
+#[test]
+fn on_sigterm_new_requests_get_503_while_those_in_flight_finish() {
+    let (mut child, port) = demo_server(&["--drain-seconds", "3", "--shutdown-deadline", "5"]);
+    let claire = sign_in(port, "claire", "demo-claire");
+    let body = r#"{"protocol":4,"records":[],"mutations":[]}"#;
+    let (start, rest) = body.split_at(10);
+    let mut push = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    push.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        push,
+        "POST /api/sync/push HTTP/1.1\r\nHost: x\r\nCookie: {claire}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{start}",
+        body.len()
+    )
+    .expect("send");
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, headers, answer) = http(
+        port,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 503, "{answer}");
+    assert!(
+        headers.to_lowercase().contains("retry-after: 5"),
+        "{headers}"
+    );
+    assert!(answer.contains("redémarrage"), "{answer}");
+    push.write_all(rest.as_bytes())
+        .expect("the rest of the body");
+    assert_eq!(status_of(push), 200, "the push in flight finished");
+    assert!(
+        exits_within(&mut child, Duration::from_secs(15)),
+        "the server exited after the drain"
+    );
+}
+
 #[test]
 fn a_flood_of_slow_sign_ins_is_turned_away_before_any_body_is_read() {
     let (mut child, port) = demo_server(&["--body-timeout", "2"]);
