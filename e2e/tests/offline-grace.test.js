@@ -25,7 +25,7 @@ test('day 6 opens offline, day 8 asks to sign in again, and what waited survives
 
     // Six days without any signal.
     await setOnline(false);
-    await page.clock.fastForward('144:00:00');
+    await page.clock.fastForward(6 * 86_400_000);
     await page.reload();
     await unlock(page);
     await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
@@ -34,7 +34,7 @@ test('day 6 opens offline, day 8 asks to sign in again, and what waited survives
     await page.getByRole('status').getByText('1 en attente', { exact: true }).waitFor();
 
     // Day 8: the grace is over, the phone asks who is there.
-    await page.clock.fastForward('48:00:00');
+    await page.clock.fastForward(2 * 86_400_000);
     await page.reload();
     await page.getByRole('button', { name: 'Se connecter' }).waitFor();
     assert.equal(await page.getByLabel('Code de ce téléphone').count(), 0);

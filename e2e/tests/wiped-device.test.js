@@ -25,7 +25,7 @@ async function addAction(page, title, owner) {
 test('a wiped phone renumbers what it made before its first pull, and nothing is stuck or applied twice', async () => {
   const gp = await phone();
   const { page, setOnline } = gp;
-  const GP = 'Dr Paul Durand (Médecin généraliste)';
+  const GP = 'Dr Paul Durand (Médecin traitant)';
   try {
     await signIn(page, server, 'dr.durand', 'demo-durand');
     await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).click();
