@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod audit_chain;
 pub mod audit_trail;
+pub mod backup;
 pub mod care_team;
 pub mod clock;
 pub mod coordination;

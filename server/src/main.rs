@@ -46,6 +46,12 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy the database while the server runs (SQLite; PostgreSQL: pg_dump).
+    Backup {
+        /// The copy's file; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +213,11 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         None => serve(db, cli.serve).await,
         Some(Command::Serve(args)) => serve(db, args).await,
+        Some(Command::Backup { to }) => {
+            parcours_server::backup::to_file(&db, &to, &who).await?;
+            println!("copie cohérente écrite dans {}", to.display());
+            Ok(())
+        }
         Some(Command::Audit(AuditCommand::Verify)) => {
             let found = parcours_server::audit_chain::verify(&db).await?;
             println!(
