@@ -210,6 +210,17 @@ impl Link<'_> {
         self.faults && self.sim.rng.borrow_mut().gen_bool(p)
     }
 
+    /// With two instances, each request goes to either, at random: a
+    /// device's pushes and pulls switch instance as behind a load balancer.
+    fn other_instance(&self) -> Option<&TestApp> {
+        let other = self.sim.other.as_ref()?;
+        let chosen = self.sim.rng.borrow_mut().gen_bool(0.5);
+        if chosen {
+            self.sim.count("requests to the second instance");
+        }
+        chosen.then_some(other)
+    }
+
     fn cookie(&self) -> &str {
         &self.sim.devices[self.d].client.cookie
     }
@@ -218,7 +229,10 @@ impl Link<'_> {
         if !self.sim.devices[self.d].online {
             return Err(RemoteError::Unreachable);
         }
-        let reply = self.sim.app.read().await.get(path, self.cookie()).await;
+        let reply = match self.other_instance() {
+            Some(other) => other.get(path, self.cookie()).await,
+            None => self.sim.app.read().await.get(path, self.cookie()).await,
+        };
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
         Ok(reply.body)
     }
@@ -233,13 +247,17 @@ impl Remote for Link<'_> {
             let body =
                 json!({ "protocol": PROTOCOL_VERSION, "records": [], "mutations": mutations });
             async move {
-                let reply = self
-                    .sim
-                    .app
-                    .read()
-                    .await
-                    .post("/api/sync/push", self.cookie(), &body)
-                    .await;
+                let reply = match self.other_instance() {
+                    Some(other) => other.post("/api/sync/push", self.cookie(), &body).await,
+                    None => {
+                        self.sim
+                            .app
+                            .read()
+                            .await
+                            .post("/api/sync/push", self.cookie(), &body)
+                            .await
+                    }
+                };
                 (reply.status, reply.body)
             }
         };
@@ -322,6 +340,8 @@ impl Remote for Link<'_> {
 struct Sim {
     /// Locked for writing only to restart it (a crash).
     app: tokio::sync::RwLock<TestApp>,
+    /// A second server instance on the same database, when simulated.
+    other: Option<TestApp>,
     rng: RefCell<ChaCha8Rng>,
     devices: Vec<Device>,
     patients: Vec<PatientId>,
@@ -449,6 +469,7 @@ impl Sim {
         }
         Some(Self {
             app: tokio::sync::RwLock::new(app),
+            other: None,
             rng: RefCell::new(ChaCha8Rng::seed_from_u64(seed)),
             devices,
             patients,
@@ -711,12 +732,15 @@ fn steps() -> usize {
         .unwrap_or(2500)
 }
 
-async fn simulate(backend: Backend, seeds: Vec<u64>) {
+async fn simulate(backend: Backend, seeds: Vec<u64>, instances: usize) {
     for seed in seeds {
-        eprintln!("simulator: {backend:?}, seed {seed} (replay with PARCOURS_SIM_SEED={seed})");
+        eprintln!("simulator: {backend:?}, {instances} instance(s), seed {seed} (replay with PARCOURS_SIM_SEED={seed})");
         let Some(mut sim) = Sim::new(backend, seed).await else {
             return;
         };
+        if instances > 1 {
+            sim.other = Some(sim.app.read().await.another_instance().await);
+        }
         sim.run(steps()).await;
         sim.check().await;
         let stats = sim.stats.borrow();
@@ -731,7 +755,7 @@ async fn simulate(backend: Backend, seeds: Vec<u64>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_devices_converge_on_sqlite() {
-    simulate(Backend::Sqlite, seeds()).await;
+    simulate(Backend::Sqlite, seeds(), 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -744,7 +768,21 @@ async fn twenty_devices_converge_on_postgres() {
     } else {
         vec![7]
     };
-    simulate(Backend::Postgres, seeds).await;
+    simulate(Backend::Postgres, seeds, 1).await;
+}
+
+/// Two server instances on one PostgreSQL, as behind a load balancer: every
+/// request of every device goes to either at random (a push to one, the
+/// next pull from the other, a retry elsewhere) — and everything converges,
+/// nothing lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_devices_converge_on_two_instances_of_postgres() {
+    let seeds = if std::env::var("PARCOURS_SIM_SEED").is_ok() {
+        seeds()
+    } else {
+        vec![9]
+    };
+    simulate(Backend::Postgres, seeds, 2).await;
 }
 
 /// A device whose store was wiped while its id survived (storage cleared,

@@ -102,6 +102,18 @@ impl TestApp {
         })
     }
 
+    /// A second server instance on the same database (its own connections
+    /// and state), as behind a load balancer.
+    pub async fn another_instance(&self) -> Self {
+        let db = Database::connect(&self.url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        Self {
+            router: router(AppState::new(db.clone(), false).expect("state"), None),
+            db,
+            url: self.url.clone(),
+        }
+    }
+
     /// As after a crash: every connection dropped, the database reopened.
     pub async fn restart(&mut self) {
         self.db.pool.close().await;
