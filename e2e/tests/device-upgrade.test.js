@@ -191,11 +191,16 @@ test('a phone updated from device store 4 gains the index by kind, and counts th
         r.onsuccess = () => res(r.result);
         r.onerror = () => rej(r.error);
       });
-      const out = { version: db.version, indexes: [...db.transaction('records').objectStore('records').indexNames] };
+      const out = {
+        version: db.version,
+        indexes: [...db.transaction('records').objectStore('records').indexNames],
+        refused: db.objectStoreNames.contains('refused'),
+      };
       db.close();
       return out;
     }, me.account_id);
-    assert.deepEqual(upgraded, { version: 5, indexes: ['by_kind', 'by_patient'] });
+    // Version 6 adds the refused list's store.
+    assert.deepEqual(upgraded, { version: 6, indexes: ['by_kind', 'by_patient'], refused: true });
   } finally {
     await context.close();
   }

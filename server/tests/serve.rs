@@ -333,3 +333,141 @@ fn a_flood_of_slow_sign_ins_is_turned_away_before_any_body_is_read() {
     terminate(&child);
     assert!(exits_within(&mut child, Duration::from_secs(15)));
 }
+
+/// One exchange of raw bytes; the answer's status, 0 when the connection
+/// closed without one.
+fn exchange(port: u16, request: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // A refused body may be answered before it is all sent: fine.
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+/// Any JSON value, nested up to `depth`.
+fn random_json(rng: &mut impl rand::Rng, depth: u32) -> serde_json::Value {
+    use serde_json::{json, Value};
+    match rng.gen_range(0..if depth == 0 { 5 } else { 7 }) {
+        0 => Value::Null,
+        1 => json!(rng.gen::<bool>()),
+        2 => json!(rng.gen::<i64>() >> rng.gen_range(0..64)),
+        3 => json!(rng.gen::<f64>() * 1e6),
+        4 => {
+            let pool = ["", "é", "2026-02-31", "pain_assessment", "care_plan_item", "\u{0}", "9007199254740993", "../../", "<script>"];
+            let mut s = pool[rng.gen_range(0..pool.len())].to_string();
+            if rng.gen_bool(0.3) {
+                s.push_str(&uuid::Uuid::new_v4().to_string());
+            }
+            json!(s)
+        }
+        5 => Value::Array((0..rng.gen_range(0..4)).map(|_| random_json(rng, depth - 1)).collect()),
+        _ => {
+            let keys = ["protocol", "records", "mutations", "kind", "id", "patient_id", "author_id", "device_id", "recorded_at", "pain_now", "changes", "field", "value", "mutation_id", "item_id", "username", "password", "on", "reason"];
+            Value::Object(
+                (0..rng.gen_range(0..6))
+                    .map(|_| (keys[rng.gen_range(0..keys.len())].to_string(), random_json(rng, depth - 1)))
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// An HTTP fuzz run against the real binary: random methods, addresses,
+/// queries, headers and bodies (random JSON, random bytes, bodies that are
+/// almost a push), signed in or not. Every request gets an answer, none a
+/// 5xx, and the server stays healthy. `PARCOURS_FUZZ_REQUESTS` (default
+/// 1,500) and `PARCOURS_FUZZ_SEED` replay or extend it.
+#[test]
+fn random_requests_get_an_answer_and_never_a_5xx() {
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = std::env::var("PARCOURS_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let requests: usize = std::env::var("PARCOURS_FUZZ_REQUESTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1500);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let (mut child, port) = demo_server(&[]);
+    let claire = sign_in(port, "claire", "demo-claire");
+    let (_, _, caseload) = http(
+        port,
+        &format!("GET /api/caseload HTTP/1.1\r\nHost: x\r\nCookie: {claire}\r\nConnection: close\r\n\r\n"),
+    );
+    let patients: Vec<serde_json::Value> = serde_json::from_str(&caseload).expect("caseload");
+    let patient = patients[0]["id"].as_str().expect("a patient").to_string();
+    let template = serde_json::json!({ "protocol": 4, "records": [{
+        "kind": "pain_assessment", "id": uuid::Uuid::now_v7(), "patient_id": patient,
+        "author_id": "x", "device_id": "y", "recorded_at": 1_790_000_000_000i64,
+        "mode": "interview", "pain_now": 5, "pain_average_24h": 4, "pain_worst_24h": 6,
+        "location": "", "note": "", "amends": null }], "mutations": [] });
+    let paths = [
+        "/api/session", "/api/sessions", "/api/caseload", "/api/patients/{p}/assessments",
+        "/api/patients/{p}/invitations", "/api/invitations/{u}/revoke", "/api/invitations/activate",
+        "/api/sync/push", "/api/sync/pull", "/api/sync/checksum", "/api/sync/discarded",
+        "/api/items/{u}/history", "/api/coordination/queue", "/api/coordination/requests/{u}/take",
+        "/api/instruments/wordings", "/api/audit", "/api/audit.csv", "/api/audit/subjects",
+        "/healthz", "/", "/journal", "/pkg/inconnu.wasm", "/api/%2e%2e/%2e%2e/etc/passwd", "/api/inconnue",
+    ];
+    let queries = ["", "?protocol=4", "?protocol=99", "?cursor=", "?limit=", "?today=", "?patient_id=", "?before=", "?estimate=true&limit="];
+    let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"];
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for i in 0..requests {
+        let path = paths[rng.gen_range(0..paths.len())]
+            .replace("{p}", if rng.gen_bool(0.7) { &patient } else { "pas-un-id" })
+            .replace("{u}", &uuid::Uuid::new_v4().to_string());
+        let mut query = queries[rng.gen_range(0..queries.len())].to_string();
+        if query.ends_with('=') {
+            let values = ["-1", "0", "999999999999999999999", "2026-02-31", "%00", "abc", &uuid::Uuid::new_v4().to_string()];
+            query.push_str(values[rng.gen_range(0..values.len())]);
+        }
+        let method = methods[rng.gen_range(0..methods.len())];
+        let body: Vec<u8> = match rng.gen_range(0..5) {
+            0 => vec![],
+            1 => (0..rng.gen_range(0..600)).map(|_| rng.gen()).collect(),
+            2 => random_json(&mut rng, 5).to_string().into_bytes(),
+            _ => {
+                // Almost a push: one field of its record replaced.
+                let mut push = template.clone();
+                let keys: Vec<String> = push["records"][0].as_object().unwrap().keys().cloned().collect();
+                let key = &keys[rng.gen_range(0..keys.len())];
+                push["records"][0][key] = random_json(&mut rng, 3);
+                push.to_string().into_bytes()
+            }
+        };
+        let content_type = ["application/json", "text/plain", "application/json; charset=utf-8", ""][rng.gen_range(0..4)];
+        let cookie = match rng.gen_range(0..3) {
+            0 => String::new(),
+            1 => format!("Cookie: {claire}\r\n"),
+            _ => "Cookie: parcours_session=forgé\r\n".to_string(),
+        };
+        let mut request = format!(
+            "{method} {path}{query} HTTP/1.1\r\nHost: x\r\n{cookie}{}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            if content_type.is_empty() { String::new() } else { format!("Content-Type: {content_type}\r\n") },
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        let (status, answer) = exchange(port, &request);
+        assert!(
+            (100..500).contains(&status),
+            "request {i} (seed {seed}): {method} {path}{query} answered {status}:\n{answer}"
+        );
+        *by_status.entry(status).or_default() += 1;
+    }
+    eprintln!("HTTP fuzz, seed {seed}, {requests} requests: {by_status:?}");
+    assert_eq!(get(port, "/healthz", ""), 200, "still healthy");
+    assert!(by_status.len() > 5, "the requests reached many answers: {by_status:?}");
+    let _ = child.kill();
+}
