@@ -476,3 +476,29 @@ pub async fn records_of(
 pub fn same_record(stored_body: &str, pushed: &Record) -> bool {
     Record::from_json(stored_body).is_ok_and(|stored| stored == *pushed)
 }
+
+#[cfg(test)]
+mod cursor_properties {
+    use super::Position;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a device sends as its cursor: parsed or refused, no
+        /// panic; what parses is written back the same way, and means the
+        /// same position (a cursor is never read as another).
+        #[test]
+        fn any_cursor_parses_or_is_refused_and_round_trips(text in "[0-9.+-]{0,24}|.{0,24}") {
+            if let Ok(position) = text.parse::<Position>() {
+                prop_assert!(position.seq <= position.pos && position.seq >= 0);
+                let written = position.to_string();
+                prop_assert_eq!(written.parse::<Position>(), Ok(position));
+            }
+        }
+
+        #[test]
+        fn every_position_the_server_writes_reads_back(pos in 0..i64::MAX, behind in 0..1_000i64) {
+            let position = Position { pos, seq: pos.saturating_sub(behind).max(0) };
+            prop_assert_eq!(position.to_string().parse::<Position>(), Ok(position));
+        }
+    }
+}

@@ -363,19 +363,58 @@ fn random_json(rng: &mut impl rand::Rng, depth: u32) -> serde_json::Value {
         2 => json!(rng.gen::<i64>() >> rng.gen_range(0..64)),
         3 => json!(rng.gen::<f64>() * 1e6),
         4 => {
-            let pool = ["", "é", "2026-02-31", "pain_assessment", "care_plan_item", "\u{0}", "9007199254740993", "../../", "<script>"];
+            let pool = [
+                "",
+                "é",
+                "2026-02-31",
+                "pain_assessment",
+                "care_plan_item",
+                "\u{0}",
+                "9007199254740993",
+                "../../",
+                "<script>",
+            ];
             let mut s = pool[rng.gen_range(0..pool.len())].to_string();
             if rng.gen_bool(0.3) {
                 s.push_str(&uuid::Uuid::new_v4().to_string());
             }
             json!(s)
         }
-        5 => Value::Array((0..rng.gen_range(0..4)).map(|_| random_json(rng, depth - 1)).collect()),
+        5 => Value::Array(
+            (0..rng.gen_range(0..4))
+                .map(|_| random_json(rng, depth - 1))
+                .collect(),
+        ),
         _ => {
-            let keys = ["protocol", "records", "mutations", "kind", "id", "patient_id", "author_id", "device_id", "recorded_at", "pain_now", "changes", "field", "value", "mutation_id", "item_id", "username", "password", "on", "reason"];
+            let keys = [
+                "protocol",
+                "records",
+                "mutations",
+                "kind",
+                "id",
+                "patient_id",
+                "author_id",
+                "device_id",
+                "recorded_at",
+                "pain_now",
+                "changes",
+                "field",
+                "value",
+                "mutation_id",
+                "item_id",
+                "username",
+                "password",
+                "on",
+                "reason",
+            ];
             Value::Object(
                 (0..rng.gen_range(0..6))
-                    .map(|_| (keys[rng.gen_range(0..keys.len())].to_string(), random_json(rng, depth - 1)))
+                    .map(|_| {
+                        (
+                            keys[rng.gen_range(0..keys.len())].to_string(),
+                            random_json(rng, depth - 1),
+                        )
+                    })
                     .collect(),
             )
         }
@@ -400,7 +439,7 @@ fn random_requests_get_an_answer_and_never_a_5xx() {
         .unwrap_or(1500);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let (mut child, port) = demo_server(&[]);
-    let claire = sign_in(port, "claire", "demo-claire");
+    let mut claire = sign_in(port, "claire", "demo-claire");
     let (_, _, caseload) = http(
         port,
         &format!("GET /api/caseload HTTP/1.1\r\nHost: x\r\nCookie: {claire}\r\nConnection: close\r\n\r\n"),
@@ -412,27 +451,80 @@ fn random_requests_get_an_answer_and_never_a_5xx() {
         "author_id": "x", "device_id": "y", "recorded_at": 1_790_000_000_000i64,
         "mode": "interview", "pain_now": 5, "pain_average_24h": 4, "pain_worst_24h": 6,
         "location": "", "note": "", "amends": null }], "mutations": [] });
+    // Each address with the method it serves (the one used most of the time).
     let paths = [
-        "/api/session", "/api/sessions", "/api/caseload", "/api/patients/{p}/assessments",
-        "/api/patients/{p}/invitations", "/api/invitations/{u}/revoke", "/api/invitations/activate",
-        "/api/sync/push", "/api/sync/pull", "/api/sync/checksum", "/api/sync/discarded",
-        "/api/items/{u}/history", "/api/coordination/queue", "/api/coordination/requests/{u}/take",
-        "/api/instruments/wordings", "/api/audit", "/api/audit.csv", "/api/audit/subjects",
-        "/healthz", "/", "/journal", "/pkg/inconnu.wasm", "/api/%2e%2e/%2e%2e/etc/passwd", "/api/inconnue",
+        ("POST", "/api/session"),
+        ("GET", "/api/session"),
+        ("DELETE", "/api/sessions"),
+        ("GET", "/api/caseload"),
+        ("GET", "/api/patients/{p}/assessments"),
+        ("GET", "/api/patients/{p}/invitations"),
+        ("POST", "/api/patients/{p}/invitations"),
+        ("POST", "/api/invitations/{u}/revoke"),
+        ("POST", "/api/invitations/activate"),
+        ("POST", "/api/sync/push"),
+        ("POST", "/api/sync/push"),
+        ("POST", "/api/sync/push"),
+        ("GET", "/api/sync/pull"),
+        ("GET", "/api/sync/checksum"),
+        ("POST", "/api/sync/discarded"),
+        ("GET", "/api/items/{u}/history"),
+        ("GET", "/api/coordination/queue"),
+        ("POST", "/api/coordination/requests/{u}/take"),
+        ("GET", "/api/instruments/wordings"),
+        ("GET", "/api/audit"),
+        ("GET", "/api/audit.csv"),
+        ("GET", "/api/audit/subjects"),
+        ("GET", "/healthz"),
+        ("GET", "/"),
+        ("GET", "/journal"),
+        ("GET", "/pkg/inconnu.wasm"),
+        ("GET", "/api/%2e%2e/%2e%2e/etc/passwd"),
+        ("POST", "/api/inconnue"),
     ];
-    let queries = ["", "?protocol=4", "?protocol=99", "?cursor=", "?limit=", "?today=", "?patient_id=", "?before=", "?estimate=true&limit="];
+    let queries = [
+        "",
+        "?protocol=4",
+        "?protocol=99",
+        "?cursor=",
+        "?limit=",
+        "?today=",
+        "?patient_id=",
+        "?before=",
+        "?estimate=true&limit=",
+    ];
     let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"];
     let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
     for i in 0..requests {
-        let path = paths[rng.gen_range(0..paths.len())]
-            .replace("{p}", if rng.gen_bool(0.7) { &patient } else { "pas-un-id" })
+        let (own_method, path) = paths[rng.gen_range(0..paths.len())];
+        let path = path
+            .replace(
+                "{p}",
+                if rng.gen_bool(0.7) {
+                    &patient
+                } else {
+                    "pas-un-id"
+                },
+            )
             .replace("{u}", &uuid::Uuid::new_v4().to_string());
         let mut query = queries[rng.gen_range(0..queries.len())].to_string();
         if query.ends_with('=') {
-            let values = ["-1", "0", "999999999999999999999", "2026-02-31", "%00", "abc", &uuid::Uuid::new_v4().to_string()];
+            let values = [
+                "-1",
+                "0",
+                "999999999999999999999",
+                "2026-02-31",
+                "%00",
+                "abc",
+                &uuid::Uuid::new_v4().to_string(),
+            ];
             query.push_str(values[rng.gen_range(0..values.len())]);
         }
-        let method = methods[rng.gen_range(0..methods.len())];
+        let method = if rng.gen_bool(0.8) {
+            own_method
+        } else {
+            methods[rng.gen_range(0..methods.len())]
+        };
         let body: Vec<u8> = match rng.gen_range(0..5) {
             0 => vec![],
             1 => (0..rng.gen_range(0..600)).map(|_| rng.gen()).collect(),
@@ -440,17 +532,27 @@ fn random_requests_get_an_answer_and_never_a_5xx() {
             _ => {
                 // Almost a push: one field of its record replaced.
                 let mut push = template.clone();
-                let keys: Vec<String> = push["records"][0].as_object().unwrap().keys().cloned().collect();
+                let keys: Vec<String> = push["records"][0]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned()
+                    .collect();
                 let key = &keys[rng.gen_range(0..keys.len())];
                 push["records"][0][key] = random_json(&mut rng, 3);
                 push.to_string().into_bytes()
             }
         };
-        let content_type = ["application/json", "text/plain", "application/json; charset=utf-8", ""][rng.gen_range(0..4)];
-        let cookie = match rng.gen_range(0..3) {
+        let content_type = [
+            "application/json",
+            "text/plain",
+            "application/json; charset=utf-8",
+            "",
+        ][rng.gen_range(0..4)];
+        let cookie = match rng.gen_range(0..6) {
             0 => String::new(),
-            1 => format!("Cookie: {claire}\r\n"),
-            _ => "Cookie: parcours_session=forgé\r\n".to_string(),
+            1 => "Cookie: parcours_session=forgé\r\n".to_string(),
+            _ => format!("Cookie: {claire}\r\n"),
         };
         let mut request = format!(
             "{method} {path}{query} HTTP/1.1\r\nHost: x\r\n{cookie}{}Content-Length: {}\r\nConnection: close\r\n\r\n",
@@ -465,9 +567,16 @@ fn random_requests_get_an_answer_and_never_a_5xx() {
             "request {i} (seed {seed}): {method} {path}{query} answered {status}:\n{answer}"
         );
         *by_status.entry(status).or_default() += 1;
+        if method == "DELETE" && path.starts_with("/api/session") {
+            // Signed out (or everywhere): signed in again, so the rest goes deeper.
+            claire = sign_in(port, "claire", "demo-claire");
+        }
     }
     eprintln!("HTTP fuzz, seed {seed}, {requests} requests: {by_status:?}");
     assert_eq!(get(port, "/healthz", ""), 200, "still healthy");
-    assert!(by_status.len() > 5, "the requests reached many answers: {by_status:?}");
+    assert!(
+        by_status.len() > 5,
+        "the requests reached many answers: {by_status:?}"
+    );
     let _ = child.kill();
 }
