@@ -22,27 +22,29 @@ on_both_backends!(every_route_answers_each_role_as_stated_and_leaks_nothing,);
 enum Role {
     Anonymous,
     Revoked,
+    /// Claire, the pain resource nurse.
     Nurse,
     Gp,
     Physio,
+    /// Another profession of Jeanne's team, made for this test.
+    Team(Profession),
     OtherTeam,
     Coordinator,
 }
 
 use Role::*;
 
-const ROLES: [Role; 7] = [
-    Anonymous,
-    Revoked,
-    Nurse,
-    Gp,
-    Physio,
-    OtherTeam,
-    Coordinator,
+/// The professions of Jeanne's team beyond the demo's three.
+const OTHER_PROFESSIONS: [(&str, Profession); 5] = [
+    ("ide", Profession::Nurse),
+    ("psy", Profession::Psychologist),
+    ("apa", Profession::AdaptedActivityCoach),
+    ("pharma", Profession::Pharmacist),
+    ("social", Profession::SocialWorker),
 ];
 
 fn in_team(role: Role) -> bool {
-    matches!(role, Nurse | Gp | Physio)
+    matches!(role, Nurse | Gp | Physio | Team(_))
 }
 
 async fn every_route_answers_each_role_as_stated_and_leaks_nothing(backend: Backend) {
@@ -62,6 +64,23 @@ async fn every_route_answers_each_role_as_stated_and_leaks_nothing(backend: Back
     .await
     .unwrap();
     let jeanne = app.patient_id("Lefèvre").await;
+    for (username, profession) in OTHER_PROFESSIONS {
+        admin::create_account(
+            &app.db,
+            &Actor::operator("test"),
+            NewAccount {
+                username,
+                display_name: username,
+                profession,
+                password: "une phrase de passe",
+            },
+        )
+        .await
+        .unwrap();
+        admin::add_to_care_team(&app.db, &Actor::operator("test"), &jeanne, username)
+            .await
+            .unwrap();
+    }
     let revoked = app.session_for("claire").await;
     let ender = app.session_for("claire").await;
     assert_eq!(
@@ -98,7 +117,7 @@ async fn every_route_answers_each_role_as_stated_and_leaks_nothing(backend: Back
         )
         .await;
     assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
-    let clients: Vec<(Role, Option<Client>)> = vec![
+    let mut clients: Vec<(Role, Option<Client>)> = vec![
         (Anonymous, None),
         (Revoked, Some(revoked)),
         (Nurse, Some(nurse)),
@@ -107,6 +126,9 @@ async fn every_route_answers_each_role_as_stated_and_leaks_nothing(backend: Back
         (OtherTeam, Some(app.session_for("sophie").await)),
         (Coordinator, Some(app.session_for("camille").await)),
     ];
+    for (username, profession) in OTHER_PROFESSIONS {
+        clients.push((Team(profession), Some(app.session_for(username).await)));
+    }
 
     // (method, path, what each signed-in role gets)
     let patient_scoped = |role: Role| {
@@ -191,7 +213,7 @@ async fn every_route_answers_each_role_as_stated_and_leaks_nothing(backend: Back
             cells += 1;
         }
     }
-    assert_eq!(cells, routes.len() * ROLES.len());
+    assert_eq!(cells, routes.len() * 12, "every route × every role");
 
     // Writes on Jeanne's file from outside her team change nothing.
     let journal = app.count("SELECT count(*) FROM journal").await;
