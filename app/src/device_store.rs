@@ -917,8 +917,9 @@ impl DeviceStore {
     /// Gives the waiting mutations from id `from` on the ids `first`,
     /// `first + 1`… in their order, and new mutations the ids after them:
     /// the server applied other mutations of this device under those ids
-    /// (its store was wiped while its id survived). One transaction: a
-    /// crash leaves the old numbers or the new, never a mix.
+    /// (its store was wiped while its id survived), or lost some it had
+    /// applied (restored from a backup). One transaction: a crash leaves
+    /// the old numbers or the new, never a mix.
     pub async fn renumber_mutations(&self, from: u64, first: u64) -> StoreResult<()> {
         let tx = self
             .db
@@ -942,14 +943,13 @@ impl DeviceStore {
             mutations.put(m).primitive()?.await?;
             next += 1;
         }
-        let meta = tx.object_store(META)?;
-        let current: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
-        if current.unwrap_or(1.0) < next as f64 {
-            meta.put(JsValue::from_f64(next as f64))
-                .with_key(NEXT_MUTATION_KEY)
-                .primitive()?
-                .await?;
-        }
+        // New mutations follow the renumbered ones — also downwards, when
+        // the server lost ids it had applied (restored from a backup).
+        tx.object_store(META)?
+            .put(JsValue::from_f64(next as f64))
+            .with_key(NEXT_MUTATION_KEY)
+            .primitive()?
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -41,6 +41,11 @@ pub enum ApiError {
     /// device renumbers what it has waiting.
     #[error("mutation id taken {field}")]
     MutationIdTaken { field: String, next: u64 },
+    /// A mutation id beyond the one expected next (409): this server lost
+    /// mutations of the device it had applied — restored from a backup. The
+    /// device gives what waits the ids from `next` on.
+    #[error("mutation id ahead {field}")]
+    MutationIdAhead { field: String, next: u64 },
     /// Too many requests of this kind at once (this account's syncs, or
     /// sign-ins overall): retry soon. The message says which.
     #[error("busy")]
@@ -130,13 +135,17 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { field, message } => {
                 (StatusCode::CONFLICT, message.as_str(), Some(field.as_str()))
             }
-            ApiError::MutationIdTaken { field, next } => {
+            ApiError::MutationIdTaken { field, next }
+            | ApiError::MutationIdAhead { field, next } => {
+                let error = if matches!(self, ApiError::MutationIdTaken { .. }) {
+                    format!("Numéro de mutation déjà utilisé par une autre mutation ; le suivant attendu est {next}.")
+                } else {
+                    format!("Mutation hors d'ordre : la suivante attendue est {next}.")
+                };
                 let mut response = (
                     StatusCode::CONFLICT,
                     Json(ErrorBody {
-                        error: format!(
-                            "Numéro de mutation déjà utilisé par une autre mutation ; le suivant attendu est {next}."
-                        ),
+                        error,
                         field: Some(field.clone()),
                         next_mutation_id: Some(*next),
                     }),

@@ -108,12 +108,12 @@ pub async fn apply_mutations(
             continue;
         }
         if m.mutation_id != last + 1 {
-            return Err(ApiError::Conflict {
+            // Ahead of what this server applied: it lost some (a restored
+            // backup), or a part of the push overtook the rest. Either way
+            // the answer says which id comes next.
+            return Err(ApiError::MutationIdAhead {
                 field: format!("mutations[{i}].mutation_id"),
-                message: format!(
-                    "Mutation hors d'ordre : la suivante attendue est {}.",
-                    last + 1
-                ),
+                next: last + 1,
             });
         }
         // Items touched by this push are read once and written once, at the end.
