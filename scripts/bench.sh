@@ -33,3 +33,7 @@ log "device: 100,000 records into IndexedDB; 10,000 records from a device's outb
 
 log "server memory with 200 devices syncing at once"
 (cd e2e && node bench/memory.js 200)
+
+log "issue 11: PouchDB (the anchor) beside Parcours, same run, same records — pull, push, server RSS, ratios"
+ensure_anchors
+(cd e2e && node bench/anchors.js 20000 100000)

@@ -72,6 +72,18 @@ ensure_node_modules() {
   fi
 }
 
+# The anchors' Node modules (PouchDB 9, express-pouchdb…), outside the
+# project, for the side-by-side comparison of scripts/bench.sh
+# (../shared/anchors/README.md). Registry packages only.
+ensure_anchors() {
+  export ANCHORS_DIR="${ANCHORS_DIR:-${TMPDIR:-/tmp}/anchors}"
+  if [ ! -d "$ANCHORS_DIR/node_modules/pouchdb" ]; then
+    log "installing the anchors' modules into $ANCHORS_DIR (PouchDB 9, express-pouchdb)"
+    npm install --prefix "$ANCHORS_DIR" --no-audit --no-fund --loglevel=error \
+      pouchdb express-pouchdb express pouchdb-adapter-memory playwright-core
+  fi
+}
+
 ensure_sqlite_cli() {
   command -v sqlite3 >/dev/null || apt_install sqlite3
 }

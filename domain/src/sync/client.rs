@@ -591,22 +591,22 @@ pub async fn pull_all<R: Remote, L: Local>(
     local: &L,
 ) -> Result<usize, SyncError<L::Error>> {
     let mut cursor = local.pull_cursor().await.map_err(SyncError::Local)?;
+    // The first page from the stored cursor; a cursor the server never
+    // issued (a restored server) starts over once.
+    let mut page = match remote.pull(cursor.as_ref(), true).await {
+        Ok(page) => page,
+        Err(e) if e.is_unknown_cursor() => {
+            local.reset_pull_cursor().await.map_err(SyncError::Local)?;
+            cursor = None;
+            remote.pull(cursor.as_ref(), true).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut received = 0u64;
     let mut expected = None;
     let mut set_aside = 0;
-    let mut restarted = false;
     loop {
         let first = received == 0;
-        let page = match remote.pull(cursor.as_ref(), first).await {
-            Ok(page) => page,
-            Err(e) if e.is_unknown_cursor() && !restarted => {
-                restarted = true;
-                local.reset_pull_cursor().await.map_err(SyncError::Local)?;
-                cursor = None;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
         received += (page.records.len() + page.items.len()) as u64;
         if first && page.has_more {
             expected = Some(received + page.remaining.unwrap_or(0));
@@ -621,7 +621,18 @@ pub async fn pull_all<R: Remote, L: Local>(
         for hlc in clocks {
             local.observe(hlc);
         }
-        set_aside += local.store_page(read).await.map_err(SyncError::Local)?;
+        // The next page travels while this one is written: the device's
+        // transaction (page and cursor together) is untouched by it, and it
+        // is dropped unread if this one fails to be stored.
+        let next = async {
+            if page.has_more {
+                Some(remote.pull(Some(&page.next_cursor), false).await)
+            } else {
+                None
+            }
+        };
+        let (stored, next) = futures_util::future::join(local.store_page(read), next).await;
+        set_aside += stored.map_err(SyncError::Local)?;
         local
             .raise_next_mutation_id(page.last_mutation_id)
             .await
@@ -629,9 +640,9 @@ pub async fn pull_all<R: Remote, L: Local>(
         if expected.is_none() {
             local.progress(Progress::PageStored);
         }
-        cursor = Some(page.next_cursor);
-        if !page.has_more {
-            return Ok(set_aside);
+        match next {
+            None => return Ok(set_aside),
+            Some(next) => page = next?,
         }
     }
 }
