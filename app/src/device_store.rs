@@ -1282,9 +1282,29 @@ impl DeviceStore {
                 .with_mode(TransactionMode::Readwrite)
                 .build()?;
             let store = tx.object_store(name)?;
+            // Read again in this transaction, all at once (a request per
+            // value would cost a trip through the event loop each).
+            let keys_now: Vec<JsValue> = store
+                .get_all_keys()
+                .primitive()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            let values_now: Vec<JsValue> = store
+                .get_all()
+                .primitive()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            let still_clear: HashSet<String> = keys_now
+                .iter()
+                .zip(&values_now)
+                .filter(|(_, v)| !is_sealed(v))
+                .filter_map(|(k, _)| k.as_string().or_else(|| k.as_f64().map(|n| n.to_string())))
+                .collect();
             for ((key, _), envelope) in clear.iter().zip(sealed) {
-                let now: Option<JsValue> = store.get(key.clone()).primitive()?.await?;
-                if now.is_some_and(|v| !is_sealed(&v)) {
+                let key = key
+                    .as_string()
+                    .or_else(|| key.as_f64().map(|n| n.to_string()));
+                if key.is_some_and(|k| still_clear.contains(&k)) {
                     drop(store.put(envelope).primitive()?);
                 }
             }

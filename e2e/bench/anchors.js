@@ -93,6 +93,8 @@ async function parcoursPush(n) {
   try {
     const nurse = await apiSession(server, 'claire', 'demo-claire');
     const { context, page, setOnline } = await phone();
+    // Sealing N records at the first PIN takes a while: not the default 15 s.
+    page.setDefaultTimeout(600_000);
     try {
       await signInToPin(page, server);
       const me = await page.evaluate(() => JSON.parse(localStorage.getItem('parcours.me')));
