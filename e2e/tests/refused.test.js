@@ -7,7 +7,7 @@
 // arrives. Nothing was dropped silently.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn, recordAssessment } from './harness.js';
+import { Server, phone, signIn, recordAssessment, unlock } from './harness.js';
 
 let server;
 before(async () => { server = await Server.start(); });
@@ -48,6 +48,17 @@ test('a refused message goes to the refused list, the rest leaves; given up it i
     // Out of the screens while refused: not shown as written.
     const entries = page.getByRole('list', { name: 'Entrées du cahier de liaison' });
     assert.equal(await entries.getByText('Séance de mardi reportée.').count(), 0);
+
+    // Refused is not sent: forgetting the phone's key would lose them, and the lock says so.
+    await page.reload();
+    for (let i = 0; i < 4; i++) {
+      await page.getByLabel('Code de ce téléphone').fill('999888');
+      await page.getByRole('button', { name: 'Déverrouiller' }).click();
+      await page.getByRole('alert').getByText(/Code incorrect/).waitFor();
+    }
+    await page.getByRole('alert').getByText(/2 enregistrements pas encore envoyés au serveur seront perdus\./).waitFor();
+    await unlock(page);
+    await page.getByText('2 envoi(s) refusé(s) par le serveur : à renvoyer ou à abandonner.').waitFor();
 
     const toggle = page.getByRole('button', { name: 'Voir les envois refusés' });
     assert.equal(await toggle.getAttribute('aria-expanded'), 'false');

@@ -101,9 +101,11 @@ pub fn LockScreen() -> impl IntoView {
             let kept = store.wrapped_key().await?;
             Ok::<_, StoreError>(match kept {
                 None => Step::Choose,
+                // What would be lost with the key: what waits to be sent,
+                // and what the server refused and waits for its author.
                 Some(_) => Step::Enter {
                     failures: store.pin_failures().await?,
-                    pending: store.outbox_len().await?,
+                    pending: store.outbox_len().await? + store.refused_count().await?,
                 },
             })
         };
