@@ -40,6 +40,14 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     }
 }
 
+/// An answer with nothing to read: success, or the refusal `read` makes of it.
+async fn done(res: Response) -> Result<(), ApiError> {
+    match res.status() {
+        200..=299 => Ok(()),
+        _ => read::<serde_json::Value>(res).await.map(|_| ()),
+    }
+}
+
 async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
     request
         .map_err(|_| ApiError::Unreachable)?
@@ -170,11 +178,7 @@ pub async fn invitations(
 }
 
 pub async fn revoke_invitation(id: uuid::Uuid) -> Result<(), ApiError> {
-    let res = send(Request::post(&format!("/api/invitations/{id}/revoke")).build()).await?;
-    match res.status() {
-        200..=299 => Ok(()),
-        _ => read::<serde_json::Value>(res).await.map(|_| ()),
-    }
+    done(send(Request::post(&format!("/api/invitations/{id}/revoke")).build()).await?).await
 }
 
 /// The coordinators' queue, with what is late on `today` (this device's day).
@@ -244,9 +248,5 @@ pub async fn take_request(
 /// Tells the server a refused record or change was given up here (its
 /// audit row), before the device forgets it.
 pub async fn discarded(given_up: &parcours_domain::sync::Discarded) -> Result<(), ApiError> {
-    let res = send(Request::post("/api/sync/discarded").json(given_up)).await?;
-    match res.status() {
-        200..=299 => Ok(()),
-        _ => read::<serde_json::Value>(res).await.map(|_| ()),
-    }
+    done(send(Request::post("/api/sync/discarded").json(given_up)).await?).await
 }

@@ -665,27 +665,37 @@ impl DeviceStore {
         unreadable: Vec<SetAside>,
         next_cursor: &str,
     ) -> StoreResult<usize> {
-        let record_envelopes = records
+        // Built as objects directly: a serde round trip per entry would
+        // cost a JSON text and a parse for each of 100,000 records.
+        let text = |v: &dyn ToString| JsValue::from_str(&v.to_string());
+        let record_envelopes: Vec<JsValue> = records
             .iter()
             .map(|e| {
-                document::value(&serde_json::json!({
-                    "id": e.id, "patient_id": e.patient_id, "kind": e.kind,
-                }))
+                document::object_of(&[
+                    ("id", text(&e.id)),
+                    ("patient_id", text(&e.patient_id)),
+                    ("kind", text(&e.kind)),
+                ])
             })
-            .collect::<StoreResult<Vec<_>>>()?;
+            .collect();
         let record_texts: Vec<&str> = records.iter().map(|e| e.raw).collect();
         let sealed_records = self
             .seal_texts(RECORDS, record_envelopes, &record_texts)
             .await?;
-        let item_envelopes = items
+        let item_envelopes: Vec<JsValue> = items
             .iter()
             .map(|e| {
-                document::value(&serde_json::json!({
-                    "item": { "id": e.id, "patient_id": e.patient_id },
-                    "kind": e.kind, "version": e.version,
-                }))
+                let item = document::object_of(&[
+                    ("id", text(&e.id)),
+                    ("patient_id", text(&e.patient_id)),
+                ]);
+                document::object_of(&[
+                    ("item", item),
+                    ("kind", text(&e.kind)),
+                    ("version", JsValue::from_f64(e.version as f64)),
+                ])
             })
-            .collect::<StoreResult<Vec<_>>>()?;
+            .collect();
         let item_texts: Vec<&str> = items.iter().map(|e| e.raw).collect();
         let sealed_items = self.seal_texts(ITEMS, item_envelopes, &item_texts).await?;
         let aside = unreadable
@@ -1439,22 +1449,12 @@ impl DeviceStore {
     /// again between two transactions (no await of WebCrypto inside one);
     /// the sync holds its lock meanwhile, and nothing else removes it.
     pub async fn refuse_record(&self, id: uuid::Uuid, reason: &str) -> StoreResult<()> {
-        let tx = self.db.transaction(OUTBOX).build()?;
-        let found: Option<JsValue> = tx
-            .object_store(OUTBOX)?
-            .get(id.to_string())
-            .primitive()?
-            .await?;
-        drop(tx);
-        let Some(found) = found else {
+        let Some(record) = self
+            .opened_one(OUTBOX, JsValue::from_str(&id.to_string()))
+            .await?
+        else {
             return Ok(());
         };
-        let record = self
-            .unseal(OUTBOX, vec![found])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::Db("enregistrement illisible".into()))?;
         let refused = self
             .refused_entry(format!("record:{id}"), "record", &record, reason)
             .await?;
@@ -1482,22 +1482,12 @@ impl DeviceStore {
     /// the waiting ones after it take the ids from its own on, and the next
     /// new one follows them (the server applies a device's ids without gaps).
     pub async fn refuse_mutation(&self, mutation_id: u64, reason: &str) -> StoreResult<()> {
-        let tx = self.db.transaction(MUTATIONS).build()?;
-        let found: Option<JsValue> = tx
-            .object_store(MUTATIONS)?
-            .get(mutation_id as f64)
-            .primitive()?
-            .await?;
-        drop(tx);
-        let Some(found) = found else {
+        let Some(mutation) = self
+            .opened_one(MUTATIONS, JsValue::from_f64(mutation_id as f64))
+            .await?
+        else {
             return Ok(());
         };
-        let mutation = self
-            .unseal(MUTATIONS, vec![found])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::Db("modification illisible".into()))?;
         let item = document::string(&mutation, "item_id").unwrap_or_default();
         let refused = self
             .refused_entry(
@@ -1540,6 +1530,17 @@ impl DeviceStore {
         drop(tx.object_store(REFUSED)?.put(refused).primitive()?);
         tx.commit().await?;
         Ok(())
+    }
+
+    /// One value of `store`, opened; None if there is none under `key`.
+    async fn opened_one(&self, store: &str, key: JsValue) -> StoreResult<Option<JsValue>> {
+        let tx = self.db.transaction(store).build()?;
+        let found: Option<JsValue> = tx.object_store(store)?.get(key).primitive()?.await?;
+        drop(tx);
+        match found {
+            Some(found) => Ok(self.unseal(store, vec![found]).await?.into_iter().next()),
+            None => Ok(None),
+        }
     }
 
     /// A refused list entry, sealed: the value and the reason inside.

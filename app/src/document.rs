@@ -27,7 +27,7 @@ pub fn raw(value: &JsValue) -> Result<Box<RawValue>, StoreError> {
 
 /// A value of a kind, tagged with it, as the store keeps it.
 pub fn tagged<T: Serialize>(kind: &str, value: &T) -> Result<JsValue, StoreError> {
-    let object = parse(&serde_json::to_string(value).map_err(|e| StoreError::Db(e.to_string()))?)?;
+    let object = self::value(value)?;
     set(&object, "kind", &JsValue::from_str(kind))?;
     Ok(object)
 }
@@ -67,4 +67,14 @@ pub fn set(value: &JsValue, key: &str, to: &JsValue) -> Result<(), StoreError> {
 /// The stored object of a value (not tagged).
 pub fn value<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
     parse(&serde_json::to_string(value).map_err(|e| StoreError::Db(e.to_string()))?)
+}
+
+/// A plain object of these properties.
+pub fn object_of(properties: &[(&str, JsValue)]) -> JsValue {
+    let object = js_sys::Object::new();
+    for (key, value) in properties {
+        // Setting an own property of a fresh object cannot fail.
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object.into()
 }

@@ -76,10 +76,7 @@ test('PIN at first sign-in, sealed at rest, locked after inactivity, unlocked of
 
     await openPatient(page);
     await recordAssessment(page, { now: 6, average: 5, worst: 8, location: 'Lombaires', note: NOTE });
-    const deadline = Date.now() + 20_000;
-    while (Number(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`)) === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`, (n) => Number(n) > 0);
     // Everything the server sent and this phone wrote is on the phone, sealed.
     const kept = await everythingKept(page);
     const mine = Object.keys(kept.databases).find((n) => n.startsWith('parcours-'));
@@ -188,10 +185,7 @@ test('sign-out keeps only what waits, sealed; another person finds nothing; the 
     await page.getByLabel('Code de ce téléphone').waitFor();
     await unlock(page);
     await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
-    const deadline = Date.now() + 20_000;
-    while (Number(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${OTHER_NOTE}%'`)) === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%${OTHER_NOTE}%'`, (n) => Number(n) > 0);
     assert.equal(Number(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${OTHER_NOTE}%'`)), 1);
     await openPatient(page);
     await page.getByText(OTHER_NOTE).waitFor();

@@ -102,6 +102,17 @@ export class Server {
   sql(query) {
     return execFileSync('sqlite3', [this.dbPath, query], { encoding: 'utf8' }).trim();
   }
+
+  /** Reads `query` again until `done(answer)` or 20 s; returns the last answer. */
+  async until(query, done) {
+    const deadline = Date.now() + 20_000;
+    let answer = this.sql(query);
+    while (!done(answer) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      answer = this.sql(query);
+    }
+    return answer;
+  }
 }
 
 /**

@@ -48,10 +48,7 @@ test('day 6 opens offline, day 8 asks to sign in again, and what waited survives
     await page.getByLabel('Code de ce téléphone').waitFor();
     await unlock(page);
     await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
-    const deadline = Date.now() + 20_000;
-    while (server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`) !== '1' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`, (n) => n === '1');
     assert.equal(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`), '1');
   } finally {
     await nurse.context.close();

@@ -80,10 +80,7 @@ test('a refused message goes to the refused list, the rest leaves; given up it i
     operator('care-team', 'add', '--patient', jeanne, '--username', 'lea');
     await refused.first().getByRole('button', { name: 'Renvoyer' }).click();
     await status.getByText('0 en attente', { exact: true }).waitFor({ timeout: 20_000 });
-    const deadline = Date.now() + 20_000;
-    while (server.sql("SELECT count(*) FROM journal WHERE kind = 'notebook_entry'") !== '1' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await server.until("SELECT count(*) FROM journal WHERE kind = 'notebook_entry'", (n) => n === '1');
     assert.equal(server.sql("SELECT count(*) FROM journal WHERE kind = 'notebook_entry'"), '1');
     assert.equal(await page.getByText(/envoi\(s\) refusé\(s\)/).count(), 0);
   } finally {
