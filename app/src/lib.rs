@@ -41,7 +41,7 @@ pub struct Auth(pub RwSignal<Option<Me>>);
 pub struct SignOutPending(pub RwSignal<bool>);
 
 /// How often the app syncs by itself while open.
-const SYNC_EVERY: Duration = Duration::from_secs(30);
+pub(crate) const SYNC_EVERY: Duration = Duration::from_secs(30);
 
 #[wasm_bindgen(start)]
 pub fn start() {

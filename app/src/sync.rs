@@ -5,9 +5,9 @@
 //! server's simulator runs); this module runs it and keeps the screen told.
 //!
 //! Triggers: coming back online, the tab becoming visible, a timer, a record
-//! just saved, and the "Synchroniser" button. One sync runs at a time per tab;
-//! two tabs syncing at once are harmless (pushes are idempotent, pulled pages
-//! are written with their cursor), only wasteful.
+//! just saved, the "Synchroniser" button, and a retry soon after the server
+//! failed to answer. One sync runs at a time on the device (every tab shares
+//! one lock, see `tabs`); a trigger during a sync runs one more after it.
 
 use crate::api;
 use crate::clock;
@@ -87,6 +87,14 @@ impl Default for SyncState {
 thread_local! {
     static STORE: RefCell<Option<(AccountId, Rc<DeviceStore>)>> = const { RefCell::new(None) };
     static SYNCING: Cell<bool> = const { Cell::new(false) };
+    /// A trigger came while a sync was running: run once more after it
+    /// (a record saved after the push read the outbox, the network back
+    /// while an attempt was failing) rather than wait for the next tick.
+    static AGAIN: Cell<bool> = const { Cell::new(false) };
+    /// The network is up but the server did not answer: the next attempt
+    /// is at this delay, doubled each time (see `retry_after_outage`).
+    static OUTAGE_RETRY_MS: Cell<u32> = const { Cell::new(0) };
+    static OUTAGE_RETRY_SCHEDULED: Cell<bool> = const { Cell::new(false) };
     static WORDINGS_FETCHED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -156,17 +164,24 @@ pub async fn changed_elsewhere(state: SyncState, account: AccountId) {
     state.data_version.update(|v| *v += 1);
 }
 
-/// Runs one sync unless one is already running in this tab or another.
+/// Runs a sync now, or right after the one running in this tab (never two
+/// at once), or after the one another tab is running (they share the store).
 pub async fn sync_now(state: SyncState, account: AccountId) {
     // Locked, the device can neither read its outbox nor store a page.
     if !store(account).await.is_ok_and(|s| s.is_unlocked()) {
         return;
     }
     if SYNCING.replace(true) {
+        AGAIN.set(true);
         return;
     }
-    // Another tab syncing holds the lock: its sync is this one's too.
-    crate::tabs::exclusively(sync_once(state, account)).await;
+    loop {
+        AGAIN.set(false);
+        crate::tabs::exclusively(sync_once(state, account)).await;
+        if !AGAIN.take() {
+            break;
+        }
+    }
     SYNCING.set(false);
 }
 
@@ -194,6 +209,7 @@ async fn sync_once(state: SyncState, account: AccountId) {
             let _ = LocalStorage::set(last_sync_key(account), now);
             state.last_sync_at.set(Some(now));
             session::mark_server_contact();
+            OUTAGE_RETRY_MS.set(0);
             if outcome.set_aside > 0 {
                 state.set_aside.update(|n| *n += outcome.set_aside as u32);
             }
@@ -203,7 +219,10 @@ async fn sync_once(state: SyncState, account: AccountId) {
                 SyncStatus::Idle
             }
         }
-        Err(SyncError::Remote(RemoteError::Unreachable)) => SyncStatus::Unreachable,
+        Err(SyncError::Remote(RemoteError::Unreachable)) => {
+            retry_after_outage(state, account);
+            SyncStatus::Unreachable
+        }
         Err(SyncError::Remote(RemoteError::Busy)) => {
             retry_soon(state, account);
             SyncStatus::Busy
@@ -268,6 +287,29 @@ async fn fetch_wordings(store: &DeviceStore) {
         }
     }
 }
+
+/// No answer although the phone says it has network: the server is down or
+/// restarting. Try again soon, then less and less often (2 s, 4 s, … up to
+/// the regular tick), so what waits leaves moments after it answers again.
+/// Offline, the `online` event is the trigger and nothing is scheduled.
+fn retry_after_outage(state: SyncState, account: AccountId) {
+    let online = web_sys::window().is_some_and(|w| w.navigator().on_line());
+    if !online || OUTAGE_RETRY_SCHEDULED.replace(true) {
+        return;
+    }
+    let delay = match OUTAGE_RETRY_MS.get() {
+        0 => FIRST_OUTAGE_RETRY_MS,
+        previous => (previous * 2).min(crate::SYNC_EVERY.as_millis() as u32),
+    };
+    OUTAGE_RETRY_MS.set(delay);
+    leptos::task::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(delay).await;
+        OUTAGE_RETRY_SCHEDULED.set(false);
+        sync_now(state, account).await;
+    });
+}
+
+const FIRST_OUTAGE_RETRY_MS: u32 = 2_000;
 
 /// The server asked this account to wait (another of its devices is
 /// syncing): try again in a moment rather than at the next tick.

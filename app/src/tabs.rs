@@ -14,54 +14,43 @@ use wasm_bindgen_futures::JsFuture;
 const SYNC_LOCK: &str = "parcours-sync";
 const CHANNEL: &str = "parcours-changes";
 
-/// Runs `work` holding the sync lock shared by every tab, and returns true;
-/// returns false at once, without running it, when another tab holds it
-/// (that tab's sync serves this one too: its changes are announced). Where
-/// the browser has no Web Locks, runs it anyway.
-pub async fn exclusively(work: impl Future<Output = ()>) -> bool {
+/// Runs `work` holding the sync lock shared by every tab: after the sync
+/// another tab is running, if one is (its push may have read the outbox
+/// before this tab's latest record was written, so waiting for it is not
+/// enough). Where the browser has no Web Locks, runs it at once.
+pub async fn exclusively(work: impl Future<Output = ()>) {
     let locks = web_sys::window()
         .map(|w| w.navigator())
         .and_then(|n| Reflect::get(&n, &JsValue::from_str("locks")).ok())
         .filter(|l| !l.is_undefined() && !l.is_null());
     let Some(locks) = locks else {
         work.await;
-        return true;
+        return;
     };
     // The lock is held while the promise the callback returns is pending:
     // that promise's `resolve` comes back here, and is called once `work`
     // is done.
     let acquired = Promise::new(&mut |resolve_acquired: Function, _| {
         let fallback = resolve_acquired.clone();
-        let callback = Closure::once_into_js(move |lock: JsValue| -> Promise {
-            if lock.is_null() {
-                let _ = resolve_acquired.call1(&JsValue::NULL, &JsValue::FALSE);
-                return Promise::resolve(&JsValue::UNDEFINED);
-            }
+        let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
             Promise::new(&mut |release: Function, _| {
                 let _ = resolve_acquired.call1(&JsValue::NULL, &release);
             })
         });
-        let options = js_sys::Object::new();
-        let _ = Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
         let request = Reflect::get(&locks, &"request".into())
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok());
-        let called =
-            request.map(|request| request.call3(&locks, &SYNC_LOCK.into(), &options, &callback));
+        let called = request.map(|request| request.call2(&locks, &SYNC_LOCK.into(), &callback));
         if !matches!(called, Some(Ok(_))) {
             // Not callable after all: as if there were no Web Locks.
             let _ = fallback.call1(&JsValue::NULL, &JsValue::TRUE);
         }
     });
     let got = JsFuture::from(acquired).await.unwrap_or(JsValue::TRUE);
-    if got == JsValue::FALSE {
-        return false;
-    }
     work.await;
     if let Some(release) = got.dyn_ref::<Function>() {
         let _ = release.call0(&JsValue::NULL);
     }
-    true
 }
 
 thread_local! {
