@@ -20,12 +20,20 @@ pub struct Device {
 impl Local for Device {
     type Error = StoreError;
 
-    async fn outbox(&self, limit: usize) -> Result<Vec<Box<RawValue>>, StoreError> {
-        self.store.outbox(limit as u32).await
+    async fn outbox(
+        &self,
+        limit: usize,
+        after: Option<uuid::Uuid>,
+    ) -> Result<Vec<Box<RawValue>>, StoreError> {
+        self.store.outbox(limit as u32, after).await
     }
 
-    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
-        self.store.mutation_outbox(limit as u32).await
+    async fn mutation_outbox(
+        &self,
+        limit: usize,
+        after: Option<u64>,
+    ) -> Result<Vec<Outgoing>, StoreError> {
+        self.store.mutation_outbox(limit as u32, after).await
     }
 
     async fn acknowledge(&self, ids: &[uuid::Uuid]) -> Result<(), StoreError> {

@@ -606,12 +606,23 @@ impl DeviceStore {
     }
 
     /// Up to `limit` records waiting to be sent, oldest first (ids are v7,
-    /// so key order is creation order), as stored.
-    pub async fn outbox(&self, limit: u32) -> StoreResult<Vec<Box<RawValue>>> {
+    /// so key order is creation order), after the record `after` if given,
+    /// as stored.
+    pub async fn outbox(
+        &self,
+        limit: u32,
+        after: Option<uuid::Uuid>,
+    ) -> StoreResult<Vec<Box<RawValue>>> {
         let tx = self.db.transaction(OUTBOX).build()?;
+        // Keys are ids as text: every one is after the empty text.
+        let after = indexed_db_futures::KeyRange::LowerBound(
+            after.map(|id| id.to_string()).unwrap_or_default(),
+            true,
+        );
         let values: Vec<JsValue> = tx
             .object_store(OUTBOX)?
             .get_all()
+            .with_query::<String, _>(after)
             .with_limit(limit)
             .primitive()?
             .await?
@@ -881,12 +892,20 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Up to `limit` mutations waiting, in id order, as stored.
-    pub async fn mutation_outbox(&self, limit: u32) -> StoreResult<Vec<Outgoing>> {
+    /// Up to `limit` mutations waiting, in id order, after the id `after`
+    /// if given, as stored.
+    pub async fn mutation_outbox(
+        &self,
+        limit: u32,
+        after: Option<u64>,
+    ) -> StoreResult<Vec<Outgoing>> {
         let tx = self.db.transaction(MUTATIONS).build()?;
+        // Ids start at 1: after nothing is after 0.
+        let after = indexed_db_futures::KeyRange::LowerBound(after.unwrap_or(0) as f64, true);
         let values: Vec<JsValue> = tx
             .object_store(MUTATIONS)?
             .get_all()
+            .with_query::<f64, _>(after)
             .with_limit(limit)
             .primitive()?
             .await?

@@ -165,7 +165,7 @@ proptest! {
                                            items in prop::collection::vec(json_value(), 0..6)) {
         let page = json!({ "records": records, "items": items, "next_cursor": "7", "has_more": false });
         if let Ok(raw) = serde_json::from_value::<RawPage>(page) {
-            let (read, _) = read_page(&raw);
+            let (read, _) = read_page(&raw, &Default::default());
             prop_assert_eq!(read.records.len() + read.items.len() + read.unreadable.len(),
                             raw.records.len() + raw.items.len());
         }

@@ -109,7 +109,7 @@ async fn a_backup_taken_while_a_device_pushes_restores_whole_and_consistent() {
             .await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         let raw: RawPage = serde_json::from_str(&page.text).unwrap();
-        let (read, _) = read_page(&raw);
+        let (read, _) = read_page(&raw, &Default::default());
         assert!(read.unreadable.is_empty());
         entries.extend(read.records.iter().map(|e| (e.id, 0)));
         entries.extend(read.items.iter().map(|e| (e.id, e.version)));

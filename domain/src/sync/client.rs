@@ -23,7 +23,7 @@ use crate::validation::MAX_SAFE_INTEGER;
 use crate::{Patient, PatientId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 /// A pull page as it comes: every record and item still raw JSON, so that
@@ -349,10 +349,21 @@ pub enum Progress {
 #[allow(async_fn_in_trait)] // see `Remote`
 pub trait Local {
     type Error;
-    /// Up to `limit` records waiting to leave, oldest first, as stored.
-    async fn outbox(&self, limit: usize) -> Result<Vec<Box<RawValue>>, Self::Error>;
-    /// Up to `limit` mutations waiting, in mutation-id order.
-    async fn mutation_outbox(&self, limit: usize) -> Result<Vec<Outgoing>, Self::Error>;
+    /// Up to `limit` records waiting to leave, oldest first, as stored;
+    /// only those after the record `after` (the next push read while one
+    /// is on its way).
+    async fn outbox(
+        &self,
+        limit: usize,
+        after: Option<Uuid>,
+    ) -> Result<Vec<Box<RawValue>>, Self::Error>;
+    /// Up to `limit` mutations waiting, in mutation-id order; only those
+    /// after the id `after`.
+    async fn mutation_outbox(
+        &self,
+        limit: usize,
+        after: Option<u64>,
+    ) -> Result<Vec<Outgoing>, Self::Error>;
     /// The server stored these records: they leave the outbox.
     async fn acknowledge(&self, ids: &[Uuid]) -> Result<(), Self::Error>;
     /// The server applied every mutation up to `last`: they leave the outbox.
@@ -417,7 +428,7 @@ pub async fn sync<R: Remote, L: Local>(
     remote: &R,
     local: &L,
 ) -> Result<Outcome, SyncError<L::Error>> {
-    let refused = push_all(remote, local).await?;
+    let pushed = push_all(remote, local).await?;
     let patients = remote.caseload().await?;
     local
         .replace_patients(&patients)
@@ -428,14 +439,14 @@ pub async fn sync<R: Remote, L: Local>(
     // start: writing what the device has already is harmless. (One call site
     // for each step: each `.await` of a generic future costs the download.)
     let mut outcome = Outcome {
-        refused,
+        refused: pushed.refused,
         ..Outcome::default()
     };
     for attempt in 0..2 {
         if attempt > 0 {
             local.reset_pull_cursor().await.map_err(SyncError::Local)?;
         }
-        outcome.set_aside += pull_all(remote, local).await?;
+        outcome.set_aside += pull_all(remote, local, &pushed.held).await?;
         let server = remote.checksum().await?;
         let entries = local.checksum_entries().await.map_err(SyncError::Local)?;
         outcome.diverged = server.checksum != checksum(entries).to_string();
@@ -459,41 +470,90 @@ struct IdOnly {
     id: Uuid,
 }
 
+/// What a push left behind: the refused count, and the records the server
+/// acknowledged — this device holds them already, so the pull that follows
+/// need not store them again (most of what a busy device pulls back).
+#[derive(Debug, Default)]
+pub struct Pushed {
+    pub refused: usize,
+    pub held: HashSet<Uuid>,
+}
+
+/// One push as read from the device, with what is needed of it afterwards.
+struct Batch {
+    request: RawPush,
+    mutation_ids: Vec<u64>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.request.records.is_empty() && self.request.mutations.is_empty()
+    }
+
+    /// Where the push after this one starts reading the outbox.
+    fn end(&self) -> (Option<Uuid>, Option<u64>) {
+        let last_record = self
+            .request
+            .records
+            .last()
+            .and_then(|raw| serde_json::from_str::<IdOnly>(raw.get()).ok())
+            .map(|r| r.id);
+        (last_record, self.mutation_ids.last().copied())
+    }
+}
+
+async fn read_batch<L: Local>(
+    local: &L,
+    (after_record, after_mutation): (Option<Uuid>, Option<u64>),
+) -> Result<Batch, L::Error> {
+    let records = local.outbox(MAX_PUSH_RECORDS, after_record).await?;
+    let mutations = local
+        .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
+        .await?;
+    Ok(Batch {
+        mutation_ids: mutations.iter().map(|m| m.mutation_id).collect(),
+        request: RawPush {
+            protocol: PROTOCOL_VERSION,
+            records,
+            mutations: mutations.into_iter().map(|m| m.raw).collect(),
+        },
+    })
+}
+
 /// Sends the outbox in batches, oldest first. A record leaves the outbox
 /// only once the server has acknowledged it (stored and committed);
 /// mutations once the server says it applied up to their id. A record or
 /// mutation the server refuses for what it is goes to the device's refused
-/// list and the rest is sent (see `RemoteError::refused_element`). Returns
-/// how many were refused.
+/// list and the rest is sent (see `RemoteError::refused_element`).
+///
+/// The next batch is read (and opened) while one travels; it is used only
+/// if the server took the whole of the one before, and read again otherwise
+/// (a refusal, a renumbering), so what is sent is always what waits next.
 pub async fn push_all<R: Remote, L: Local>(
     remote: &R,
     local: &L,
-) -> Result<usize, SyncError<L::Error>> {
+) -> Result<Pushed, SyncError<L::Error>> {
     let mut renumbered = false;
-    let mut refused = 0;
+    let mut pushed = Pushed::default();
     // The last element set aside: refused again, the device could not
     // move it (a bug there), and the sync stops rather than loop.
     let mut last_refused = None;
+    let mut read_ahead: Option<Batch> = None;
     loop {
-        let records = local
-            .outbox(MAX_PUSH_RECORDS)
-            .await
-            .map_err(SyncError::Local)?;
-        let mutations = local
-            .mutation_outbox(MAX_PUSH_MUTATIONS)
-            .await
-            .map_err(SyncError::Local)?;
-        if records.is_empty() && mutations.is_empty() {
-            return Ok(refused);
-        }
-        let first_mutation = mutations.first().map(|m| m.mutation_id);
-        let ids: Vec<u64> = mutations.iter().map(|m| m.mutation_id).collect();
-        let request = RawPush {
-            protocol: PROTOCOL_VERSION,
-            records,
-            mutations: mutations.into_iter().map(|m| m.raw).collect(),
+        let batch = match read_ahead.take() {
+            Some(batch) => batch,
+            None => read_batch(local, (None, None))
+                .await
+                .map_err(SyncError::Local)?,
         };
-        let response = match remote.push(&request).await {
+        if batch.is_empty() {
+            return Ok(pushed);
+        }
+        let (response, following) =
+            futures_util::future::join(remote.push(&batch.request), read_batch(local, batch.end()))
+                .await;
+        let ids = &batch.mutation_ids;
+        let response = match response {
             // Every waiting mutation from there on is new (the device's
             // history parted from the server's there): they take the ids
             // the server expects, and the push goes again — once.
@@ -510,7 +570,8 @@ pub async fn push_all<R: Remote, L: Local>(
             }
             Err(e) => {
                 let element = match e.refused_element() {
-                    Some((Lane::Records, i)) => request
+                    Some((Lane::Records, i)) => batch
+                        .request
                         .records
                         .get(i)
                         .and_then(|raw| serde_json::from_str::<IdOnly>(raw.get()).ok())
@@ -528,7 +589,7 @@ pub async fn push_all<R: Remote, L: Local>(
                 }
                 .map_err(SyncError::Local)?;
                 last_refused = Some(element);
-                refused += 1;
+                pushed.refused += 1;
                 continue;
             }
             Ok(response) => response,
@@ -545,22 +606,32 @@ pub async fn push_all<R: Remote, L: Local>(
         local.progress(Progress::Pending(
             local.pending().await.map_err(SyncError::Local)?,
         ));
-        let mutations_moved =
-            first_mutation.is_some_and(|first| response.last_mutation_id >= first);
+        let mutations_moved = ids
+            .first()
+            .is_some_and(|&first| response.last_mutation_id >= first);
+        let took_all = response.acknowledged.len() == batch.request.records.len()
+            && ids.last().is_none_or(|&last| response.last_mutation_id >= last);
         if response.acknowledged.is_empty() && !mutations_moved {
-            return Ok(refused);
+            return Ok(pushed);
+        }
+        pushed.held.extend(response.acknowledged);
+        if took_all {
+            read_ahead = Some(following.map_err(SyncError::Local)?);
         }
     }
 }
 
 /// Reads a raw page: each record and item's envelope on its own, and the
-/// clocks the device must move past.
-pub fn read_page(page: &RawPage) -> (Page<'_>, Vec<Hlc>) {
+/// clocks the device must move past. Records in `held` (this device's own,
+/// just acknowledged) are left out: the device holds them as they are, and
+/// records never change once stored.
+pub fn read_page<'p>(page: &'p RawPage, held: &HashSet<Uuid>) -> (Page<'p>, Vec<Hlc>) {
     let mut unreadable = vec![];
     let mut clocks = vec![];
     let mut records = Vec::with_capacity(page.records.len());
     for raw in &page.records {
         match read_record(raw.get()) {
+            Ok(r) if held.contains(&r.id) => {}
             Ok(r) => records.push(r),
             Err(e) => unreadable.push(SetAside::new(raw.get(), format!("illisible : {e}"))),
         }
@@ -585,10 +656,12 @@ pub fn read_page(page: &RawPage) -> (Page<'_>, Vec<Hlc>) {
 }
 
 /// Pulls pages from the stored cursor until the server has no more; returns
-/// how many entries were set aside.
+/// how many entries were set aside. Records in `held` are not stored again
+/// (see `read_page`).
 pub async fn pull_all<R: Remote, L: Local>(
     remote: &R,
     local: &L,
+    held: &HashSet<Uuid>,
 ) -> Result<usize, SyncError<L::Error>> {
     let mut cursor = local.pull_cursor().await.map_err(SyncError::Local)?;
     // The first page from the stored cursor; a cursor the server never
@@ -617,7 +690,7 @@ pub async fn pull_all<R: Remote, L: Local>(
                 expected: total.max(received),
             });
         }
-        let (read, clocks) = read_page(&page);
+        let (read, clocks) = read_page(&page, held);
         for hlc in clocks {
             local.observe(hlc);
         }
