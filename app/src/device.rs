@@ -79,6 +79,7 @@ impl Local for Device {
                 &page.items,
                 page.unreadable,
                 &page.next_cursor.0,
+                page.last,
             )
             .await
     }

@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-const VERSION: u8 = 6;
+const VERSION: u8 = 7;
 const PATIENTS: &str = "patients";
 /// Append-lane records of every kind (`Record`, tagged by `kind`), made
 /// here or received.
@@ -59,6 +59,25 @@ const QUARANTINE: &str = "quarantine";
 /// out of the outbox, kept until their author sends them again or gives
 /// them up (`Refused`). Keyed `record:<id>` / `mutation:<item id>:<n>`.
 const REFUSED: &str = "refused";
+/// Records received from the server (version 7), packed: one sealed value
+/// per pulled page and patient, its records as one JSON array. IndexedDB
+/// costs about as much per value as per kilobyte here, so a first sync of
+/// 100,000 records writes a few hundred values instead of 100,000 (the
+/// records made on this device stay one per value in `RECORDS`, beside the
+/// outbox). Clear part: its key (the page's number, then the patient), the
+/// patient's id and the kinds it holds, for the indexes.
+const PACKS: &str = "packs";
+/// The packs holding a kind (multi-entry on `kinds`).
+const BY_KINDS: &str = "by_kinds";
+/// The ids of the records of each pack, by the pack's key, in clear: the
+/// sync's checksum reads them at every sync, and must not open every pack.
+const PACK_IDS: &str = "pack_ids";
+/// The number the next pulled page's packs take, in `META`.
+const NEXT_PACK_KEY: &str = "next_pack";
+/// Set when the pull started over (`reset_pull_cursor`): the packs numbered
+/// below it were written before, and go once the new pull is complete —
+/// not before, so the screens keep showing them meanwhile, offline too.
+const PACKS_BEFORE_KEY: &str = "packs_before";
 /// The device key, wrapped by the person's PIN (`WrappedKey`), in `META`.
 const WRAPPED_KEY: &str = "device_key";
 /// Wrong PINs in a row since the last right one, in `META`.
@@ -76,6 +95,8 @@ const CLEAR_META: &[&str] = &[
     WRAPPED_KEY,
     PIN_FAILURES_KEY,
     SEALED_LAYOUT_KEY,
+    NEXT_PACK_KEY,
+    PACKS_BEFORE_KEY,
 ];
 /// The property of a stored value that holds its sealed content; beside it
 /// only what the stores' keys and indexes need (ids, the patient's id, the
@@ -153,7 +174,12 @@ pub struct DeviceStore {
     /// patient's record count is unchanged: records are never rewritten
     /// with other content (append lane), only added — also by another tab,
     /// which this check sees.
-    by_patient: std::cell::RefCell<std::collections::HashMap<PatientId, std::rc::Rc<Vec<JsValue>>>>,
+    /// Keyed by patient, with the counts of its single records and packs
+    /// when read.
+    #[allow(clippy::type_complexity)]
+    by_patient: std::cell::RefCell<
+        std::collections::HashMap<PatientId, ((u32, u32), std::rc::Rc<Vec<JsValue>>)>,
+    >,
     /// The device key while the app is unlocked (see `device_key`).
     key: std::cell::RefCell<Option<std::rc::Rc<DeviceKey>>>,
 }
@@ -167,7 +193,7 @@ fn label(store: &str, envelope: &JsValue) -> String {
     let key = match store {
         ITEMS => document::object(envelope, "item").and_then(|i| document::string(&i, "id")),
         MUTATIONS => None,
-        QUARANTINE | REFUSED => document::string(envelope, "key"),
+        QUARANTINE | REFUSED | PACKS => document::string(envelope, "key"),
         _ => document::string(envelope, "id"),
     };
     let store = if store == OUTBOX { RECORDS } else { store };
@@ -260,6 +286,22 @@ impl DeviceStore {
                 }
                 if event.old_version() < 6.0 {
                     db.create_object_store(REFUSED)
+                        .with_key_path(KeyPath::One("key"))
+                        .build()?;
+                }
+                if event.old_version() < 7.0 {
+                    let packs = db
+                        .create_object_store(PACKS)
+                        .with_key_path(KeyPath::One("key"))
+                        .build()?;
+                    packs
+                        .create_index(BY_PATIENT, KeyPath::One("patient_id"))
+                        .build()?;
+                    packs
+                        .create_index(BY_KINDS, KeyPath::One("kinds"))
+                        .with_multi_entry(true)
+                        .build()?;
+                    db.create_object_store(PACK_IDS)
                         .with_key_path(KeyPath::One("key"))
                         .build()?;
                 }
@@ -394,7 +436,9 @@ impl DeviceStore {
         let sealed = self.seal(PATIENTS, &plain).await?;
         let tx = self
             .db
-            .transaction([PATIENTS, RECORDS, ITEMS, OUTBOX, QUARANTINE])
+            .transaction([
+                PATIENTS, RECORDS, PACKS, PACK_IDS, ITEMS, OUTBOX, QUARANTINE,
+            ])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let store = tx.object_store(PATIENTS)?;
@@ -433,7 +477,19 @@ impl DeviceStore {
         if !departed.is_empty() {
             let records = tx.object_store(RECORDS)?;
             let items = tx.object_store(ITEMS)?;
+            let (packs, pack_ids) = (tx.object_store(PACKS)?, tx.object_store(PACK_IDS)?);
             for patient in &departed {
+                let keys: Vec<String> = packs
+                    .index(BY_PATIENT)?
+                    .get_all_keys::<String>()
+                    .with_query(patient.to_string())
+                    .primitive()?
+                    .await?
+                    .collect::<Result<_, _>>()?;
+                for key in keys {
+                    drop(packs.delete(key.clone()).primitive()?);
+                    drop(pack_ids.delete(key).primitive()?);
+                }
                 let ids: Vec<String> = records
                     .index(BY_PATIENT)?
                     .get_all_keys::<String>()
@@ -516,30 +572,67 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Every record of one patient, as stored (see `by_patient`).
+    /// Every record of one patient, as stored (see `by_patient`): made here
+    /// or received one by one, and received in packs.
     async fn patient_records(&self, patient: PatientId) -> StoreResult<std::rc::Rc<Vec<JsValue>>> {
-        let tx = self.db.transaction(RECORDS).build()?;
-        let records = tx.object_store(RECORDS)?;
-        let index = records.index(BY_PATIENT)?;
-        let count: u32 = index
-            .count()
-            .with_query(patient.to_string())
-            .primitive()?
-            .await?;
-        if let Some(cached) = self.by_patient.borrow().get(&patient) {
-            if cached.len() == count as usize {
+        let tx = self.db.transaction([RECORDS, PACKS]).build()?;
+        let (single_store, pack_store) = (tx.object_store(RECORDS)?, tx.object_store(PACKS)?);
+        let singles = single_store.index(BY_PATIENT)?;
+        let packs = pack_store.index(BY_PATIENT)?;
+        let key = patient.to_string();
+        let counts: (u32, u32) = (
+            singles.count().with_query(key.clone()).primitive()?.await?,
+            packs.count().with_query(key.clone()).primitive()?.await?,
+        );
+        if let Some((cached_counts, cached)) = self.by_patient.borrow().get(&patient) {
+            if *cached_counts == counts {
                 return Ok(cached.clone());
             }
         }
-        let values: Vec<JsValue> = index
+        let single_values: Vec<JsValue> = singles
             .get_all()
-            .with_query(patient.to_string())
+            .with_query(key.clone())
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        let values = std::rc::Rc::new(self.unseal(RECORDS, values).await?);
-        self.by_patient.borrow_mut().insert(patient, values.clone());
+        let pack_values: Vec<JsValue> = packs
+            .get_all()
+            .with_query(key)
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        drop(tx);
+        let values = std::rc::Rc::new(self.open_records(single_values, pack_values).await?);
+        self.by_patient
+            .borrow_mut()
+            .insert(patient, (counts, values.clone()));
         Ok(values)
+    }
+
+    /// Opens records kept one by one and in packs; a record in both (pulled
+    /// again after the device started over, or its own record pulled back)
+    /// counts once.
+    async fn open_records(
+        &self,
+        singles: Vec<JsValue>,
+        packs: Vec<JsValue>,
+    ) -> StoreResult<Vec<JsValue>> {
+        let mut records = self.unseal(RECORDS, singles).await?;
+        if packs.is_empty() {
+            return Ok(records);
+        }
+        let mut seen: HashSet<String> = records
+            .iter()
+            .filter_map(|r| document::string(r, "id"))
+            .collect();
+        for pack in self.unseal(PACKS, packs).await? {
+            for record in js_sys::Array::from(&pack).iter() {
+                if document::string(&record, "id").is_some_and(|id| seen.insert(id)) {
+                    records.push(record);
+                }
+            }
+        }
+        Ok(records)
     }
 
     /// Every record of one patient this build can read, whatever its kind
@@ -560,8 +653,8 @@ impl DeviceStore {
         &self,
         kind: &str,
     ) -> StoreResult<Vec<T>> {
-        let tx = self.db.transaction(RECORDS).build()?;
-        let values: Vec<JsValue> = tx
+        let tx = self.db.transaction([RECORDS, PACKS]).build()?;
+        let singles: Vec<JsValue> = tx
             .object_store(RECORDS)?
             .index(BY_KIND)?
             .get_all()
@@ -569,9 +662,20 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        self.unseal(RECORDS, values)
+        let packs: Vec<JsValue> = tx
+            .object_store(PACKS)?
+            .index(BY_KINDS)?
+            .get_all()
+            .with_query(kind)
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        drop(tx);
+        // A pack holds the other kinds of its page and patient too.
+        self.open_records(singles, packs)
             .await?
             .iter()
+            .filter(|r| document::string(r, "kind").as_deref() == Some(kind))
             .map(document::read)
             .collect()
     }
@@ -675,24 +779,51 @@ impl DeviceStore {
         items: &[Entry<'_>],
         unreadable: Vec<SetAside>,
         next_cursor: &str,
+        last: bool,
     ) -> StoreResult<usize> {
         // Built as objects directly: a serde round trip per entry would
         // cost a JSON text and a parse for each of 100,000 records.
         let text = |v: &dyn ToString| JsValue::from_str(&v.to_string());
-        let record_envelopes: Vec<JsValue> = records
-            .iter()
-            .map(|e| {
-                document::object_of(&[
-                    ("id", text(&e.id)),
-                    ("patient_id", text(&e.patient_id)),
-                    ("kind", text(&e.kind)),
-                ])
-            })
-            .collect();
-        let record_texts: Vec<&str> = records.iter().map(|e| e.raw).collect();
-        let sealed_records = self
-            .seal_texts(RECORDS, record_envelopes, &record_texts)
-            .await?;
+        // The page's records, one pack per patient. Only one sync runs at a
+        // time on the device (`tabs`), so the number read here is still the
+        // next one when the transaction below takes it.
+        let page_number = self.meta_number(NEXT_PACK_KEY).await?.unwrap_or(0.0) as u64;
+        let mut by_patient: std::collections::BTreeMap<String, Vec<&Entry<'_>>> =
+            Default::default();
+        for e in records {
+            by_patient
+                .entry(e.patient_id.to_string())
+                .or_default()
+                .push(e);
+        }
+        let mut pack_envelopes = Vec::with_capacity(by_patient.len());
+        let mut pack_ids = Vec::with_capacity(by_patient.len());
+        let mut pack_texts = Vec::with_capacity(by_patient.len());
+        for (patient, entries) in &by_patient {
+            let key = text(&format!("{page_number:012}:{patient}"));
+            let mut kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            let kinds: js_sys::Array = kinds.into_iter().map(JsValue::from_str).collect();
+            let ids: js_sys::Array = entries.iter().map(|e| text(&e.id)).collect();
+            pack_envelopes.push(document::object_of(&[
+                ("key", key.clone()),
+                ("patient_id", text(patient)),
+                ("kinds", kinds.into()),
+            ]));
+            pack_ids.push(document::object_of(&[("key", key), ("ids", ids.into())]));
+            let mut json = String::with_capacity(entries.iter().map(|e| e.raw.len() + 1).sum());
+            json.push('[');
+            for (i, e) in entries.iter().enumerate() {
+                if i > 0 {
+                    json.push(',');
+                }
+                json.push_str(e.raw);
+            }
+            json.push(']');
+            pack_texts.push(json);
+        }
+        let sealed_packs = self.seal_texts(PACKS, pack_envelopes, &pack_texts).await?;
         let item_envelopes: Vec<JsValue> = items
             .iter()
             .map(|e| {
@@ -716,7 +847,7 @@ impl DeviceStore {
         let sealed_aside = self.seal(QUARANTINE, &aside).await?;
         let tx = self
             .db
-            .transaction([RECORDS, ITEMS, META, QUARANTINE])
+            .transaction([PACKS, PACK_IDS, ITEMS, META, QUARANTINE])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let quarantine = tx.object_store(QUARANTINE)?;
@@ -733,18 +864,47 @@ impl DeviceStore {
         // commit below waits for all of them and fails if any failed (the
         // page is then not written, the cursor does not move).
         // Pages arrive in position order, so a later state always replaces an earlier one.
-        for (name, sealed) in [
-            (RECORDS, sealed_records),
+        for (name, values) in [
+            (PACKS, sealed_packs),
+            (PACK_IDS, pack_ids),
             (ITEMS, sealed_items),
             (QUARANTINE, sealed_aside),
         ] {
             let store = tx.object_store(name)?;
-            for value in sealed {
+            for value in values {
                 drop(store.put(value).primitive()?);
             }
         }
-        tx.object_store(META)?
-            .put(JsValue::from_str(next_cursor))
+        let meta = tx.object_store(META)?;
+        if !by_patient.is_empty() {
+            drop(
+                meta.put(JsValue::from_f64((page_number + 1) as f64))
+                    .with_key(NEXT_PACK_KEY)
+                    .primitive()?,
+            );
+        }
+        // The pull that started over is complete: what was held from before
+        // it has all come again (or left the caseload) and goes.
+        if last {
+            let before: Option<f64> = meta.get(PACKS_BEFORE_KEY).primitive()?.await?;
+            if let Some(before) = before {
+                let older = || {
+                    indexed_db_futures::KeyRange::UpperBound(format!("{:012}", before as u64), true)
+                };
+                drop(
+                    tx.object_store(PACKS)?
+                        .delete::<String, _>(older())
+                        .primitive()?,
+                );
+                drop(
+                    tx.object_store(PACK_IDS)?
+                        .delete::<String, _>(older())
+                        .primitive()?,
+                );
+                drop(meta.delete(PACKS_BEFORE_KEY).primitive()?);
+            }
+        }
+        meta.put(JsValue::from_str(next_cursor))
             .with_key(CURSOR_KEY)
             .primitive()?
             .await?;
@@ -774,7 +934,7 @@ impl DeviceStore {
     pub async fn checksum_entries(&self) -> StoreResult<Vec<(uuid::Uuid, u64)>> {
         let tx = self
             .db
-            .transaction([RECORDS, OUTBOX, ITEMS, QUARANTINE])
+            .transaction([RECORDS, OUTBOX, PACK_IDS, ITEMS, QUARANTINE])
             .build()?;
         let waiting: HashSet<String> = tx
             .object_store(OUTBOX)?
@@ -782,13 +942,33 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        let mut entries: Vec<(uuid::Uuid, u64)> = tx
+        let mut received: HashSet<String> = tx
             .object_store(RECORDS)?
             .get_all_keys::<String>()
             .primitive()?
             .await?
             .filter_map(|k| k.ok())
             .filter(|k| !waiting.contains(k))
+            .collect();
+        // A record held twice (in a pack and alone, or in two packs after
+        // the pull started over) counts once, as on the server.
+        let packs: Vec<JsValue> = tx
+            .object_store(PACK_IDS)?
+            .get_all()
+            .primitive()?
+            .await?
+            .collect::<Result<_, _>>()?;
+        for pack in &packs {
+            if let Some(ids) = document::object(pack, "ids") {
+                received.extend(
+                    js_sys::Array::from(&ids)
+                        .iter()
+                        .filter_map(|id| id.as_string()),
+                );
+            }
+        }
+        let mut entries: Vec<(uuid::Uuid, u64)> = received
+            .iter()
             .filter_map(|k| k.parse().ok())
             .map(|id| (id, 0))
             .collect();
@@ -1066,12 +1246,23 @@ impl DeviceStore {
             .transaction(META)
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        tx.object_store(META)?
-            .delete(CURSOR_KEY)
-            .primitive()?
-            .await?;
+        let meta = tx.object_store(META)?;
+        // Every pack held so far goes once everything has come again.
+        let next: Option<f64> = meta.get(NEXT_PACK_KEY).primitive()?.await?;
+        drop(
+            meta.put(JsValue::from_f64(next.unwrap_or(0.0)))
+                .with_key(PACKS_BEFORE_KEY)
+                .primitive()?,
+        );
+        meta.delete(CURSOR_KEY).primitive()?.await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A number kept in clear in `META`.
+    async fn meta_number(&self, key: &str) -> StoreResult<Option<f64>> {
+        let tx = self.db.transaction(META).build()?;
+        Ok(tx.object_store(META)?.get(key).primitive()?.await?)
     }
 
     /// A text kept on this device under `key` (a draft, the instruments'
@@ -1383,7 +1574,9 @@ impl DeviceStore {
     pub async fn forget_synced(&self) -> StoreResult<()> {
         let tx = self
             .db
-            .transaction([PATIENTS, RECORDS, OUTBOX, ITEMS, QUARANTINE, META])
+            .transaction([
+                PATIENTS, RECORDS, PACKS, PACK_IDS, OUTBOX, ITEMS, QUARANTINE, META,
+            ])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let outbox = tx.object_store(OUTBOX)?;
@@ -1421,14 +1614,16 @@ impl DeviceStore {
         {
             drop(patients.delete(id.clone()).primitive()?);
         }
-        tx.object_store(ITEMS)?.clear()?.await?;
-        tx.object_store(QUARANTINE)?.clear()?.await?;
+        for store in [PACKS, PACK_IDS, ITEMS, QUARANTINE] {
+            tx.object_store(store)?.clear()?.await?;
+        }
         // The cursor goes (the next sign-in pulls everything again); the
         // rest stays: the key, the mutation ids (never handed out twice),
         // drafts (work not yet saved, sealed) and the instruments' wording.
         let meta = tx.object_store(META)?;
         drop(meta.delete(CURSOR_KEY).primitive()?);
         drop(meta.delete(LEGACY_CURSOR_KEY).primitive()?);
+        drop(meta.delete(PACKS_BEFORE_KEY).primitive()?);
         tx.commit().await?;
         self.by_patient.borrow_mut().clear();
         Ok(())

@@ -167,22 +167,32 @@ pub async fn changed_elsewhere(state: SyncState, account: AccountId) {
 /// Runs a sync now, or right after the one running in this tab (never two
 /// at once), or after the one another tab is running (they share the store).
 pub async fn sync_now(state: SyncState, account: AccountId) {
-    // Locked, the device can neither read its outbox nor store a page.
-    if !store(account).await.is_ok_and(|s| s.is_unlocked()) {
-        return;
-    }
     if SYNCING.replace(true) {
         AGAIN.set(true);
         return;
     }
     loop {
         AGAIN.set(false);
+        // Locked (or signed out meanwhile), the device can neither read
+        // its outbox nor store a page.
+        if !is_open(account).await {
+            break;
+        }
         crate::tabs::exclusively(sync_once(state, account)).await;
         if !AGAIN.take() {
             break;
         }
     }
     SYNCING.set(false);
+}
+
+/// Whether this person's store is open and unlocked in this tab (never
+/// opened by asking: a store closed at sign-out stays closed).
+async fn is_open(account: AccountId) -> bool {
+    STORE.with_borrow(|s| {
+        s.as_ref()
+            .is_some_and(|(a, store)| *a == account && store.is_unlocked())
+    })
 }
 
 async fn sync_once(state: SyncState, account: AccountId) {

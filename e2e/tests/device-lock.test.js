@@ -187,6 +187,9 @@ test('sign-out keeps only what waits, sealed; another person finds nothing; the 
     await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
     await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%${OTHER_NOTE}%'`, (n) => Number(n) > 0);
     assert.equal(Number(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${OTHER_NOTE}%'`)), 1);
+    // The caseload grows back from the one patient kept to all three as the
+    // pull ends: a tap meanwhile could land on another card.
+    await page.getByRole('list', { name: 'Patients' }).getByRole('listitem').nth(2).waitFor();
     await openPatient(page);
     await page.getByText(OTHER_NOTE).waitFor();
   } finally {

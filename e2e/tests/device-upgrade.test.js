@@ -134,10 +134,12 @@ test('a phone updated from device store 4 gains the index by kind, and counts th
     await signIn(page, server, 'dr.durand', 'demo-durand');
     await page.getByRole('link', { name: /LEFÈVRE Jeanne.*1 message\(s\) non lu\(s\)/ }).waitFor();
     const me = await page.evaluate(() => JSON.parse(localStorage.getItem('parcours.me')));
-    // What version 4 held, rewritten in version 4's layout (no index by kind),
-    // while no app page holds the database.
+    // What version 4 held, rewritten in version 4's layout (no index by kind,
+    // what was received one value per record: the notebook entry as the
+    // server sent it), while no app page holds the database.
+    const received = server.sql("SELECT body FROM journal WHERE kind = 'notebook_entry'");
     await page.goto(`${server.url}/manifest.webmanifest`);
-    const version = await page.evaluate(async (accountId) => {
+    const version = await page.evaluate(async ({ accountId, received }) => {
       const name = `parcours-${accountId}`;
       const open = (v, upgrade) => new Promise((res, rej) => {
         const r = v ? indexedDB.open(name, v) : indexedDB.open(name);
@@ -171,13 +173,14 @@ test('a phone updated from device store 4 gains the index by kind, and counts th
         d.createObjectStore('records', { keyPath: 'id' }).createIndex('by_patient', 'patient_id');
       });
       const tx = db.transaction(Object.keys(kept).concat('meta'), 'readwrite');
+      kept.records.push(JSON.parse(received));
       for (const [s, values] of Object.entries(kept)) for (const v of values) tx.objectStore(s).put(v);
       for (const [k, v] of Object.entries(meta)) tx.objectStore('meta').put(v, k);
       await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = rej; });
       const v = db.version;
       db.close();
       return v;
-    }, me.account_id);
+    }, { accountId: me.account_id, received });
     assert.equal(version, 4);
 
     // Offline: the new version upgrades what is on the phone, nothing else.
@@ -195,12 +198,13 @@ test('a phone updated from device store 4 gains the index by kind, and counts th
         version: db.version,
         indexes: [...db.transaction('records').objectStore('records').indexNames],
         refused: db.objectStoreNames.contains('refused'),
+        packs: db.objectStoreNames.contains('packs'),
       };
       db.close();
       return out;
     }, me.account_id);
-    // Version 6 adds the refused list's store.
-    assert.deepEqual(upgraded, { version: 6, indexes: ['by_kind', 'by_patient'], refused: true });
+    // Version 6 adds the refused list's store, version 7 the packs.
+    assert.deepEqual(upgraded, { version: 7, indexes: ['by_kind', 'by_patient'], refused: true, packs: true });
   } finally {
     await context.close();
   }

@@ -2,7 +2,7 @@
 // then everything is on the device.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, unlock } from './harness.js';
+import { Server, phone, unlock, recordsHeld } from './harness.js';
 import { apiSession, assessment, push } from '../bench/common.js';
 
 const RECORDS = 20_000;
@@ -28,11 +28,7 @@ test('the first sync of a large caseload shows a progress bar and ends with ever
     assert.ok(max >= RECORDS, `the bar expects the whole caseload (max ${max})`);
     await bar.waitFor({ state: 'detached', timeout: 120_000 });
     await page.getByText(/Dernière synchronisation/).waitFor();
-    const stored = await page.evaluate(async () => {
-      const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
-      const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
-      return new Promise((res) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => res(r.result); });
-    });
+    const stored = await recordsHeld(page);
     assert.equal(stored, RECORDS);
   } finally {
     await context.close();

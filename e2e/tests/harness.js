@@ -295,3 +295,25 @@ export async function answerCriteria(form, yes) {
     await group.getByLabel(answer, { exact: true }).check();
   }
 }
+
+/**
+ * How many records this phone holds (of one patient, or all), read from
+ * IndexedDB itself: those kept one by one (`records`) and those received in
+ * packs (`packs`, their ids in `pack_ids`), each id once.
+ */
+export async function recordsHeld(page, patientId = null) {
+  return page.evaluate(async (patient) => {
+    const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
+    const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const ask = (request) => new Promise((res, rej) => { request.onsuccess = () => res(request.result); request.onerror = () => rej(request.error); });
+    const tx = db.transaction(['records', 'packs', 'pack_ids']);
+    const records = tx.objectStore('records');
+    const packs = tx.objectStore('packs');
+    const singles = await ask(patient ? records.index('by_patient').getAllKeys(patient) : records.getAllKeys());
+    const packKeys = await ask(patient ? packs.index('by_patient').getAllKeys(patient) : packs.getAllKeys());
+    const ids = new Set(singles);
+    for (const key of packKeys) for (const id of (await ask(tx.objectStore('pack_ids').get(key))).ids) ids.add(id);
+    db.close();
+    return ids.size;
+  }, patientId);
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Server, phone, signIn, recordAssessment, SERVER_BIN, unlock } from './harness.js';
+import { Server, phone, signIn, recordAssessment, SERVER_BIN, unlock, recordsHeld } from './harness.js';
 import { apiSession, assessment, push } from '../bench/common.js';
 
 let server;
@@ -29,18 +29,6 @@ async function syncNow(page) {
   await page.getByRole('button', { name: 'Synchroniser' }).click();
   await status(page).getByText(/Dernière synchronisation/).waitFor();
   await page.getByRole('button', { name: 'Synchroniser' }).and(page.locator(':enabled')).waitFor();
-}
-
-/** Assessments this phone holds for a patient, read from IndexedDB itself. */
-async function storedAssessments(page, patientId) {
-  return page.evaluate(async (id) => {
-    const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
-    const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
-    return new Promise((res) => {
-      const r = db.transaction('records').objectStore('records').index('by_patient').count(id);
-      r.onsuccess = () => res(r.result);
-    });
-  }, patientId);
 }
 
 function operator(...args) {
@@ -96,7 +84,7 @@ test('added to a care team after her first sync, the physiotherapist gets the wh
     await syncNow(page);
     await openPatient(page, 'MOREAU Henri');
     await page.getByRole('heading', { name: 'Évaluations (2)' }).waitFor();
-    assert.equal(await storedAssessments(page, henri), 2);
+    assert.equal(await recordsHeld(page, henri), 2);
     // The viewport is a phone's: nothing spills sideways.
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360));
 
@@ -105,7 +93,7 @@ test('added to a care team after her first sync, the physiotherapist gets the wh
     await syncNow(page);
     await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
     assert.equal(await page.getByRole('link', { name: /MOREAU Henri/ }).count(), 0);
-    assert.equal(await storedAssessments(page, henri), 0, "the patient's data left the phone");
+    assert.equal(await recordsHeld(page, henri), 0, "the patient's data left the phone");
     // Both operator commands are in the audit, with who ran them.
     assert.equal(server.sql("SELECT count(*) FROM audit_events WHERE action = 'operator' AND operator = 'e2e'"), '2');
   } finally {

@@ -612,7 +612,12 @@ impl Sim {
                     self.expect_reachable(pushed).await;
                 }
                 70..=91 => {
-                    let pulled = client::pull_all(&self.link(d, false), &self.devices[d], &Default::default()).await;
+                    let pulled = client::pull_all(
+                        &self.link(d, false),
+                        &self.devices[d],
+                        &Default::default(),
+                    )
+                    .await;
                     if self.expect_reachable(pulled).await.is_some() {
                         self.count("pulls");
                     }
@@ -1057,8 +1062,7 @@ async fn a_long_outbox_leaves_in_order_with_a_refusal_in_the_middle(backend: Bac
         sim.create_item(0, &format!("Action {n}"));
     }
     let refused_at = sync::MAX_PUSH_MUTATIONS + 199;
-    sim.devices[0].store.borrow_mut().outbox[refused_at].changes[1] =
-        FieldChange::Owner(outsider);
+    sim.devices[0].store.borrow_mut().outbox[refused_at].changes[1] = FieldChange::Owner(outsider);
     let pushed = client::push_all(&sim.link(0, false), &sim.devices[0])
         .await
         .expect("the push goes on");

@@ -331,6 +331,9 @@ pub struct Page<'a> {
     pub items: Vec<Entry<'a>>,
     pub unreadable: Vec<SetAside>,
     pub next_cursor: Cursor,
+    /// The server has no more after it: the pull is complete (a device
+    /// that started over may now drop what it held from before).
+    pub last: bool,
 }
 
 /// What the client tells the device's screen as it goes.
@@ -610,7 +613,9 @@ pub async fn push_all<R: Remote, L: Local>(
             .first()
             .is_some_and(|&first| response.last_mutation_id >= first);
         let took_all = response.acknowledged.len() == batch.request.records.len()
-            && ids.last().is_none_or(|&last| response.last_mutation_id >= last);
+            && ids
+                .last()
+                .is_none_or(|&last| response.last_mutation_id >= last);
         if response.acknowledged.is_empty() && !mutations_moved {
             return Ok(pushed);
         }
@@ -651,6 +656,7 @@ pub fn read_page<'p>(page: &'p RawPage, held: &HashSet<Uuid>) -> (Page<'p>, Vec<
         items,
         unreadable,
         next_cursor: page.next_cursor.clone(),
+        last: !page.has_more,
     };
     (page, clocks)
 }
