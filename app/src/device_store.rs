@@ -731,10 +731,12 @@ impl DeviceStore {
             .primitive()?
             .await?
             .collect::<Result<_, _>>()?;
-        self.unseal(OUTBOX, values)
+        // Opened to their JSON text and sent as it is: no object made and
+        // written out again for each of the 500 records of a push.
+        self.unseal_texts(OUTBOX, &values)
             .await?
-            .iter()
-            .map(document::raw)
+            .into_iter()
+            .map(|text| RawValue::from_string(text).map_err(|e| StoreError::Db(e.to_string())))
             .collect()
     }
 
@@ -1363,6 +1365,32 @@ impl DeviceStore {
             document::set(envelope, SEALED, &sealed)?;
         }
         Ok(envelopes)
+    }
+
+    /// The JSON texts of values of `store`: what was sealed, or the text of
+    /// a value kept before this device had a key.
+    async fn unseal_texts(&self, store: &str, values: &[JsValue]) -> StoreResult<Vec<String>> {
+        let sealed: Vec<(String, JsValue)> = values
+            .iter()
+            .filter_map(|v| document::object(v, SEALED).map(|s| (label(store, v), s)))
+            .collect();
+        let mut texts = if sealed.is_empty() {
+            Vec::new().into_iter()
+        } else {
+            self.key()?.open_all(&sealed).await?.into_iter()
+        };
+        values
+            .iter()
+            .map(|value| {
+                if is_sealed(value) {
+                    texts
+                        .next()
+                        .ok_or_else(|| StoreError::Db("valeur scellée manquante".into()))
+                } else {
+                    document::text(value)
+                }
+            })
+            .collect()
     }
 
     /// The values of `store` as they were before sealing. A value kept

@@ -34,3 +34,45 @@ test('the first sync of a large caseload shows a progress bar and ends with ever
     await context.close();
   }
 });
+
+test('a first sync cut half way resumes from where it stopped, receiving nothing twice', async () => {
+  // The same server: 20,000 records of Claire's patients are already there.
+  const { page, context, setOnline } = await phone();
+  try {
+    await page.goto(server.url);
+    await page.getByLabel('Identifiant').fill('claire');
+    await page.getByLabel('Mot de passe').fill('demo-claire');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await unlock(page);
+    const bar = page.getByRole('progressbar', { name: /Réception des données/ });
+    await bar.waitFor({ timeout: 30_000 });
+    // The signal goes once a few pages are in.
+    await page.waitForFunction(() => {
+      const b = document.querySelector('progress');
+      return b && Number(b.value) >= 4000;
+    }, null, { timeout: 60_000, polling: 50 });
+    await setOnline(false);
+    await page.getByRole('status').getByText(/Hors ligne/).waitFor({ timeout: 30_000 });
+    const before = await recordsHeld(page);
+    assert.ok(before >= 4000 && before < RECORDS, `stored before the cut: ${before}`);
+
+    // Back: every page asked for from where the phone stopped.
+    const pulls = [];
+    page.on('response', async (res) => {
+      if (!res.url().includes('/api/sync/pull')) return;
+      const body = await res.json().catch(() => null);
+      pulls.push({ cursor: new URL(res.url()).searchParams.get('cursor'), records: body?.records?.length ?? 0 });
+    });
+    await setOnline(true);
+    await bar.waitFor({ state: 'detached', timeout: 120_000 });
+    await page.getByText(/Dernière synchronisation/).waitFor();
+    const after = await recordsHeld(page);
+    assert.ok(after >= RECORDS, `everything is there: ${after}`);
+    assert.ok(pulls.length > 0);
+    assert.notEqual(pulls[0].cursor, '', 'the first page after the cut starts from the stored cursor');
+    const received = pulls.reduce((n, p) => n + p.records, 0);
+    assert.equal(before + received, after, 'nothing received twice');
+  } finally {
+    await context.close();
+  }
+});

@@ -529,9 +529,12 @@ async fn read_batch<L: Local>(
 /// mutation the server refuses for what it is goes to the device's refused
 /// list and the rest is sent (see `RemoteError::refused_element`).
 ///
-/// The next batch is read (and opened) while one travels; it is used only
-/// if the server took the whole of the one before, and read again otherwise
-/// (a refusal, a renumbering), so what is sent is always what waits next.
+/// While one batch travels, the next is read (and opened) and the one
+/// before leaves the outbox. The batch read ahead is used only if the server
+/// took the whole of the one before, and read again otherwise (a refusal, a
+/// renumbering), so what is sent is always what waits next. A crash before
+/// a batch left the outbox sends it again: the server answers it as
+/// already there.
 pub async fn push_all<R: Remote, L: Local>(
     remote: &R,
     local: &L,
@@ -542,19 +545,30 @@ pub async fn push_all<R: Remote, L: Local>(
     // move it (a bug there), and the sync stops rather than loop.
     let mut last_refused = None;
     let mut read_ahead: Option<Batch> = None;
+    // Taken by the server, still in the device's outbox.
+    let mut taken: Option<PushResponse> = None;
     loop {
         let batch = match read_ahead.take() {
             Some(batch) => batch,
-            None => read_batch(local, (None, None))
-                .await
-                .map_err(SyncError::Local)?,
+            None => {
+                // Read from the start: what the server took leaves first.
+                forget_taken(local, taken.take()).await?;
+                read_batch(local, (None, None))
+                    .await
+                    .map_err(SyncError::Local)?
+            }
         };
         if batch.is_empty() {
+            forget_taken(local, taken.take()).await?;
             return Ok(pushed);
         }
-        let (response, following) =
-            futures_util::future::join(remote.push(&batch.request), read_batch(local, batch.end()))
-                .await;
+        let (response, following, forgotten) = futures_util::future::join3(
+            remote.push(&batch.request),
+            read_batch(local, batch.end()),
+            forget_taken(local, taken.take()),
+        )
+        .await;
+        forgotten?;
         let ids = &batch.mutation_ids;
         let response = match response {
             // Every waiting mutation from there on is new (the device's
@@ -598,17 +612,6 @@ pub async fn push_all<R: Remote, L: Local>(
             Ok(response) => response,
         };
         renumbered = false;
-        local
-            .acknowledge(&response.acknowledged)
-            .await
-            .map_err(SyncError::Local)?;
-        local
-            .acknowledge_mutations(response.last_mutation_id)
-            .await
-            .map_err(SyncError::Local)?;
-        local.progress(Progress::Pending(
-            local.pending().await.map_err(SyncError::Local)?,
-        ));
         let mutations_moved = ids
             .first()
             .is_some_and(|&first| response.last_mutation_id >= first);
@@ -617,13 +620,38 @@ pub async fn push_all<R: Remote, L: Local>(
                 .last()
                 .is_none_or(|&last| response.last_mutation_id >= last);
         if response.acknowledged.is_empty() && !mutations_moved {
+            forget_taken(local, Some(response)).await?;
             return Ok(pushed);
         }
-        pushed.held.extend(response.acknowledged);
+        pushed.held.extend(response.acknowledged.iter().copied());
+        taken = Some(response);
         if took_all {
             read_ahead = Some(following.map_err(SyncError::Local)?);
         }
     }
+}
+
+/// What the server took leaves the outbox, and the screen is told what
+/// still waits.
+async fn forget_taken<L: Local>(
+    local: &L,
+    taken: Option<PushResponse>,
+) -> Result<(), SyncError<L::Error>> {
+    let Some(taken) = taken else {
+        return Ok(());
+    };
+    local
+        .acknowledge(&taken.acknowledged)
+        .await
+        .map_err(SyncError::Local)?;
+    local
+        .acknowledge_mutations(taken.last_mutation_id)
+        .await
+        .map_err(SyncError::Local)?;
+    local.progress(Progress::Pending(
+        local.pending().await.map_err(SyncError::Local)?,
+    ));
+    Ok(())
 }
 
 /// Reads a raw page: each record and item's envelope on its own, and the
