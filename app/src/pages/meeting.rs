@@ -280,7 +280,7 @@ impl Draft {
 }
 
 /// One patient's sheet with what was written on it.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct Sheet {
     sheet: MeetingSheet,
     patient: Patient,
@@ -340,6 +340,12 @@ fn Meeting() -> impl IntoView {
             }
             Some(out)
         }
+    });
+    // The sheets as last read, redrawn only when they differ: a sync that
+    // brought nothing for this meeting must not replace the form being
+    // typed in (its field would lose the focus, and a keystroke with it).
+    let data = Memo::new(move |previous: Option<&Option<Option<Vec<Sheet>>>>| {
+        data.get().or_else(|| previous.cloned().flatten())
     });
     // Which sheet's forms are open and what they hold, by sheet id:
     // outside the redrawn list.
