@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, phone, signIn, waitForServiceWorker, ROOT } from '../tests/harness.js';
+import { Server, phone, signIn, unlock, waitForServiceWorker, ROOT } from '../tests/harness.js';
 import { apiSession, push } from './common.js';
 
 const runs = Number(process.argv[2] || 15);
@@ -89,6 +89,7 @@ try {
   const warm = [];
   for (let i = 0; i < runs + 2; i++) {
     await page.goto(server.url);
+    await unlock(page);
     await link.waitFor();
     const t0 = performance.now();
     await link.click();
@@ -102,6 +103,7 @@ try {
   for (let i = 0; i < runs + 2; i++) {
     const t0 = performance.now();
     await page.reload();
+    await unlock(page);
     await opened();
     if (i >= 2) cold.push(performance.now() - t0);
   }
@@ -109,12 +111,14 @@ try {
 
   // Offline: reload of the today screen.
   await page.goto(`${server.url}/aujourdhui`);
+  await unlock(page);
   await page.getByRole('heading', { name: /^Aujourd'hui, / }).waitFor();
   await context.setOffline(true);
   const today = [];
   for (let i = 0; i < runs + 2; i++) {
     const t0 = performance.now();
     await page.reload();
+    await unlock(page);
     await page.getByRole('heading', { name: 'Mes visites du jour' }).waitFor();
     if (i >= 2) today.push(performance.now() - t0);
   }
