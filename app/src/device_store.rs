@@ -60,9 +60,9 @@ const QUARANTINE: &str = "quarantine";
 /// them up (`Refused`). Keyed `record:<id>` / `mutation:<item id>:<n>`.
 const REFUSED: &str = "refused";
 /// Records received from the server (version 7), packed: one sealed value
-/// per pulled page and patient, its records as one JSON array. IndexedDB
-/// costs about as much per value as per kilobyte here, so a first sync of
-/// 100,000 records writes a few hundred values instead of 100,000 (the
+/// per pulled page and patient, its records as one JSON array. IndexedDB's
+/// cost is per value far more than per byte, so a first sync of 100,000
+/// records writes a few hundred values instead of 100,000 (the
 /// records made on this device stay one per value in `RECORDS`, beside the
 /// outbox). Clear part: its key (the page's number, then the patient), the
 /// patient's id and the kinds it holds, for the indexes.
@@ -904,6 +904,8 @@ impl DeviceStore {
                         .primitive()?,
                 );
                 drop(meta.delete(PACKS_BEFORE_KEY).primitive()?);
+                // Fewer packs may now count as many as were read before.
+                self.by_patient.borrow_mut().clear();
             }
         }
         meta.put(JsValue::from_str(next_cursor))

@@ -175,7 +175,7 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
         AGAIN.set(false);
         // Locked (or signed out meanwhile), the device can neither read
         // its outbox nor store a page.
-        if !is_open(account).await {
+        if !is_open(account) {
             break;
         }
         crate::tabs::exclusively(sync_once(state, account)).await;
@@ -188,7 +188,7 @@ pub async fn sync_now(state: SyncState, account: AccountId) {
 
 /// Whether this person's store is open and unlocked in this tab (never
 /// opened by asking: a store closed at sign-out stays closed).
-async fn is_open(account: AccountId) -> bool {
+fn is_open(account: AccountId) -> bool {
     STORE.with_borrow(|s| {
         s.as_ref()
             .is_some_and(|(a, store)| *a == account && store.is_unlocked())
