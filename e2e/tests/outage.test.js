@@ -24,6 +24,9 @@ test('a server outage is said as such, and what waits leaves soon after it answe
     await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
     await page.getByRole('heading', { name: PATIENT }).waitFor();
     const status = page.getByRole('status').filter({ hasText: 'en attente' });
+    // From here the page's time stands still unless the test moves it (a
+    // second ahead of now: the page's clock went on while this was asked).
+    await page.clock.pauseAt(await page.evaluate(() => Date.now()) + 1_000);
 
     await server.kill();
     await recordAssessment(page, { now: 5, average: 4, worst: 7, note: NOTE });
@@ -31,11 +34,10 @@ test('a server outage is said as such, and what waits leaves soon after it answe
     await status.getByText('1 en attente', { exact: true }).waitFor();
     assert.equal(await status.getByText(/Hors ligne/).count(), 0, 'the phone has network: not "offline"');
 
-    // Time stands still while the server comes back; then a few seconds pass.
-    await page.clock.pauseAt(await page.evaluate(() => Date.now()));
+    // The server comes back; then the first retry's two seconds pass.
     await server.start();
     assert.equal(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`), '0');
-    await page.clock.runFor(6_000);
+    await page.clock.runFor(2_500);
     await status.getByText('0 en attente', { exact: true }).waitFor();
     assert.equal(server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${NOTE}%'`), '1');
     assert.equal(await status.getByText(/Serveur injoignable/).count(), 0);
