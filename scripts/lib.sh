@@ -5,6 +5,10 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 DIST="$ROOT/dist"
+# A step failing inside $(…) (build_bundle's cargo) stops the script too:
+# bash does not pass `set -e` into command substitutions by itself, and a
+# failed compile went on to package the previous build's wasm.
+shopt -s inherit_errexit
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
@@ -142,7 +146,7 @@ build_bundle() {
   # route uses; only the wasm target's flags change.
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
     cargo build --profile wasm-release --locked --target wasm32-unknown-unknown -p app \
-    ${features:+--features "$features"} >&2
+    ${features:+--features "$features"} >&2 || return 1
   local stage; stage="$(mktemp -d)"
   # The main module (app.wasm, for wasm-bindgen), one module per lazy
   # route and the shared chunks, and __wasm_split.js that loads them.
