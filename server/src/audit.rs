@@ -163,13 +163,14 @@ pub async fn record_many(
     events: &[AuditEvent],
 ) -> Result<(), sqlx::Error> {
     const COLUMNS: usize = 9;
+    let backend = crate::db::Backend::of(conn);
     let at = now_ms();
     let account = who.account_id.map(|a| a.to_string());
     let device = who.device_id.map(|d| d.to_string());
     for chunk in events.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO audit_events (at, account_id, device_id, action, patient_id, record_id, detail, client_addr, operator) VALUES {}",
-            crate::db::values_placeholders(chunk.len(), COLUMNS)
+            crate::db::values_placeholders(backend, chunk.len(), COLUMNS)
         );
         let mut query = sqlx::query(&sql);
         for event in chunk {

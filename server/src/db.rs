@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -101,12 +101,19 @@ impl Database {
 /// limit on bound parameters.
 pub const ROWS_PER_INSERT: usize = 100;
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `columns` values.
-pub fn values_placeholders(rows: usize, columns: usize) -> String {
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` values on PostgreSQL;
+/// `(?, ?), (?, ?)` on SQLite. SQLite looks a named parameter such as `$7`
+/// up by walking the list of every name in the statement, once per value
+/// bound: with a hundred rows of twelve values that walk was 38 % of the
+/// server's time in a push. Anonymous `?` are bound by position, without it.
+pub fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
             let cells: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
+                .map(|c| match backend {
+                    Backend::Sqlite => "?".to_string(),
+                    Backend::Postgres => format!("${}", r * columns + c),
+                })
                 .collect();
             format!("({})", cells.join(", "))
         })
@@ -114,14 +121,27 @@ pub fn values_placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+impl Backend {
+    /// The database a connection talks to.
+    pub fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn placeholders_number_every_value_once() {
+        use super::Backend::{Postgres, Sqlite};
         assert_eq!(
-            super::values_placeholders(2, 3),
+            super::values_placeholders(Postgres, 2, 3),
             "($1, $2, $3), ($4, $5, $6)"
         );
-        assert_eq!(super::values_placeholders(1, 1), "($1)");
+        assert_eq!(super::values_placeholders(Postgres, 1, 1), "($1)");
+        assert_eq!(super::values_placeholders(Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }

@@ -139,12 +139,13 @@ pub async fn apply_mutations(
     for (state, seq) in touched.values() {
         journal::put_item(tx, state, *seq).await?;
     }
+    let backend = crate::db::Backend::of(tx);
     for chunk in versions.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO item_versions
                  (item_id, version, account_id, device_id, mutation_id, applied_at, mutation, outcome)
              VALUES {}",
-            crate::db::values_placeholders(chunk.len(), 8)
+            crate::db::values_placeholders(backend, chunk.len(), 8)
         );
         let mut query = sqlx::query(&sql);
         for (item_id, version, mutation_id, mutation, outcome) in chunk {

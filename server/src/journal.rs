@@ -198,13 +198,14 @@ pub async fn insert_records(
     first_seq: i64,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let received_at = now_ms();
+    let backend = crate::db::Backend::of(tx);
     let mut inserted = Vec::with_capacity(records.len());
     for (chunk_index, chunk) in records.chunks(ROWS_PER_INSERT).enumerate() {
         let sql = format!(
             "INSERT INTO journal (id, kind, patient_id, author_id, device_id, recorded_at, amends,
                                   seq, version, received_at, body, readers)
              VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            crate::db::values_placeholders(chunk.len(), 12)
+            crate::db::values_placeholders(backend, chunk.len(), 12)
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for (k, record) in chunk.iter().enumerate() {
