@@ -39,8 +39,8 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-/// Largest request body: a full push of 500 records with long notes fits.
-const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+/// Largest request body: a client keeps a push's records under half of it.
+const BODY_LIMIT_BYTES: usize = parcours_domain::sync::MAX_BODY_BYTES;
 /// Sign-in carries a username, a password and a device id: a few hundred bytes.
 const SIGN_IN_BODY_LIMIT_BYTES: usize = 4 * 1024;
 /// No request is served for longer than this (the answer is 408). The body

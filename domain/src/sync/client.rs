@@ -16,7 +16,8 @@
 
 use super::{
     checksum, ChecksumResponse, Cursor, Mutation, PullResponse, PushRequest, PushResponse, Record,
-    LEGACY_EDITABLE_KIND, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, PROTOCOL_VERSION,
+    LEGACY_EDITABLE_KIND, MAX_PUSH_MUTATIONS, MAX_PUSH_RECORDS, MAX_PUSH_RECORD_BYTES,
+    PROTOCOL_VERSION,
 };
 use crate::hlc::Hlc;
 use crate::validation::MAX_SAFE_INTEGER;
@@ -509,7 +510,8 @@ async fn read_batch<L: Local>(
     local: &L,
     (after_record, after_mutation): (Option<Uuid>, Option<u64>),
 ) -> Result<Batch, L::Error> {
-    let records = local.outbox(MAX_PUSH_RECORDS, after_record).await?;
+    let mut records = local.outbox(MAX_PUSH_RECORDS, after_record).await?;
+    records.truncate(records_within_push_bytes(&records));
     let mutations = local
         .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
         .await?;
@@ -521,6 +523,23 @@ async fn read_batch<L: Local>(
             mutations: mutations.into_iter().map(|m| m.raw).collect(),
         },
     })
+}
+
+/// How many of these records one push carries under the body limit,
+/// whatever they say: at least the first (alone, it always fits — no field
+/// of a record is that long).
+fn records_within_push_bytes(records: &[Box<RawValue>]) -> usize {
+    let mut bytes = 0;
+    records
+        .iter()
+        .position(|raw| {
+            // The comma between two records counts too.
+            bytes += raw.get().len() + 1;
+            bytes > MAX_PUSH_RECORD_BYTES
+        })
+        .unwrap_or(records.len())
+        .max(1)
+        .min(records.len())
 }
 
 /// Sends the outbox in batches, oldest first. A record leaves the outbox
@@ -757,6 +776,36 @@ pub async fn pull_all<R: Remote, L: Local>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_push_stays_under_the_body_limit_whatever_its_records_say() {
+        let of = |n: usize, note: usize| -> Vec<Box<RawValue>> {
+            let text = serde_json::to_string(&serde_json::json!({ "note": "é".repeat(note / 2) }))
+                .expect("a record");
+            (0..n)
+                .map(|_| RawValue::from_string(text.clone()).expect("a record"))
+                .collect()
+        };
+        let short = of(MAX_PUSH_RECORDS, 400);
+        assert_eq!(records_within_push_bytes(&short), MAX_PUSH_RECORDS);
+        let long = of(MAX_PUSH_RECORDS, 4_000);
+        let n = records_within_push_bytes(&long);
+        assert!(n > 1 && n < MAX_PUSH_RECORDS, "{n}");
+        let bytes: usize = long[..n].iter().map(|r| r.get().len() + 1).sum();
+        assert!(bytes <= MAX_PUSH_RECORD_BYTES, "{bytes}");
+        let one_more: usize = long[..=n].iter().map(|r| r.get().len() + 1).sum();
+        assert!(
+            one_more > MAX_PUSH_RECORD_BYTES,
+            "no record left out that fitted"
+        );
+        let huge = of(3, MAX_PUSH_RECORD_BYTES);
+        assert_eq!(
+            records_within_push_bytes(&huge),
+            1,
+            "a record alone still goes"
+        );
+        assert_eq!(records_within_push_bytes(&[]), 0);
+    }
 
     #[test]
     fn a_refusal_naming_a_taken_mutation_id_says_where_and_what_next() {

@@ -46,7 +46,15 @@ pub const PROTOCOL_3_KINDS: &[&str] = &["pain_assessment", "care_plan_item"];
 /// service worker may still push its waiting records with it).
 pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
 /// Most records one push may carry; a device with more sends several pushes.
-pub const MAX_PUSH_RECORDS: usize = 500;
+/// (500 until session 10: at 2,000 the server's fixed cost per push — the
+/// session, the directory, a commit — is spread over four times as many.)
+pub const MAX_PUSH_RECORDS: usize = 2000;
+/// The largest request body the server reads (413 beyond).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Most bytes of records a client puts in one push: 2,000 long notes could
+/// pass the body limit, and a push refused for its size would block the
+/// outbox. Half the limit leaves room for the mutations.
+pub const MAX_PUSH_RECORD_BYTES: usize = MAX_BODY_BYTES / 2;
 /// Most mutations one push may carry.
 pub const MAX_PUSH_MUTATIONS: usize = 500;
 /// Records in a pull page when the client does not ask for fewer.
