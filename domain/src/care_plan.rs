@@ -213,6 +213,18 @@ impl Editable for CarePlanItem {
     fn apply(&mut self, change: &FieldChange) {
         change.apply_to(self)
     }
+    fn problems(&self) -> Vec<FieldError> {
+        match (&self.starts_on, &self.ends_on) {
+            // Both in AAAA-MM-JJ (checked with each change): as text, in
+            // calendar order.
+            (Some(start), Some(end)) if end < start => vec![FieldError::new(
+                "ends_on",
+                "La fin ne peut pas précéder le début.",
+            )],
+            _ => vec![],
+        }
+    }
+
     fn check(change: &FieldChange) -> Result<(), FieldError> {
         change.validate()
     }
@@ -434,6 +446,79 @@ mod tests {
             .stamps
             .values()
             .all(|s| s.author_id == nurse.account && s.version == 1));
+    }
+
+    #[test]
+    fn an_action_may_not_end_before_it_starts() {
+        let (s1, mut nurse, _physio, mut gp) = setup();
+        let dates = |start: &str, end: &str| {
+            vec![
+                FieldChange::StartsOn(Some(start.into())),
+                FieldChange::EndsOn(Some(end.into())),
+            ]
+        };
+        let backwards = nurse.mutation(
+            s1.item.id,
+            s1.item.patient_id,
+            1,
+            dates("2026-03-10", "2026-03-01"),
+        );
+        let refused = apply(Some(s1.clone()), &backwards).unwrap_err();
+        assert_eq!(
+            refused.field(),
+            "changes[1].value",
+            "the end, second change"
+        );
+        assert_eq!(s1.item.problems(), vec![], "nothing kept of it");
+        let mut created = nurse.mutation(
+            ItemId::new(),
+            s1.item.patient_id,
+            0,
+            dates("2026-03-10", "2026-03-09"),
+        );
+        created.changes.push(FieldChange::Title("Marche".into()));
+        created.changes.push(FieldChange::Owner(nurse.account));
+        created
+            .changes
+            .push(FieldChange::Status(ItemStatus::Proposed));
+        assert_eq!(
+            apply(None, &created).unwrap_err().field(),
+            "changes[1].value"
+        );
+        // The same day, and open ends, are fine.
+        let (s2, _) = edit(&s1, &mut nurse, 1, dates("2026-03-10", "2026-03-10"));
+        let (s3, _) = edit(&s2, &mut nurse, 2, vec![FieldChange::StartsOn(None)]);
+        // Two people moving each end at once can cross them: the second is
+        // refused (its author sees why and chooses), unless the item was
+        // already so, when other edits still go through.
+        let (s4, _) = edit(&s3, &mut nurse, 3, dates("2026-04-01", "2026-04-30"));
+        let late_start = nurse.mutation(
+            s4.item.id,
+            s4.item.patient_id,
+            4,
+            vec![FieldChange::StartsOn(Some("2026-04-20".into()))],
+        );
+        let early_end = gp.mutation(
+            s4.item.id,
+            s4.item.patient_id,
+            4,
+            vec![FieldChange::EndsOn(Some("2026-04-10".into()))],
+        );
+        let (s5, _) = apply(Some(s4.clone()), &late_start).unwrap();
+        assert_eq!(
+            apply(Some(s5.clone()), &early_end).unwrap_err().field(),
+            "changes[0].value"
+        );
+        let mut crossed = s5.clone();
+        crossed.item.ends_on = Some("2026-04-10".into());
+        let (s6, applied) = edit(
+            &crossed,
+            &mut gp,
+            5,
+            vec![FieldChange::Notes("Le matin".into())],
+        );
+        assert_eq!(applied.applied, vec![ItemField::Notes]);
+        assert_eq!(s6.item.problems().len(), 1, "still to be put right");
     }
 
     #[test]

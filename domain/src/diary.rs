@@ -180,19 +180,17 @@ impl DiaryEntry {
                 push(Err(FieldError::new(field, "Une note va de 0 à 10.")));
             }
         }
-        // The worst moment of the day is at least the average and at least
-        // now: the same rule as a nurse's assessment.
-        if self.pain_worst < self.pain_average {
-            push(Err(FieldError::new(
+        push(
+            match crate::pain_assessment::pain_order_problem(
                 "pain_worst",
-                "La douleur la plus forte ne peut pas être plus faible que la douleur moyenne.",
-            )));
-        } else if self.pain_worst < self.pain_now {
-            push(Err(FieldError::new(
-                "pain_worst",
-                "La douleur la plus forte de la journée ne peut pas être plus faible que la douleur en ce moment.",
-            )));
-        }
+                self.pain_now,
+                self.pain_average,
+                self.pain_worst,
+            ) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            },
+        );
         if self.sleep.is_some_and(|s| s > 10) {
             push(Err(FieldError::new("sleep", "Une note va de 0 à 10.")));
         }

@@ -112,6 +112,13 @@ pub trait Editable: Clone + PartialEq + Eq + Debug + Serialize + DeserializeOwne
     fn apply(&mut self, change: &Self::Change);
     /// The change's own rules; the error names the field (`title`).
     fn check(change: &Self::Change) -> Result<(), FieldError>;
+    /// Rules between the item's fields (an end not before its start), on
+    /// the item a mutation would make: every broken one, each naming its
+    /// field, so a form shows them all. The merge refuses a mutation that
+    /// breaks one the item kept before it (see `apply`).
+    fn problems(&self) -> Vec<FieldError> {
+        vec![]
+    }
     /// The account a change makes owner, if it does: the server checks that
     /// this person is in the patient's care team.
     fn new_owner(_change: &Self::Change) -> Option<AccountId> {
@@ -360,10 +367,35 @@ pub fn apply<E: Editable>(
     m: &MutationOf<E>,
 ) -> Result<(StateOf<E>, Applied<E::Field>), MergeError> {
     m.validate().map_err(MergeError::Invalid)?;
-    match state {
-        None => create(m),
-        Some(state) => edit(state, m),
+    // An item that already broke a rule between its fields (kept from before
+    // the rule, or made so by two people's concurrent edits of its two
+    // fields) is still edited; a mutation may not be the one that breaks it.
+    let kept = state
+        .as_ref()
+        .map(|s| s.item.problems())
+        .unwrap_or_default();
+    let (state, applied) = match state {
+        None => create(m)?,
+        Some(state) => edit(state, m)?,
+    };
+    if let Some(broken) = state
+        .item
+        .problems()
+        .into_iter()
+        .find(|e| !kept.contains(e))
+    {
+        // Named like any refused change: the one that sets the field the
+        // rule names, or else the mutation's first (it moved the other end).
+        let named = |c: &E::Change| {
+            serde_json::to_value(E::field_of(c)).is_ok_and(|f| f.as_str() == Some(&broken.field))
+        };
+        let at = m.changes.iter().position(named).unwrap_or(0);
+        return Err(MergeError::Invalid(FieldError::new(
+            format!("changes[{at}].value"),
+            broken.message,
+        )));
     }
+    Ok((state, applied))
 }
 
 fn create<E: Editable>(m: &MutationOf<E>) -> Result<(StateOf<E>, Applied<E::Field>), MergeError> {

@@ -63,28 +63,69 @@ impl PainAssessment {
     /// Checks every rule that does not need the database. The first broken
     /// rule is returned, named by its field.
     pub fn validate(&self) -> Result<(), FieldError> {
-        for (field, value) in [
+        match self.problems().into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(()),
+        }
+    }
+
+    /// Every rule the assessment breaks, each with its field: the form shows
+    /// them all at once, the server answers with the first.
+    pub fn problems(&self) -> Vec<FieldError> {
+        let mut problems: Vec<FieldError> = [
             ("pain_now", self.pain_now),
             ("pain_average_24h", self.pain_average_24h),
             ("pain_worst_24h", self.pain_worst_24h),
-        ] {
-            validate_nrs(field, value)?;
-        }
-        check_text("location", &self.location, LOCATION_MAX_CHARS)?;
-        check_text("note", &self.note, NOTE_MAX_CHARS)?;
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| validate_nrs(field, value).err())
+        .collect();
+        problems.extend(pain_order_problem(
+            "pain_worst_24h",
+            self.pain_now,
+            self.pain_average_24h,
+            self.pain_worst_24h,
+        ));
+        problems.extend(check_text("location", &self.location, LOCATION_MAX_CHARS).err());
+        problems.extend(check_text("note", &self.note, NOTE_MAX_CHARS).err());
         if self.recorded_at < EARLIEST_MS {
-            return Err(FieldError::new(
+            problems.push(FieldError::new(
                 "recorded_at",
                 "La date d'enregistrement est invalide.",
             ));
         }
         if self.amends == Some(self.id) {
-            return Err(FieldError::new(
+            problems.push(FieldError::new(
                 "amends",
                 "Une évaluation ne peut pas corriger elle-même.",
             ));
         }
-        Ok(())
+        problems
+    }
+}
+
+/// The worst pain of a period is at least its average and at least the pain
+/// felt now, which is part of it: a nurse's assessment and a patient's diary
+/// follow the same rule, said in the same words. The error names the worst
+/// score's field (`worst_field`), the one to look at again.
+pub fn pain_order_problem(
+    worst_field: &str,
+    now: u8,
+    average: u8,
+    worst: u8,
+) -> Option<FieldError> {
+    if worst < average {
+        Some(FieldError::new(
+            worst_field,
+            "La douleur la plus forte ne peut pas être plus faible que la douleur moyenne.",
+        ))
+    } else if worst < now {
+        Some(FieldError::new(
+            worst_field,
+            "La douleur la plus forte ne peut pas être plus faible que la douleur en ce moment.",
+        ))
+    } else {
+        None
     }
 }
 
@@ -156,6 +197,38 @@ mod tests {
     }
 
     #[test]
+    fn the_worst_pain_is_at_least_the_average_and_the_pain_now() {
+        // The review's example: now 8, average 9, worst 2.
+        let mut a = assessment();
+        (a.pain_now, a.pain_average_24h, a.pain_worst_24h) = (8, 9, 2);
+        let problems = a.problems();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "pain_worst_24h");
+        assert!(
+            problems[0].message.contains("moyenne"),
+            "{}",
+            problems[0].message
+        );
+        (a.pain_now, a.pain_average_24h, a.pain_worst_24h) = (7, 3, 6);
+        assert!(a.validate().unwrap_err().message.contains("en ce moment"));
+        // Equal is fine: a steady pain.
+        (a.pain_now, a.pain_average_24h, a.pain_worst_24h) = (6, 6, 6);
+        assert_eq!(a.validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_problem_is_said_at_once_and_the_server_answers_with_the_first() {
+        let mut a = assessment();
+        a.pain_now = 11;
+        a.pain_average_24h = 9;
+        a.pain_worst_24h = 3;
+        a.note = "x".repeat(NOTE_MAX_CHARS + 1);
+        let fields: Vec<String> = a.problems().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["pain_now", "pain_worst_24h", "note"]);
+        assert_eq!(a.validate().unwrap_err().field, "pain_now");
+    }
+
+    #[test]
     fn each_score_above_ten_is_named_by_its_field() {
         for field in ["pain_now", "pain_average_24h", "pain_worst_24h"] {
             let mut a = assessment();
@@ -167,8 +240,7 @@ mod tests {
             assert_eq!(a.validate().unwrap_err().field, field);
         }
         let mut edge = assessment();
-        edge.pain_now = 10;
-        edge.pain_worst_24h = 0;
+        (edge.pain_now, edge.pain_average_24h, edge.pain_worst_24h) = (10, 0, 10);
         assert_eq!(edge.validate(), Ok(()));
     }
 

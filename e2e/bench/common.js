@@ -22,7 +22,7 @@ export function assessment(session, i) {
   return {
     kind: 'pain_assessment', id: randomUUID(), patient_id: session.patients[i % session.patients.length],
     recorded_at: 1_790_000_000_000 + i, author_id: session.accountId, device_id: session.deviceId,
-    mode: 'interview', pain_now: i % 11, pain_average_24h: 5, pain_worst_24h: 8,
+    mode: 'interview', pain_now: i % 11, pain_average_24h: 5, pain_worst_24h: Math.max(8, i % 11),
     location: 'Lombaires', note: NOTE.slice(0, 120), amends: null,
   };
 }

@@ -43,7 +43,7 @@ try {
         const a = {
           kind: 'pain_assessment', id: crypto.randomUUID(), patient_id: patients[i % patients.length], recorded_at: Date.now(),
           author_id: me.account_id, device_id: me.device_id, mode: 'interview', pain_now: i % 11,
-          pain_average_24h: 5, pain_worst_24h: 8, location: 'Lombaires', note: 'x'.repeat(120), amends: null,
+          pain_average_24h: 5, pain_worst_24h: Math.max(8, i % 11), location: 'Lombaires', note: 'x'.repeat(120), amends: null,
         };
         tx.objectStore('records').put(a);
         tx.objectStore('outbox').put(a);

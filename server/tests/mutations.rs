@@ -253,6 +253,21 @@ async fn malformed_forged_and_impossible_mutations_are_refused_and_change_nothin
             "mutations[0].base_version",
         ),
         (
+            // An action may not end before it starts (issue 12).
+            vec![nurse.mutation(
+                2,
+                &item,
+                &jeanne,
+                1,
+                json!([
+                    { "field": "starts_on", "value": "2026-03-10" },
+                    { "field": "ends_on", "value": "2026-03-01" }
+                ]),
+            )],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "mutations[0].changes[1].value",
+        ),
+        (
             vec![nurse.mutation(
                 2,
                 &uuid::Uuid::now_v7().to_string(),

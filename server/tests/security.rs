@@ -608,7 +608,7 @@ async fn a_record_sent_again_with_other_content_is_refused(backend: Backend) {
     }
     let mut changed = record.clone();
     changed["patient_id"] = json!(henri);
-    changed["pain_now"] = json!(10);
+    changed["pain_now"] = json!(7);
     changed["note"] = json!("CHANGED");
     let reply = app
         .post("/api/sync/push", &nurse.cookie, &push_body(vec![changed]))

@@ -308,7 +308,8 @@ impl Client {
             "mode": "interview",
             "pain_now": pain_now,
             "pain_average_24h": 5,
-            "pain_worst_24h": 8,
+            // The worst of the day is at least the pain now.
+            "pain_worst_24h": pain_now.max(8),
             "location": "Lombaires",
             "note": "",
         })
