@@ -121,7 +121,7 @@ test('server killed: records wait, the app reloads without it, and a restart bri
   await gpSees([7, 4, 2, 8]);
 });
 
-test('a score not tapped is explained in French and nothing is saved', async () => {
+test('a score not tapped and a worst pain below the average are said at once, in French, and nothing is saved', async () => {
   const { page, context } = await phone();
   try {
     await signIn(page, server, 'claire', 'demo-claire');
@@ -132,6 +132,17 @@ test('a score not tapped is explained in French and nothing is saved', async () 
     await tapScore(page, 'Douleur maximale sur 24 h (0 à 10)', 6);
     await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
     await page.getByRole('alert').filter({ hasText: 'Touchez une note de 0 à 10.' }).waitFor();
+    // Every problem at once: the score not tapped, and a worst pain below
+    // the average (the review's 8 / 9 / 2 seen on a phone).
+    await tapScore(page, 'Douleur moyenne sur 24 h (0 à 10)', 9);
+    await tapScore(page, 'Douleur maximale sur 24 h (0 à 10)', 2);
+    await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
+    await page.getByRole('alert').filter({ hasText: 'ne peut pas être plus faible que la douleur moyenne' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Touchez une note de 0 à 10.' }).waitFor();
+    await tapScore(page, 'Douleur actuelle (0 à 10)', 8);
+    await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
+    await page.getByRole('alert').filter({ hasText: 'plus faible que la douleur moyenne' }).waitFor();
+    assert.equal(await page.getByRole('alert').filter({ hasText: 'Touchez' }).count(), 0, 'the tapped score is no longer flagged');
     await page.getByRole('heading', { name: 'Évaluations (0)' }).waitFor();
     await expectPending(page, 0);
   } finally {

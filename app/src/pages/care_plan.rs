@@ -3,8 +3,10 @@
 //! Every change is a mutation queued on the device; nothing here waits for
 //! the network but the history.
 
-use crate::api;
+use crate::components::problems::Problems;
 use crate::format;
+use crate::pages::item_history::{ItemHistory, Label};
+use crate::pages::pps::{problems_of, who_decides};
 use crate::pages::pps::{queue, rows, EditableSection, Row};
 use crate::sync::{self, SyncState};
 use crate::Auth;
@@ -20,7 +22,7 @@ use parcours_domain::patient::TeamMember;
 use parcours_domain::problem::Problem;
 use parcours_domain::programme::Programme;
 use parcours_domain::review::Review;
-use parcours_domain::{AccountId, ItemId, PatientId};
+use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
 fn member_name(team: &[TeamMember], id: AccountId) -> String {
     team.iter()
         .find(|m| m.account_id == id)
@@ -125,7 +127,7 @@ pub fn CarePlanSection(patient_id: PatientId) -> impl IntoView {
 fn ItemCard(row: Row<CarePlanItem>, team: Vec<TeamMember>) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let editing = RwSignal::new(false);
-    let history = RwSignal::new(None::<Result<api::History<CarePlanItem>, String>>);
+    let history_open = RwSignal::new(false);
     let item = row.item.clone();
     let base_version = row.server.as_ref().map(|s| s.version).unwrap_or(0);
     let open: Vec<Conflict<CarePlanItem>> = row
@@ -156,20 +158,8 @@ fn ItemCard(row: Row<CarePlanItem>, team: Vec<TeamMember>) -> impl IntoView {
         )),
     };
     let item_id = item.id;
-    let show_history = move |_| {
-        leptos::task::spawn_local(async move {
-            history.set(Some(
-                api::item_history::<CarePlanItem>(item_id)
-                    .await
-                    .map_err(|e| match e {
-                        api::ApiError::Unreachable => {
-                            "Historique indisponible hors ligne.".to_string()
-                        }
-                        other => other.to_string(),
-                    }),
-            ));
-        });
-    };
+    let server = row.server.clone();
+    let label_field: Label<CarePlanItem> = |f| f.label_fr().to_string();
     let state = expect_context::<SyncState>();
     let sign_error = RwSignal::new(None::<String>);
     let kind = Programme::any_plan_item_kind(&item.category);
@@ -232,48 +222,20 @@ fn ItemCard(row: Row<CarePlanItem>, team: Vec<TeamMember>) -> impl IntoView {
             }).collect_view()}
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)
+                    aria-expanded=move || editing.get().to_string()
                     aria-label=format!("Modifier « {title} »")>"Modifier"</button>
-                <button type="button" class="secondary" on:click=show_history
+                <button type="button" class="secondary" on:click=move |_| history_open.update(|o| *o = !*o)
+                    aria-expanded=move || history_open.get().to_string()
                     aria-label=format!("Historique de « {} »", item.title)>"Historique"</button>
             </div>
             <Show when=move || editing.get()>
                 <ItemForm heading="Modifier l'action" submit_label="Enregistrer les modifications" initial=item_for_form.clone()
                     team=team_for_form.clone() base_version=base_version is_new=false on_done=move || editing.set(false)/>
             </Show>
-            {move || history.get().map(|h| match h {
-                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Ok(entries) => {
-                    let team = team_for_history.clone();
-                    view! {
-                        <ol class="history" aria-label="Historique de l'action">
-                            {entries.into_iter().map(|e| {
-                                let changes = e.mutation.changes.iter()
-                                    .map(|c| format!("{} : {}", c.field().label_fr(), describe(c, &team)))
-                                    .collect::<Vec<_>>().join(" · ");
-                                let conflicted = (!e.outcome.conflicted.is_empty()).then(|| format!(
-                                    "en conflit : {}",
-                                    e.outcome.conflicted.iter().map(|f| f.label_fr()).collect::<Vec<_>>().join(", ")
-                                ));
-                                let settled = (!e.mutation.resolves.is_empty()).then_some("conflit réglé");
-                                view! {
-                                    <li>
-                                        <p>{format!(
-                                            "Version {} — {} — {} (appareil {})",
-                                            e.version,
-                                            format::date_time(e.applied_at),
-                                            e.author_name,
-                                            e.mutation.device_id.to_string().chars().take(8).collect::<String>()
-                                        )}</p>
-                                        <p>{changes}</p>
-                                        {conflicted.map(|c| view! { <p class="state">{c}</p> })}
-                                        {settled.map(|s| view! { <p>{s}</p> })}
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ol>
-                    }.into_any()
-                }
-            })}
+            <Show when=move || history_open.get()>
+                <ItemHistory<CarePlanItem> item_id=item_id server=server.clone() team=team_for_history.clone()
+                    describe=describe label=label_field list_name="Historique de l'action"/>
+            </Show>
         </li>
     }
 }
@@ -300,6 +262,7 @@ fn ConflictView(
             format::date_time(v.stamp.hlc.wall_ms)
         )
     };
+    let who_decides = who_decides(is_owner, &member_name(&team, item.owner_id));
     let choose = move |value: FieldChange| {
         let item = item.clone();
         move |_| {
@@ -318,9 +281,10 @@ fn ConflictView(
     let other = describe(&conflict.other.change, &team);
     view! {
         <div class="conflict">
-            <p>{format!("{} modifié·e en même temps :", field.label_fr())}</p>
+            <p>{format!("Deux valeurs de « {} » saisies en même temps :", field.label_fr())}</p>
             <p>{format!("Retenu : {}", line(&conflict.standing))}</p>
             <p>{format!("Autre valeur : {}", line(&conflict.other))}</p>
+            <p class="hint">{who_decides}</p>
             {is_owner.then(|| view! {
                 <div class="actions">
                     <button type="button" on:click=choose(conflict.standing.change.clone())>{format!("Garder « {standing} »")}</button>
@@ -363,7 +327,7 @@ fn ItemForm(
     let notes = RwSignal::new(initial.notes.clone());
     let category = RwSignal::new(initial.category.clone());
     let legal_basis = RwSignal::new(initial.legal_basis.clone());
-    let error = RwSignal::new(None::<String>);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
     let initial = StoredValue::new(initial);
     let kind_of = Programme::any_plan_item_kind;
 
@@ -379,7 +343,10 @@ fn ItemForm(
                 }
             };
             let Ok(owner_id) = owner.get_untracked().parse::<AccountId>() else {
-                error.set(Some("Choisissez un·e responsable.".into()));
+                errors.set(vec![FieldError::new(
+                    "owner_id",
+                    "Choisissez un·e responsable.",
+                )]);
                 return;
             };
             let status_value = ItemStatus::ALL
@@ -408,6 +375,13 @@ fn ItemForm(
                     .filter(|c| *c != FieldChange::current(&before, c.field()))
                     .collect()
             };
+            // Every problem at once: an empty action and an end before its
+            // start are said together.
+            let problems = problems_of(&before, &changes);
+            if !problems.is_empty() {
+                errors.set(problems);
+                return;
+            }
             if changes.is_empty() {
                 on_done();
                 return;
@@ -416,10 +390,10 @@ fn ItemForm(
             leptos::task::spawn_local(async move {
                 match queue((auth, state), &before, base_version, changes, vec![]).await {
                     Ok(()) => {
-                        error.set(None);
+                        errors.set(vec![]);
                         on_done();
                     }
-                    Err(e) => error.set(Some(e.message)),
+                    Err(e) => errors.set(vec![e]),
                 }
             });
         }
@@ -501,7 +475,7 @@ fn ItemForm(
                 <label for=notes_id.clone()>"Notes"</label>
                 <textarea id=notes_id rows="2" prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
             </div>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Problems errors/>
             <div class="actions">
                 <button type="submit">{submit_label}</button>
                 <button type="button" class="secondary" on:click=move |_| on_done()>"Annuler"</button>

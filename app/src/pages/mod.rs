@@ -19,6 +19,8 @@ pub mod evaluation;
 pub mod inclusion;
 #[cfg(not(feature = "patient"))]
 pub mod invitation;
+#[cfg(not(feature = "patient"))]
+pub mod item_history;
 pub mod lock;
 #[cfg(not(feature = "patient"))]
 pub mod meeting;

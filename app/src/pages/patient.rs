@@ -3,6 +3,7 @@
 
 use crate::clock::now_ms;
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::components::scale::ScaleRow;
 use crate::device_store::Stored;
 use crate::format;
@@ -72,9 +73,9 @@ pub fn PatientPage() -> impl IntoView {
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
             {move || match data.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
-                Some(None) => view! { <p>"Patient introuvable sur cet appareil."</p> }.into_any(),
+                Some(None) => view! { <PageHeading text="Patient introuvable"/><p>"Ce patient n'est pas sur cet appareil."</p> }.into_any(),
                 Some(Some((patient, _))) => view! {
-                    <h1>{patient.display_name()}</h1>
+                    <PageHeading text=patient.display_name()/>
                     <p class="card-meta">{format!("né·e le {} · {}", format::date(&patient.birth_date), patient.town)}</p>
                 }.into_any(),
             }}
@@ -120,7 +121,7 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
         location: RwSignal::new(String::new()),
         note: RwSignal::new(String::new()),
     };
-    let error = RwSignal::new(None::<FieldError>);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
     let saved = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -129,41 +130,56 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
         let Some(me) = auth.0.get_untracked() else {
             return;
         };
-        // The same rules the server applies, checked before anything is saved.
-        let score = |field: &str, tapped: Option<i64>| {
-            let tapped =
-                tapped.ok_or_else(|| FieldError::new(field, "Touchez une note de 0 à 10."))?;
-            parse_nrs(field, &tapped.to_string())
+        // The same rules the server applies, checked before anything is
+        // saved, and every one broken said at once.
+        let mut problems = vec![];
+        let mut score = |field: &str, tapped: Option<i64>| {
+            let read = tapped
+                .ok_or_else(|| FieldError::new(field, "Touchez une note de 0 à 10."))
+                .and_then(|v| parse_nrs(field, &v.to_string()));
+            read.map_err(|e| problems.push(e)).ok()
         };
-        let build = || -> Result<PainAssessment, FieldError> {
-            let assessment = PainAssessment {
-                id: AssessmentId::new(),
-                patient_id,
-                recorded_at: now_ms(),
-                author_id: me.account_id,
-                device_id: me.device_id,
-                mode: AssessmentMode::Interview,
-                pain_now: score("pain_now", fields.pain_now.get_untracked())?,
-                pain_average_24h: score(
-                    "pain_average_24h",
-                    fields.pain_average_24h.get_untracked(),
-                )?,
-                pain_worst_24h: score("pain_worst_24h", fields.pain_worst_24h.get_untracked())?,
-                location: fields.location.get_untracked().trim().to_string(),
-                note: fields.note.get_untracked().trim().to_string(),
-                amends: None,
-            };
-            assessment.validate()?;
-            Ok(assessment)
+        let scores = (
+            score("pain_now", fields.pain_now.get_untracked()),
+            score("pain_average_24h", fields.pain_average_24h.get_untracked()),
+            score("pain_worst_24h", fields.pain_worst_24h.get_untracked()),
+        );
+        let assessment = PainAssessment {
+            id: AssessmentId::new(),
+            patient_id,
+            recorded_at: now_ms(),
+            author_id: me.account_id,
+            device_id: me.device_id,
+            mode: AssessmentMode::Interview,
+            pain_now: scores.0.unwrap_or_default(),
+            pain_average_24h: scores.1.unwrap_or_default(),
+            pain_worst_24h: scores.2.unwrap_or_default(),
+            location: fields.location.get_untracked().trim().to_string(),
+            note: fields.note.get_untracked().trim().to_string(),
+            amends: None,
         };
-        let assessment = match build() {
-            Ok(a) => a,
-            Err(e) => {
-                error.set(Some(e));
-                return;
-            }
-        };
-        error.set(None);
+        // An untapped score reads 0 here, the scale's floor: it breaks no
+        // rule of the others, and its own message ("Touchez…") stands.
+        let untapped = [
+            ("pain_now", scores.0),
+            ("pain_average_24h", scores.1),
+            ("pain_worst_24h", scores.2),
+        ]
+        .into_iter()
+        .filter(|(_, tapped)| tapped.is_none())
+        .map(|(field, _)| field)
+        .collect::<Vec<_>>();
+        problems.extend(
+            assessment
+                .problems()
+                .into_iter()
+                .filter(|e| !untapped.contains(&e.field.as_str())),
+        );
+        if !problems.is_empty() {
+            errors.set(problems);
+            return;
+        }
+        errors.set(vec![]);
         leptos::task::spawn_local(async move {
             match sync::save_record(state, me.account_id, &assessment).await {
                 Ok(()) => {
@@ -178,13 +194,19 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                     fields.note.set(String::new());
                     saved.set(true);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => errors.set(vec![e]),
             }
         });
     };
 
     let message_for = move |field: &'static str| {
-        move || error.get().filter(|e| e.field == field).map(|e| e.message)
+        move || {
+            errors
+                .get()
+                .into_iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message)
+        }
     };
     let score_row = move |id: &'static str, label: &'static str, value: RwSignal<Option<i64>>| {
         view! {
@@ -213,7 +235,11 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                         on:input=move |ev| fields.note.set(event_target_value(&ev))></textarea>
                     <p class="error" role="alert">{message_for("note")}</p>
                 </div>
-                <p class="error" role="alert">{message_for("device")}</p>
+                <p class="error" role="alert">{move || {
+                    // What no field of the form shows (the device could not save).
+                    let shown = ["pain_now", "pain_average_24h", "pain_worst_24h", "location", "note"];
+                    errors.get().into_iter().find(|e| !shown.contains(&e.field.as_str())).map(|e| e.message)
+                }}</p>
                 <button type="submit">"Enregistrer l'évaluation"</button>
                 {move || saved.get().then(|| view! {
                     <p class="saved" role="status">"Évaluation enregistrée sur l'appareil."</p>

@@ -8,9 +8,10 @@
 //! that sends only what changed, the owner's one-tap conflict settling and
 //! the history. Adding an editable kind to the plan is implementing `Shown`.
 
-use crate::api;
 use crate::clock;
+use crate::components::problems::Problems;
 use crate::format;
+use crate::pages::item_history::{Describe, ItemHistory, Label};
 use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
@@ -576,6 +577,20 @@ pub fn rows<E: Editable>(states: Vec<StateOf<E>>, pending: Vec<MutationOf<E>>) -
         .collect()
 }
 
+/// Every rule the changes break, on their own (`Editable::check`) and
+/// between the item's fields once they are made (`Editable::problems`, the
+/// rule the server applies too): a form shows them all at once.
+pub fn problems_of<E: Editable>(item: &E, changes: &[E::Change]) -> Vec<FieldError> {
+    let mut problems: Vec<FieldError> = changes.iter().filter_map(|c| E::check(c).err()).collect();
+    let kept = item.problems();
+    let mut after = item.clone();
+    for change in changes {
+        after.apply(change);
+    }
+    problems.extend(after.problems().into_iter().filter(|e| !kept.contains(e)));
+    problems
+}
+
 /// Queues a mutation on the device and starts a sync.
 pub async fn queue<E: Editable>(
     (auth, state): (Auth, SyncState),
@@ -599,6 +614,9 @@ pub async fn queue<E: Editable>(
         resolves,
     };
     mutation.validate()?;
+    if let Some(first) = problems_of(item, &mutation.changes).into_iter().next() {
+        return Err(first);
+    }
     let store = sync::store(me.account_id)
         .await
         .map_err(|e| FieldError::new("device", e.to_string()))?;
@@ -688,7 +706,7 @@ pub fn EditableSection<E: Shown>(
 fn Card<E: Shown>(row: Row<E>, team: Vec<TeamMember>) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let editing = RwSignal::new(false);
-    let history = RwSignal::new(None::<Result<api::History<E>, String>>);
+    let history_open = RwSignal::new(false);
     let item = row.item.clone();
     let base_version = row.server.as_ref().map(|s| s.version).unwrap_or(0);
     let open: Vec<Conflict<E>> = row
@@ -714,17 +732,10 @@ fn Card<E: Shown>(row: Row<E>, team: Vec<TeamMember>) -> impl IntoView {
         })
         .collect::<Vec<_>>();
     let item_id = item.id();
-    let show_history = move |_| {
-        leptos::task::spawn_local(async move {
-            history.set(Some(api::item_history::<E>(item_id).await.map_err(
-                |e| match e {
-                    api::ApiError::Unreachable => "Historique indisponible hors ligne.".to_string(),
-                    other => other.to_string(),
-                },
-            )));
-        });
-    };
     let (team_form, team_history) = (team.clone(), team.clone());
+    let server = row.server.clone();
+    let describe_change: Describe<E> = describe::<E>;
+    let label_field: Label<E> = |f| label_of::<E>(f).to_string();
     let item_form = item.clone();
     view! {
         <li class="plan-item" class:pending=row.pending != 0 aria-label=title.clone()>
@@ -737,37 +748,31 @@ fn Card<E: Shown>(row: Row<E>, team: Vec<TeamMember>) -> impl IntoView {
             }).collect_view()}
             <div class="actions no-print">
                 <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)
+                    aria-expanded=move || editing.get().to_string()
                     aria-label=format!("Modifier « {title} »")>"Modifier"</button>
-                <button type="button" class="secondary" on:click=show_history
+                <button type="button" class="secondary" on:click=move |_| history_open.update(|o| *o = !*o)
+                    aria-expanded=move || history_open.get().to_string()
                     aria-label=format!("Historique de « {} »", item.title())>"Historique"</button>
             </div>
             <Show when=move || editing.get()>
                 <Form<E> heading=E::EDIT submit_label="Enregistrer les modifications" initial=item_form.clone()
                     team=team_form.clone() base_version=base_version is_new=false on_done=move |()| editing.set(false)/>
             </Show>
-            {move || history.get().map(|h| match h {
-                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Ok(entries) => {
-                    let team = team_history.clone();
-                    view! {
-                        <ol class="history" aria-label="Historique">
-                            {entries.into_iter().map(|e| {
-                                let changes = e.mutation.changes.iter()
-                                    .map(|c| format!("{} : {}", label_of::<E>(E::field_of(c)), describe::<E>(c, &team)))
-                                    .collect::<Vec<_>>().join(" · ");
-                                view! {
-                                    <li>
-                                        <p>{format!("Version {} — {} — {}", e.version, format::date_time(e.applied_at), e.author_name)}</p>
-                                        <p>{changes}</p>
-                                        {(!e.outcome.conflicted.is_empty()).then(|| view! { <p class="state">"en conflit"</p> })}
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ol>
-                    }.into_any()
-                }
-            })}
+            <Show when=move || history_open.get()>
+                <ItemHistory<E> item_id=item_id server=server.clone() team=team_history.clone()
+                    describe=describe_change label=label_field list_name="Historique"/>
+            </Show>
         </li>
+    }
+}
+
+/// Who settles a conflict, said to each: its owner keeps one value in a tap;
+/// anyone else is told whom to talk to.
+pub fn who_decides(is_owner: bool, owner: &str) -> String {
+    if is_owner {
+        "Vous en êtes responsable : choisissez la valeur à garder.".to_string()
+    } else {
+        format!("{owner}, responsable, choisit la valeur à garder ; en attendant, la valeur retenue s'applique.")
     }
 }
 
@@ -785,6 +790,7 @@ fn ConflictView<E: Shown>(
     let field = conflict.field;
     let standing = describe::<E>(&conflict.standing.change, &team);
     let other = describe::<E>(&conflict.other.change, &team);
+    let item_owner = item.owner_id();
     let choose = move |value: E::Change| {
         let item = item.clone();
         move |_| {
@@ -798,11 +804,13 @@ fn ConflictView<E: Shown>(
         }
     };
     let who = |id: AccountId| member_name(&team, &id.to_string());
+    let who_decides = who_decides(is_owner, &who(item_owner));
     view! {
         <div class="conflict">
-            <p>{format!("{} modifié·e en même temps :", label_of::<E>(field))}</p>
+            <p>{format!("Deux valeurs de « {} » saisies en même temps :", label_of::<E>(field))}</p>
             <p>{format!("Retenu : « {standing} » — {}", who(conflict.standing.stamp.author_id))}</p>
             <p>{format!("Autre valeur : « {other} » — {}", who(conflict.other.stamp.author_id))}</p>
+            <p class="hint">{who_decides}</p>
             {is_owner.then(|| view! {
                 <div class="actions">
                     <button type="button" on:click=choose(conflict.standing.change.clone())>{format!("Garder « {standing} »")}</button>
@@ -840,7 +848,7 @@ fn Form<E: Shown>(
         })
         .collect();
     let contexts = (expect_context::<Auth>(), expect_context::<SyncState>());
-    let error = RwSignal::new(None::<String>);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
     let initial = StoredValue::new(initial);
     let submit = {
         let inputs = inputs.clone();
@@ -848,6 +856,7 @@ fn Form<E: Shown>(
             ev.prevent_default();
             let before = initial.get_value();
             let mut changes = vec![];
+            let mut problems = vec![];
             for (input, value) in &inputs {
                 match (input.change)(&value.get_untracked()) {
                     Ok(change) => {
@@ -855,11 +864,16 @@ fn Form<E: Shown>(
                             changes.push(change);
                         }
                     }
-                    Err(why) => {
-                        error.set(Some(format!("{} : {why}", input.label)));
-                        return;
-                    }
+                    Err(why) => problems.push(FieldError::new(
+                        input.label,
+                        format!("{} : {why}", input.label),
+                    )),
                 }
+            }
+            problems.extend(problems_of(&before, &changes));
+            if !problems.is_empty() {
+                errors.set(problems);
+                return;
             }
             if changes.is_empty() {
                 on_done.run(());
@@ -868,10 +882,10 @@ fn Form<E: Shown>(
             leptos::task::spawn_local(async move {
                 match queue(contexts, &before, base_version, changes, vec![]).await {
                     Ok(()) => {
-                        error.set(None);
+                        errors.set(vec![]);
                         on_done.run(());
                     }
-                    Err(e) => error.set(Some(e.message)),
+                    Err(e) => errors.set(vec![e]),
                 }
             });
         }
@@ -951,7 +965,7 @@ fn Form<E: Shown>(
         <form class="item-form no-print" on:submit=submit novalidate aria-label=heading>
             <h4>{heading}</h4>
             {fields}
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Problems errors/>
             <div class="actions">
                 <button type="submit">{submit_label}</button>
                 <button type="button" class="secondary" on:click=move |_| on_done.run(())>"Annuler"</button>
