@@ -104,7 +104,9 @@ test('the nurse invites Jeanne; offline on her phone she keeps her diary three d
     await page.getByRole('heading', { name: 'Mon journal de douleur' }).waitFor();
     await page.getByText("Vous n'avez pas encore rempli votre journal aujourd'hui.").waitFor();
     // Her header says who she is; her plan's sections are there, empty.
-    await page.getByText('Jeanne Lefèvre · Patient·e').waitFor();
+    const banner = page.getByRole('banner');
+    await banner.getByText('Jeanne Lefèvre', { exact: true }).waitFor();
+    await banner.getByText('Patient·e', { exact: true }).waitFor();
     await page.getByRole('heading', { name: 'Mes objectifs' }).waitFor();
     await waitForServiceWorker(page);
     await page.getByText(/Dernière synchronisation/).waitFor();

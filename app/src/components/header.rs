@@ -105,9 +105,11 @@ pub fn Header() -> impl IntoView {
     };
     view! {
         <header class="top">
+            // The app's name is in the page's title; this band says who is
+            // signed in, whole (the profession was cut at "Infirm…").
             <div class="who">
-                <span class="app-name">"Parcours"</span>
-                <span class="name">{move || auth.0.get().map(|me| format!("{} · {}", me.display_name, me.role_fr()))}</span>
+                <span class="name">{move || auth.0.get().map(|me| me.display_name)}</span>
+                <span class="role">{move || auth.0.get().map(|me| me.role_fr())}</span>
             </div>
             <button type="button" class="secondary" on:click=sign_out disabled=move || busy.get()>"Se déconnecter"</button>
         </header>

@@ -3,6 +3,7 @@ pub mod body_map;
 pub mod header;
 #[cfg(not(feature = "patient"))]
 pub mod instrument_form;
+pub mod page_heading;
 #[cfg(not(feature = "patient"))]
 pub mod problems;
 pub mod refused;

@@ -4,6 +4,7 @@
 //! sign-in.
 
 use crate::api::{self, ApiError};
+use crate::components::page_heading::PageHeading;
 use crate::{session, Auth, SignOutPending};
 use leptos::prelude::*;
 use parcours_domain::invitation::{display_code, normalize_code, ActivationRequest};
@@ -114,7 +115,7 @@ fn Activation() -> impl IntoView {
 
     view! {
         <main class="sign-in patient">
-            <h1>"Activer mon compte"</h1>
+            <PageHeading text="Activer mon compte"/>
             <p class="tagline">"Pour tenir votre journal de douleur sur votre téléphone, même sans réseau."</p>
             <form on:submit=submit novalidate>
                 <label for="code">"Code d'invitation"</label>

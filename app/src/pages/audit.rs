@@ -5,6 +5,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::format;
 use crate::pages::require_sign_in;
 use crate::Auth;
@@ -75,7 +76,7 @@ fn Audit() -> impl IntoView {
         <Header/>
         <main class="audit">
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
-            <h1>"Journal d'audit"</h1>
+            <PageHeading text="Journal d'audit"/>
             {move || auth.0.get().and_then(|m| m.profession).filter(|p| !may_read_audit(*p)).map(|_| view! {
                 <p class="notice">"Le journal d'audit est réservé aux coordinateurs d'appui de la CPTS."</p>
             })}

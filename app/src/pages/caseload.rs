@@ -1,4 +1,5 @@
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::components::sessions::SignOutEverywhere;
 use crate::format;
 use crate::pages::require_sign_in;
@@ -66,7 +67,7 @@ pub fn Caseload() -> impl IntoView {
     view! {
         <Header/>
         <main>
-            <h1>"Mes patients"</h1>
+            <PageHeading text="Mes patients"/>
             <A href="/aujourdhui" attr:class="button">"Aujourd'hui"</A>
             <A href="/reunions" attr:class="button">"Réunions de synthèse"</A>
             {move || auth.0.get().and_then(|me| me.profession).filter(|p| parcours_domain::coordination::is_coordinator(*p)).map(|_| view! {

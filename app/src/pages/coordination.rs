@@ -10,6 +10,7 @@
 use crate::api::{self, ApiError};
 use crate::clock::{self, now_ms, today};
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::components::problems::Problems;
 use crate::device_store::Stored;
 use crate::format;
@@ -94,7 +95,7 @@ fn Queue() -> impl IntoView {
         <Header/>
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
-            <h1>"Demandes d'appui à la coordination"</h1>
+            <PageHeading text="Demandes d'appui à la coordination"/>
             <p class="hint">"La file se lit sur le serveur : il faut du réseau pour la consulter et pour prendre une demande en charge. Le reste (évaluation, suivi, étapes) se fait hors ligne."</p>
             {move || auth.0.get().and_then(|m| m.profession).filter(|p| !is_coordinator(*p)).map(|_| view! {
                 <p class="notice">"Cette file est celle des coordinateurs de la CPTS."</p>

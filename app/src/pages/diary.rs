@@ -5,6 +5,7 @@
 
 use crate::clock::{self, now_ms};
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::components::scale::ScaleRow;
 use crate::components::trajectory_chart::TrajectoryChart;
 use crate::device_store::{NewRecord, Stored};
@@ -97,7 +98,7 @@ pub fn DiaryHome() -> impl IntoView {
     view! {
         <Header/>
         <main class="patient">
-            <h1>"Mon journal de douleur"</h1>
+            <PageHeading text="Mon journal de douleur"/>
             {move || just_saved().then(|| view! {
                 <p class="saved" role="status">"Enregistré sur votre téléphone. Il partira vers votre équipe dès qu'il y aura du réseau."</p>
             })}
@@ -588,7 +589,7 @@ fn EntryForm(past: Vec<DiaryEntry>, corrects: Option<DiaryEntry>) -> impl IntoVi
     let correcting = corrects.is_some();
 
     view! {
-        <h1>{title}</h1>
+        <PageHeading text=title/>
         {correcting.then(|| view! { <p class="hint">"Votre équipe verra l'entrée d'origine et votre correction."</p> })}
         <form on:submit=submit novalidate class="diary-form">
             {move || {

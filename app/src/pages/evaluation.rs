@@ -10,6 +10,7 @@ use crate::clock::now_ms;
 use crate::components::body_map::BodyMap;
 use crate::components::header::Header;
 use crate::components::instrument_form::{Answers, InstrumentForm};
+use crate::components::page_heading::PageHeading;
 use crate::device_store::NewRecord;
 use crate::pages::require_sign_in;
 use crate::sync::{self, SyncState, WORDINGS_KEY};
@@ -105,7 +106,8 @@ fn EvaluationPage() -> impl IntoView {
     let patient_id =
         params.with_untracked(|p| p.get("id").and_then(|id| id.parse::<PatientId>().ok()));
     let Some(patient_id) = patient_id else {
-        return view! { <Header/><main><p>"Patient introuvable."</p></main> }.into_any();
+        return view! { <Header/><main><PageHeading text="Patient introuvable"/></main> }
+            .into_any();
     };
     // Read once: the form then owns the draft (a sync must not reset it).
     let loaded = LocalResource::new(move || {
@@ -137,13 +139,13 @@ fn EvaluationPage() -> impl IntoView {
             <nav aria-label="Fil d'Ariane"><A href=format!("/patients/{patient_id}")>"← Fiche du patient"</A></nav>
             {move || match loaded.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
-                Some(None) => view! { <p>"Patient introuvable sur cet appareil."</p> }.into_any(),
+                Some(None) => view! { <PageHeading text="Patient introuvable"/><p>"Ce patient n'est pas sur cet appareil."</p> }.into_any(),
                 Some(Some((patient, None, _, _))) => view! {
-                    <h1>"Évaluation initiale"</h1>
+                    <PageHeading text="Évaluation initiale"/>
                     <p>{format!("{} n'est inclus·e dans aucun parcours sur cet appareil.", patient.display_name())}</p>
                 }.into_any(),
                 Some(Some((patient, Some(programme), draft, wordings))) => view! {
-                    <h1>"Évaluation initiale"</h1>
+                    <PageHeading text="Évaluation initiale"/>
                     <p class="card-meta">{format!("{} · {}", patient.display_name(), programme.name)}</p>
                     <EvaluationForm patient_id=patient_id programme=programme draft=draft wordings=wordings/>
                 }.into_any(),

@@ -6,6 +6,7 @@
 
 use crate::clock::{now_ms, today};
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::device_store::NewRecord;
 use crate::pages::require_sign_in;
 use crate::sync::{self, SyncState};
@@ -66,7 +67,7 @@ fn Inclusion() -> impl IntoView {
                 <Header/>
                 <main>
                     <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
-                    <h1>"Inclure un patient"</h1>
+                    <PageHeading text="Inclure un patient"/>
                     <p class="error" role="alert">"Votre profession n'inclut de patient dans aucun parcours."</p>
                 </main>
             }
@@ -359,7 +360,7 @@ fn InclusionForm(programme: &'static Programme, choices: Vec<&'static Programme>
         <Header/>
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
-            <h1>"Inclure un patient"</h1>
+            <PageHeading text="Inclure un patient"/>
             {programme_choice(programme, &choices)}
             <p class="hint">{programme.name.clone()}</p>
             {(own_name.is_none()).then(|| view! {

@@ -201,6 +201,7 @@ pub fn LockScreen() -> impl IntoView {
     };
 
     let name = format!("{} · {}", me.display_name, me.role_fr());
+    crate::components::page_heading::page_title("Code de l'appareil");
     view! {
         <main class="sign-in lock">
             <h1>"Parcours"</h1>

@@ -7,6 +7,7 @@
 
 use crate::clock::{now_ms, today};
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::components::problems::Problems;
 use crate::device_store::{DeviceStore, NewRecord};
 use crate::format;
@@ -86,7 +87,7 @@ fn Meetings() -> impl IntoView {
         <Header/>
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
-            <h1>"Réunions de synthèse"</h1>
+            <PageHeading text="Réunions de synthèse"/>
             <Show when=move || preparing.get() fallback=move || view! {
                 <button type="button" on:click=move |_| preparing.set(true)>"Préparer une réunion"</button>
             }>
@@ -365,13 +366,13 @@ fn Meeting() -> impl IntoView {
             <nav aria-label="Fil d'Ariane"><A href="/reunions">"← Réunions de synthèse"</A></nav>
             {move || match data.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
-                Some(None) => view! { <h1>"Réunion introuvable sur cet appareil."</h1> }.into_any(),
+                Some(None) => view! { <PageHeading text="Réunion introuvable sur cet appareil"/> }.into_any(),
                 Some(Some(sheets)) => {
                     let first = sheets[0].sheet.clone();
                     let everyone: Vec<TeamMember> = sheets.iter().flat_map(|s| s.patient.care_team.clone()).collect();
                     let names: Vec<String> = first.attendees.iter().map(|a| name_in(&everyone, *a)).collect();
                     view! {
-                        <h1>{first.title.clone()}</h1>
+                        <PageHeading text=first.title.clone()/>
                         <p>{format!("Le {} · participants : {}", first.held_on.french(), names.join(", "))}</p>
                         <button type="button" class="secondary no-print" on:click=print>"Imprimer"</button>
                         {sheets.into_iter().map(|s| {

@@ -5,6 +5,7 @@
 
 use crate::clock;
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::components::trajectory_chart::number;
 use crate::format;
 use crate::pages::pps::rows;
@@ -78,7 +79,7 @@ fn ReviewSummary() -> impl IntoView {
             })}
             {move || match data.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
-                Some(None) => view! { <h1>"Patient introuvable"</h1><p>"Ce patient n'est pas sur cet appareil."</p> }.into_any(),
+                Some(None) => view! { <PageHeading text="Patient introuvable"/><p>"Ce patient n'est pas sur cet appareil."</p> }.into_any(),
                 Some(Some(s)) => summary(s).into_any(),
             }}
         </main>
@@ -93,7 +94,7 @@ fn summary(s: Summary) -> impl IntoView {
     let total = s.trajectory.days.len();
     let baseline = s.trajectory.baseline;
     view! {
-        <h1>{format!("Synthèse — {}", s.patient.display_name())}</h1>
+        <PageHeading text=format!("Synthèse — {}", s.patient.display_name())/>
         <p class="card-meta">{format!("Au {}", today.french())}</p>
         <button type="button" class="secondary no-print" on:click=|_| { let _ = window().print(); }>"Imprimer"</button>
 

@@ -62,6 +62,7 @@ pub fn SignIn() -> impl IntoView {
         });
     };
 
+    crate::components::page_heading::page_title("Connexion");
     view! {
         <main class="sign-in">
             <h1>"Parcours"</h1>

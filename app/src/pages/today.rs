@@ -4,6 +4,7 @@
 
 use crate::clock::today;
 use crate::components::header::Header;
+use crate::components::page_heading::PageHeading;
 use crate::device_store::DeviceStore;
 use crate::format;
 use crate::pages::pps::{rows, Row};
@@ -167,7 +168,7 @@ fn Today() -> impl IntoView {
         <Header/>
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
-            <h1>{format!("Aujourd'hui, {}", on.french())}</h1>
+            <PageHeading text=format!("Aujourd'hui, {}", on.french())/>
             {move || match data.get().flatten() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(d) => {
