@@ -112,10 +112,23 @@ async function parcoursPush(n) {
       await unlock(page);
       await page.getByText(`${n} en attente`, { exact: true }).waitFor({ timeout: 300_000 });
       await setOnline(true);
-      const t0 = performance.now();
-      await page.getByRole('button', { name: 'Synchroniser' }).click();
-      await page.getByText('0 en attente', { exact: true }).waitFor({ timeout: 900_000 });
-      const ms = performance.now() - t0;
+      // Timed in the page, from the tap to the moment the screen says the
+      // outbox is empty: a wait from here would also count the pull that
+      // follows, which keeps the page busy and delays Playwright's polling.
+      await page.evaluate(() => {
+        window.__emptied = new Promise((resolve) => {
+          const seen = () => document.querySelector('.sync .pending')?.textContent === '0 en attente';
+          new MutationObserver(() => { if (seen()) resolve(performance.now()); })
+            .observe(document.body, { subtree: true, childList: true, characterData: true });
+        });
+      });
+      const button = page.getByRole('button', { name: 'Synchroniser' });
+      await button.waitFor();
+      const ms = await page.evaluate(async () => {
+        const t0 = performance.now();
+        document.querySelector('.sync button').click();
+        return (await window.__emptied) - t0;
+      });
       return { seconds: ms / 1000, per_second: n / (ms / 1000) };
     } finally {
       await context.close();
