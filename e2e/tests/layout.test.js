@@ -1,0 +1,128 @@
+// What a nurse's finger meets (issue 12): the page does not move when a sync
+// starts or ends, online or not; the pending count stays in view; with the
+// phone's text at 200 % on a 320 px screen nothing overflows, and the header
+// says who is signed in, whole, beside a button it does not run under.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, phone, signIn, unlock } from './harness.js';
+
+const PATIENT = 'LEFÈVRE Jeanne';
+let server;
+
+before(async () => { server = await Server.start(); });
+after(async () => { await server?.stop(); });
+
+/** Where the heading and the first card are, each time the sync line changes. */
+async function watchPositions(page) {
+  await page.evaluate(() => {
+    window.__positions = [];
+    const sample = () => {
+      const card = document.querySelector('main li');
+      window.__positions.push({
+        state: document.querySelector('.sync .state')?.textContent ?? '',
+        heading: document.querySelector('main h1').getBoundingClientRect().top,
+        card: card ? card.getBoundingClientRect().top : null,
+        bar: document.querySelector('.sync').getBoundingClientRect().height,
+      });
+    };
+    new MutationObserver(sample).observe(document.querySelector('.sync'), { subtree: true, childList: true, characterData: true });
+    sample();
+  });
+}
+
+test('a sync, online or offline, moves nothing on the page, and the pending count stays in view', async () => {
+  const { page, context, setOnline } = await phone();
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await page.getByRole('link', { name: new RegExp(PATIENT) }).waitFor();
+    await page.getByText(/Dernière synchronisation/).waitFor();
+    await page.getByText('Synchronisation…').waitFor({ state: 'hidden' });
+    await watchPositions(page);
+    const syncButton = page.getByRole('button', { name: 'Synchroniser' });
+    await syncButton.click();
+    await page.waitForFunction(() => window.__positions.some((p) => p.state === 'Synchronisation…'));
+    await page.getByText('Synchronisation…').waitFor({ state: 'hidden' });
+    // Offline, the longest status there is.
+    await setOnline(false);
+    await syncButton.click();
+    await page.getByRole('status').getByText(/Hors ligne/).waitFor();
+    await setOnline(true);
+    await syncButton.click();
+    await page.getByRole('status').getByText(/Hors ligne/).waitFor({ state: 'hidden', timeout: 20_000 });
+    const positions = await page.evaluate(() => window.__positions);
+    const states = new Set(positions.map((p) => p.state));
+    assert.ok(states.has('Synchronisation…') && [...states].some((s) => s.startsWith('Hors ligne')), [...states].join(' | '));
+    for (const key of ['heading', 'card', 'bar']) {
+      const seen = new Set(positions.map((p) => Math.round(p[key] * 2) / 2));
+      assert.equal(seen.size, 1, `${key} moved: ${JSON.stringify(positions)}`);
+    }
+
+    // On a long page, the count is still on screen at the bottom.
+    await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
+    await page.getByRole('heading', { name: PATIENT }).waitFor();
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    const pending = page.getByRole('status').getByText(/en attente/);
+    const box = await pending.boundingBox();
+    const height = await page.evaluate(() => window.innerHeight);
+    assert.ok(box && box.y >= 0 && box.y + box.height <= height, `the count scrolled away: ${JSON.stringify(box)}`);
+  } finally {
+    await context.close();
+  }
+});
+
+/** Nothing wider than the screen, and no text cut inside its own box. */
+async function overflow(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getClientRects().length > 0 && e.getBoundingClientRect().right > width + 0.5)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className} « ${e.textContent.trim().slice(0, 30)} » (${Math.round(e.getBoundingClientRect().right)} px)`);
+    return { width, scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 8) };
+  });
+}
+
+function apart(a, b) {
+  return a.x + a.width <= b.x + 0.5 || b.x + b.width <= a.x + 0.5 || a.y + a.height <= b.y + 0.5 || b.y + b.height <= a.y + 0.5;
+}
+
+test('text at 200 % on a 320 px screen: nothing overflows, the header is whole and readable', async () => {
+  const { page, context } = await phone();
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await page.setViewportSize({ width: 320, height: 740 });
+    // The phone's text size setting: the page's default font size doubled.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32, fixed: 26 } });
+    await page.reload();
+    await unlock(page);
+    await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+    await page.getByText(/Dernière synchronisation/).waitFor();
+    const rootSize = await page.evaluate(() => getComputedStyle(document.documentElement).fontSize);
+    assert.equal(rootSize, '32px', 'the text is at 200 %');
+
+    const banner = page.getByRole('banner');
+    const name = banner.getByText('Claire Martin', { exact: true });
+    const role = banner.getByText(/Infirmière/);
+    const signOut = banner.getByRole('button', { name: 'Se déconnecter' });
+    for (const [what, el] of [['name', name], ['profession', role]]) {
+      const cut = await el.evaluate((e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1);
+      assert.equal(cut, false, `the ${what} is cut`);
+      assert.ok(apart(await el.boundingBox(), await signOut.boundingBox()), `the ${what} runs under "Se déconnecter"`);
+    }
+    const last = page.getByText(/Dernière synchronisation/);
+    assert.ok(apart(await last.boundingBox(), await page.getByRole('button', { name: 'Synchroniser' }).boundingBox()),
+      '"Dernière synchronisation" hides under "Synchroniser"');
+
+    for (const where of ['caseload', 'patient']) {
+      if (where === 'patient') {
+        await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
+        await page.getByRole('heading', { name: PATIENT }).waitFor();
+        await page.getByRole('group', { name: 'Douleur actuelle (0 à 10)' }).waitFor();
+      }
+      const o = await overflow(page);
+      assert.ok(o.scrollWidth <= o.width, `${where}: ${o.scrollWidth} px wide on a ${o.width} px screen: ${o.wide.join(', ')}`);
+    }
+  } finally {
+    await context.close();
+  }
+});
