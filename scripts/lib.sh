@@ -108,7 +108,7 @@ build_app() {
   h_css="$(sha256sum "$ROOT/public/style.css" | cut -c1-16)"
   css="style-$h_css.css"
   cp "$ROOT/public/style.css" "$DIST/pkg/$css"
-  cp -r "$ROOT/public/icons" "$ROOT/public/manifest.webmanifest" "$DIST/"
+  cp -r "$ROOT/public/icons" "$ROOT/public/manifest.webmanifest" "$ROOT/public/robots.txt" "$DIST/"
   # The page's loader is a file of its own (no inline script: the
   # Content-Security-Policy forbids it), named by its content like the rest.
   local start h_start

@@ -134,6 +134,42 @@ pub const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()";
 
 /// The whole application: API, health check, and the built app from `dist`.
+/// The first segment of every address the app's router draws (app/src/lib.rs,
+/// both builds): deep links to them get the page, and the app takes over.
+const APP_PAGES: &[&str] = &[
+    "",
+    "connexion",
+    "aujourdhui",
+    "inclusion",
+    "coordination",
+    "audit",
+    "reunions",
+    "patients",
+    "activer",
+    "journal",
+];
+
+/// A deep link into the app gets its page; any other address that is no
+/// file (`/wp-login.php`, a mistyped path) is a plain 404 rather than the
+/// app with a 200, which told crawlers and scanners every address exists.
+async fn app_page_or_not_found(index: PathBuf, request: Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let first = request
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if !APP_PAGES.contains(&first) {
+        return (StatusCode::NOT_FOUND, "Page introuvable.").into_response();
+    }
+    match tower::ServiceExt::oneshot(ServeFile::new(index), request).await {
+        Ok(page) => page.into_response(),
+        Err(e) => match e {},
+    }
+}
+
 pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
     let secure = state.secure_cookies;
     let body_timeout = state.body_timeout;
@@ -157,10 +193,13 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             ));
+        let index = dist.join("index.html");
         let files = ServeDir::new(&dist)
             .precompressed_br()
             .precompressed_gzip()
-            .fallback(ServeFile::new(dist.join("index.html")));
+            .fallback(axum::routing::any(move |request: Request| {
+                app_page_or_not_found(index.clone(), request)
+            }));
         app = app
             .nest("/pkg", pkg)
             .fallback_service(Router::new().fallback_service(files).layer(

@@ -789,3 +789,97 @@ async fn health_means_the_database_takes_writes_and_answers_carry_security_heade
         "only the __Host- cookie counts over HTTPS"
     );
 }
+
+/// The app's addresses get its page; robots are told there is nothing to
+/// index; any other address that is no file is a 404, not the app with a 200.
+#[tokio::test]
+async fn only_the_apps_own_addresses_get_the_app() {
+    let dist = std::env::temp_dir().join(format!("parcours-dist-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Parcours</title>",
+    )
+    .unwrap();
+    let robots =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/robots.txt"))
+            .unwrap();
+    std::fs::write(dist.join("robots.txt"), &robots).unwrap();
+    let Some(app) = TestApp::serving(Backend::Sqlite, dist.clone()).await else {
+        return;
+    };
+    for page in [
+        "/",
+        "/connexion",
+        "/patients/0193",
+        "/patients/0193/evaluation",
+        "/journal/saisie",
+        "/reunions/1",
+    ] {
+        let reply = app.get(page, "").await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        assert!(
+            reply
+                .body
+                .as_str()
+                .is_some_and(|b| b.contains("<title>Parcours")),
+            "{page}"
+        );
+    }
+    let reply = app.get("/robots.txt", "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply
+            .body
+            .as_str()
+            .is_some_and(|b| b.contains("Disallow: /")),
+        "{:?}",
+        reply.body
+    );
+    for unknown in [
+        "/wp-login.php",
+        "/.env",
+        "/admin",
+        "/favicon.ico",
+        "/patientsx",
+    ] {
+        let reply = app.get(unknown, "").await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{unknown}");
+        assert_eq!(
+            reply.body,
+            Value::String("Page introuvable.".into()),
+            "{unknown}"
+        );
+    }
+    std::fs::remove_dir_all(dist).unwrap();
+}
+
+/// Android crops a home-screen icon to its own shape: the manifest offers a
+/// maskable one (full-bleed background, the letter inside the central 80 %),
+/// and the file it names is there.
+#[test]
+fn the_manifest_offers_a_maskable_icon_that_exists() {
+    let public = concat!(env!("CARGO_MANIFEST_DIR"), "/../public");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{public}/manifest.webmanifest")).unwrap(),
+    )
+    .unwrap();
+    let maskable: Vec<&str> = manifest["icons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            i["purpose"]
+                .as_str()
+                .is_some_and(|p| p.split(' ').any(|p| p == "maskable"))
+        })
+        .filter_map(|i| i["src"].as_str())
+        .collect();
+    assert!(!maskable.is_empty(), "no maskable icon");
+    for src in maskable {
+        assert!(
+            std::path::Path::new(&format!("{public}{src}")).is_file(),
+            "{src}"
+        );
+    }
+}

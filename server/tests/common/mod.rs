@@ -102,6 +102,16 @@ impl TestApp {
         })
     }
 
+    /// As `new`, serving the app's files from `dist` as the binary does.
+    pub async fn serving(backend: Backend, dist: std::path::PathBuf) -> Option<Self> {
+        let mut app = Self::new(backend).await?;
+        app.router = router(
+            AppState::new(app.db.clone(), false).expect("state"),
+            Some(dist),
+        );
+        Some(app)
+    }
+
     /// A second server instance on the same database (its own connections
     /// and state), as behind a load balancer.
     pub async fn another_instance(&self) -> Self {
@@ -190,7 +200,11 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or_default().to_string());
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        // A JSON answer as a value; a page or a text as a string.
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| match bytes.is_empty() {
+            true => Value::Null,
+            false => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+        });
         Reply {
             status,
             body,
