@@ -70,8 +70,8 @@ ensure_browser() {
 
 ensure_node_modules() {
   command -v node >/dev/null || apt_install nodejs npm
-  if [ ! -d "$ROOT/e2e/node_modules/playwright-core" ]; then
-    log "installing the e2e packages (playwright-core drives Debian's Chromium; no browser download)"
+  if [ ! -d "$ROOT/e2e/node_modules/playwright-core" ] || [ ! -d "$ROOT/e2e/node_modules/axe-core" ]; then
+    log "installing the e2e packages (playwright-core drives Debian's Chromium, no browser download; axe-core checks accessibility)"
     (cd "$ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
