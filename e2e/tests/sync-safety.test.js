@@ -117,6 +117,14 @@ test('signing out with no network warns what stays on the phone, then ends the s
     const dialog = page.getByRole('alertdialog', { name: 'Se déconnecter ?' });
     await dialog.getByText(/1 enregistrement\(s\) en attente d'envoi/).waitFor();
     await dialog.getByText(/Pas de réseau/).waitFor();
+    // The way back offline is offered first: the lock keeps everything and
+    // opens with her code, no network needed.
+    await dialog.getByRole('button', { name: 'Verrouiller' }).click();
+    await unlock(page);
+    await page.getByRole('heading', { name: 'GARNIER Amélie', level: 1 }).waitFor();
+    await status(page).getByText('1 en attente', { exact: true }).waitFor();
+    // Then she signs out all the same.
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await dialog.getByRole('button', { name: 'Se déconnecter quand même' }).click();
     await page.getByRole('button', { name: 'Se connecter' }).waitFor();
     await page.getByRole('status').filter({ hasText: 'confirmée au serveur dès que le réseau revient' }).waitFor();

@@ -28,6 +28,10 @@ impl SignOutWarning {
                     .to_string(),
             );
         }
+        lines.push(
+            "Pour reprendre plus tard sur ce téléphone, même sans réseau, verrouillez-le plutôt : tout reste ici, protégé par votre code."
+                .to_string(),
+        );
         lines
     }
 }
@@ -121,8 +125,14 @@ pub fn Header() -> impl IntoView {
                     <div id="sign-out-text">
                         {w.sentences().into_iter().map(|s| view! { <p>{s}</p> }).collect_view()}
                     </div>
+                    // Signing out forgets what the server sent (another
+                    // person may use the phone next): coming back needs the
+                    // network. The lock keeps everything, sealed, and opens
+                    // with the PIN offline — what a nurse between two
+                    // visits wants.
                     <div class="actions">
-                        <button type="button" on:click=move |_| { busy.set(true); finish() }>"Se déconnecter quand même"</button>
+                        <button type="button" on:click=move |_| { warning.set(None); crate::lock::lock(unlocked) }>"Verrouiller"</button>
+                        <button type="button" class="secondary" on:click=move |_| { busy.set(true); finish() }>"Se déconnecter quand même"</button>
                         <button type="button" class="secondary" on:click=move |_| warning.set(None)>"Rester connecté·e"</button>
                     </div>
                 </section>
