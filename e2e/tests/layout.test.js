@@ -60,6 +60,9 @@ test('a sync, online or offline, moves nothing on the page, and the pending coun
     // On a long page, the count is still on screen at the bottom.
     await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
     await page.getByRole('heading', { name: PATIENT }).waitFor();
+    // Her most frequent action is on the first screen, not below the plan.
+    const form = await page.getByRole('heading', { name: 'Nouvelle évaluation de la douleur' }).boundingBox();
+    assert.ok(form.y + form.height <= 740, `the pain form starts ${Math.round(form.y)} px down`);
     await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
     const pending = page.getByRole('status').getByText(/en attente/);
     const box = await pending.boundingBox();

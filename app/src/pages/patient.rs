@@ -80,16 +80,18 @@ pub fn PatientPage() -> impl IntoView {
                 }.into_any(),
             }}
             // Outside the data closure: a sync that refreshes the list must
-            // never wipe what the nurse is typing.
+            // never wipe what the nurse is typing. Her most frequent
+            // actions come first — a pain score, a visit — not below a plan
+            // that grows all year.
             <Show when=move || data.get().flatten().is_some()>
                 {move || patient_id().map(|id| view! {
+                    <AssessmentForm patient_id=id/>
+                    <VisitForm patient_id=id/>
                     <PathwaySection patient_id=id/>
                     <NotebookSection patient_id=id/>
                     <CoordinationSection patient_id=id/>
                     <TrajectorySection patient_id=id/>
-                    <VisitForm patient_id=id/>
                     <CarePlanSection patient_id=id/>
-                    <AssessmentForm patient_id=id/>
                 })}
             </Show>
             {move || data.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
