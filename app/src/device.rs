@@ -99,6 +99,7 @@ impl Local for Device {
     fn progress(&self, event: Progress) {
         match event {
             Progress::Pending(n) => self.state.pending.set(n),
+            Progress::Sent(n) => self.state.pending.update(|p| *p = p.saturating_sub(n)),
             Progress::Receiving { received, expected } => {
                 self.state.progress.set(Some((received, expected)))
             }

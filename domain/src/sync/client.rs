@@ -340,8 +340,13 @@ pub struct Page<'a> {
 /// What the client tells the device's screen as it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// Records and mutations still waiting on the device after a push.
+    /// Records and mutations still waiting on the device, counted (at the
+    /// end of a push).
     Pending(u32),
+    /// That many more have left the device (after each batch of a push:
+    /// counting a long outbox again after every batch cost more than the
+    /// batch itself — IndexedDB counts by walking every entry).
+    Sent(u32),
     /// A long pull: entries received so far, and expected in all.
     Receiving { received: u64, expected: u64 },
     /// A page is stored (short pulls: the screen may read the store again).
@@ -564,8 +569,9 @@ pub async fn push_all<R: Remote, L: Local>(
     // move it (a bug there), and the sync stops rather than loop.
     let mut last_refused = None;
     let mut read_ahead: Option<Batch> = None;
-    // Taken by the server, still in the device's outbox.
-    let mut taken: Option<PushResponse> = None;
+    // Taken by the server, still in the device's outbox, and how many
+    // records and mutations that is.
+    let mut taken: Option<(PushResponse, usize)> = None;
     loop {
         let batch = match read_ahead.take() {
             Some(batch) => batch,
@@ -579,6 +585,9 @@ pub async fn push_all<R: Remote, L: Local>(
         };
         if batch.is_empty() {
             forget_taken(local, taken.take()).await?;
+            local.progress(Progress::Pending(
+                local.pending().await.map_err(SyncError::Local)?,
+            ));
             return Ok(pushed);
         }
         let (response, following, forgotten) = futures_util::future::join3(
@@ -638,25 +647,33 @@ pub async fn push_all<R: Remote, L: Local>(
             && ids
                 .last()
                 .is_none_or(|&last| response.last_mutation_id >= last);
+        let gone = response.acknowledged.len()
+            + ids
+                .iter()
+                .filter(|&&id| id <= response.last_mutation_id)
+                .count();
         if response.acknowledged.is_empty() && !mutations_moved {
-            forget_taken(local, Some(response)).await?;
+            forget_taken(local, Some((response, gone))).await?;
+            local.progress(Progress::Pending(
+                local.pending().await.map_err(SyncError::Local)?,
+            ));
             return Ok(pushed);
         }
         pushed.held.extend(response.acknowledged.iter().copied());
-        taken = Some(response);
+        taken = Some((response, gone));
         if took_all {
             read_ahead = Some(following.map_err(SyncError::Local)?);
         }
     }
 }
 
-/// What the server took leaves the outbox, and the screen is told what
-/// still waits.
+/// What the server took leaves the outbox, and the screen is told how many
+/// left.
 async fn forget_taken<L: Local>(
     local: &L,
-    taken: Option<PushResponse>,
+    taken: Option<(PushResponse, usize)>,
 ) -> Result<(), SyncError<L::Error>> {
-    let Some(taken) = taken else {
+    let Some((taken, gone)) = taken else {
         return Ok(());
     };
     local
@@ -667,9 +684,7 @@ async fn forget_taken<L: Local>(
         .acknowledge_mutations(taken.last_mutation_id)
         .await
         .map_err(SyncError::Local)?;
-    local.progress(Progress::Pending(
-        local.pending().await.map_err(SyncError::Local)?,
-    ));
+    local.progress(Progress::Sent(u32::try_from(gone).unwrap_or(u32::MAX)));
     Ok(())
 }
 
