@@ -25,6 +25,14 @@ impl leptos_router::LazyRoute for CaseloadRoute {
     }
 }
 
+/// What the caseload shows, apart from the cards themselves.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    Loading,
+    Empty,
+    List,
+}
+
 /// "Mes patients": the patients whose care team the person is in, from the device.
 #[component]
 pub fn Caseload() -> impl IntoView {
@@ -39,6 +47,12 @@ pub fn Caseload() -> impl IntoView {
             let store = sync::store(me.account_id).await.ok()?;
             store.patients().await.ok()
         }
+    });
+    let list = Memo::new(move |_| patients.get().flatten());
+    let shown = Memo::new(move |_| match list.get() {
+        None => Shown::Loading,
+        Some(l) if l.is_empty() => Shown::Empty,
+        Some(_) => Shown::List,
     });
     // Read after the list, so the list never waits for it: the notebook
     // entries addressed to me I have not read, by patient.
@@ -83,14 +97,18 @@ pub fn Caseload() -> impl IntoView {
                     <A href="/inclusion" attr:class="button">"Inclure un patient"</A>
                 })
             }}
-            {move || match patients.get().flatten() {
-                None => view! { <p>"Chargement…"</p> }.into_any(),
-                Some(list) if list.is_empty() => view! {
+            // Drawn again only when the list itself changed (a sync that
+            // brought nothing for it redrew every card under the nurse's
+            // finger), and card by card: a patient arriving adds a card,
+            // the others stay as they are.
+            {move || match shown.get() {
+                Shown::Loading => view! { <p>"Chargement…"</p> }.into_any(),
+                Shown::Empty => view! {
                     <p>"Aucun patient sur cet appareil pour l'instant. Ils apparaîtront après la prochaine synchronisation."</p>
                 }.into_any(),
-                Some(list) => view! {
+                Shown::List => view! {
                     <ul class="cards" aria-label="Patients">
-                        {list.into_iter().map(|p| {
+                        <For each=move || list.get().unwrap_or_default() key=|p| (p.id, p.display_name(), p.birth_date.clone(), p.town.clone()) children=move |p| {
                             let href = format!("/patients/{}", p.id);
                             let id = p.id;
                             let unread_here = move || unread.get().flatten().and_then(|m| m.get(&id).copied()).unwrap_or(0);
@@ -105,7 +123,7 @@ pub fn Caseload() -> impl IntoView {
                                     </A>
                                 </li>
                             }
-                        }).collect_view()}
+                        }/>
                     </ul>
                 }.into_any(),
             }}
