@@ -87,3 +87,27 @@ export async function patientSession(server, nurse, patientId, username, passwor
   const me = await res.json();
   return { cookie: res.headers.getSetCookie()[0].split(';')[0], deviceId: me.device_id, accountId: me.account_id, patients: [patientId] };
 }
+
+/**
+ * Includes `n` new patients in the pain pathway, as the GP, each with the
+ * nurse in their care team: a caseload of real size (a pain nurse follows
+ * up to ~150).
+ */
+export async function includeNewPatients(server, gp, nurse, n) {
+  const records = Array.from({ length: n }, (_, i) => ({
+    kind: 'enrollment', id: randomUUID(), patient_id: randomUUID(), author_id: gp.accountId,
+    device_id: gp.deviceId, recorded_at: Date.now(), programme_id: 'chronic_pain',
+    programme_version: 1, included_on: '2024-11-01', referring_gp_id: gp.accountId,
+    reason: 'Lombalgie chronique',
+    identity: {
+      family_name: `PATIENT${String(i).padStart(3, '0')}`, given_name: 'Test', birth_date: '1950-01-01', sex: 'female',
+      phone: '', address: '', town: 'Lyon', ins: null,
+    },
+    eligibility: {
+      chronic_pain_or_risk: true, decompensated_mental_illness: false, ongoing_cancer_treatment: false,
+      major_cognitive_disorders: false, major_loss_of_autonomy: false,
+    },
+    care_team: [{ account_id: nurse.accountId, role: 'pain_resource_nurse', from: '2024-11-01' }],
+  }));
+  for (let i = 0; i < n; i += 100) await push(server, gp, records.slice(i, i + 100), 4);
+}
