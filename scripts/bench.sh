@@ -15,7 +15,7 @@ report_sizes
 
 export PARCOURS_SERVER_BIN="$CARGO_TARGET_DIR/release/parcours-server" PARCOURS_DIST="$DIST"
 log "offline reload to caseload on screen (headless Chromium, 360 × 740)"
-(cd e2e && node bench/offline-reload.js 30)
+(cd e2e && node bench/offline-reload.js 10 150)
 
 log "pathway screens: a patient with two years of records; offline reload of the today screen"
 (cd e2e && node bench/pathway.js 15)
