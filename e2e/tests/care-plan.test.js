@@ -106,6 +106,19 @@ test('two people edit one item offline; the owner settles the conflict; history 
     assert.match(entries[1], /Version 2 .* Claire Martin.*Fréquence : 1 fois par semaine/);
     assert.match(entries[2], /Version 3 .* Léa Robert.*Fréquence : 3 fois par semaine.*en conflit : Fréquence/);
     assert.match(entries[3], /Version 4 .* Léa Robert.*conflit réglé/);
+    assert.doesNotMatch(entries[0], /Notes : —/, 'no blank field listed at creation');
+    const toggle = card(nurse.page).getByRole('button', { name: `Historique de « ${ITEM} »` });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await toggle.click();
+    await card(nurse.page).getByRole('list', { name: "Historique de l'action" }).waitFor({ state: 'detached' });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    // Without network: what the phone knows of each field's last change.
+    await nurse.setOnline(false);
+    await toggle.click();
+    await card(nurse.page).getByText("Hors ligne : l'historique complet s'affichera avec le réseau.").waitFor();
+    await card(nurse.page).getByRole('list', { name: "Historique de l'action" })
+      .getByText(/^Fréquence : 1 fois par semaine — Léa Robert, /).waitFor();
+    await nurse.setOnline(true);
     assert.equal(server.sql('SELECT count(*) FROM item_versions'), '4');
   } finally {
     await nurse.context.close();

@@ -23,7 +23,8 @@ use parcours_domain::problem::Problem;
 use parcours_domain::programme::Programme;
 use parcours_domain::review::Review;
 use parcours_domain::{AccountId, FieldError, ItemId, PatientId};
-fn member_name(team: &[TeamMember], id: AccountId) -> String {
+/// A team member's name, or a neutral word for someone who left the team.
+pub fn member_name(team: &[TeamMember], id: AccountId) -> String {
     team.iter()
         .find(|m| m.account_id == id)
         .map(|m| m.display_name.clone())

@@ -4,6 +4,7 @@
 
 use crate::api;
 use crate::format;
+use crate::pages::care_plan::member_name;
 use crate::Auth;
 use leptos::prelude::*;
 use parcours_domain::merge::{Editable, StateOf};
@@ -29,12 +30,6 @@ pub fn ItemHistory<E: Editable + Send + Sync + 'static>(
     let auth = expect_context::<Auth>();
     let this_device = auth.0.get_untracked().map(|me| me.device_id);
     let history = LocalResource::new(move || api::item_history::<E>(item_id));
-    let name = |id, team: &[TeamMember]| {
-        team.iter()
-            .find(|m| m.account_id == id)
-            .map(|m| m.display_name.clone())
-            .unwrap_or_else(|| "un membre de l'équipe".to_string())
-    };
     // The device holds, for each field, who last changed it and when: said
     // as it is when there is no network; the full list waits for it.
     let known: Vec<String> = server
@@ -53,7 +48,7 @@ pub fn ItemHistory<E: Editable + Send + Sync + 'static>(
                         "{} : {} — {}, {}",
                         label(*f),
                         describe(&s.item.current(*f), &team),
-                        name(st.author_id, &team),
+                        member_name(&team, st.author_id),
                         format::date_time(st.hlc.wall_ms),
                     )
                 })
