@@ -181,15 +181,13 @@ impl DiaryEntry {
             }
         }
         push(
-            match crate::pain_assessment::pain_order_problem(
+            crate::pain_assessment::pain_order_problem(
                 "pain_worst",
                 self.pain_now,
                 self.pain_average,
                 self.pain_worst,
-            ) {
-                Some(e) => Err(e),
-                None => Ok(()),
-            },
+            )
+            .map_or(Ok(()), Err),
         );
         if self.sleep.is_some_and(|s| s > 10) {
             push(Err(FieldError::new("sleep", "Une note va de 0 à 10.")));

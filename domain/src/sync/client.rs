@@ -585,9 +585,7 @@ pub async fn push_all<R: Remote, L: Local>(
         };
         if batch.is_empty() {
             forget_taken(local, taken.take()).await?;
-            local.progress(Progress::Pending(
-                local.pending().await.map_err(SyncError::Local)?,
-            ));
+            count_what_waits(local).await?;
             return Ok(pushed);
         }
         let (response, following, forgotten) = futures_util::future::join3(
@@ -654,9 +652,7 @@ pub async fn push_all<R: Remote, L: Local>(
                 .count();
         if response.acknowledged.is_empty() && !mutations_moved {
             forget_taken(local, Some((response, gone))).await?;
-            local.progress(Progress::Pending(
-                local.pending().await.map_err(SyncError::Local)?,
-            ));
+            count_what_waits(local).await?;
             return Ok(pushed);
         }
         pushed.held.extend(response.acknowledged.iter().copied());
@@ -665,6 +661,15 @@ pub async fn push_all<R: Remote, L: Local>(
             read_ahead = Some(following.map_err(SyncError::Local)?);
         }
     }
+}
+
+/// The end of a push: what still waits, counted once (`Progress::Sent`
+/// kept the screen's count meanwhile).
+async fn count_what_waits<L: Local>(local: &L) -> Result<(), SyncError<L::Error>> {
+    local.progress(Progress::Pending(
+        local.pending().await.map_err(SyncError::Local)?,
+    ));
+    Ok(())
 }
 
 /// What the server took leaves the outbox, and the screen is told how many
