@@ -77,9 +77,24 @@ test('a sync, online or offline, moves nothing on the page, and the pending coun
 async function overflow(page) {
   return page.evaluate(() => {
     const width = document.documentElement.clientWidth;
+    // Page coordinates: a page too wide may also have scrolled sideways.
+    const right = (e) => e.getBoundingClientRect().right + window.scrollX;
     const wide = [...document.querySelectorAll('body *')]
-      .filter((e) => e.getClientRects().length > 0 && e.getBoundingClientRect().right > width + 0.5)
-      .map((e) => `${e.tagName.toLowerCase()}.${e.className} « ${e.textContent.trim().slice(0, 30)} » (${Math.round(e.getBoundingClientRect().right)} px)`);
+      .filter((e) => e.getClientRects().length > 0 && right(e) > width + 0.5)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className} « ${e.textContent.trim().slice(0, 30)} » (${Math.round(right(e))} px)`);
+    // Text running out of its box (a word too long to wrap) shows only in
+    // the text's own rectangles.
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const r = range.getBoundingClientRect();
+      // Text cut on purpose (the sync band's ellipsis) stays inside its box.
+      const clipped = getComputedStyle(node.parentElement).overflowX !== 'visible';
+      if (!clipped && r.width > 0 && r.right + window.scrollX > width + 0.5) {
+        wide.push(`text « ${node.textContent.trim().slice(0, 30)} » in ${node.parentElement.tagName.toLowerCase()}.${node.parentElement.className} (${Math.round(r.right + window.scrollX)} px)`);
+      }
+    }
     return { width, scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 8) };
   });
 }
@@ -121,6 +136,8 @@ test('text at 200 % on a 320 px screen: nothing overflows, the header is whole a
         await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
         await page.getByRole('heading', { name: PATIENT }).waitFor();
         await page.getByRole('group', { name: 'Douleur actuelle (0 à 10)' }).waitFor();
+        // The visit form's team, drawn a moment later, holds the longest word.
+        await page.getByRole('checkbox', { name: /Léa Robert/ }).first().waitFor();
       }
       const o = await overflow(page);
       assert.ok(o.scrollWidth <= o.width, `${where}: ${o.scrollWidth} px wide on a ${o.width} px screen: ${o.wide.join(', ')}`);
