@@ -20,6 +20,11 @@ const LAST_CONTACT_KEY: &str = "parcours.last_server_contact";
 /// the app cannot remove, it is HttpOnly) still works there until the app
 /// ends it at the next contact.
 const SIGN_OUT_PENDING_KEY: &str = "parcours.sign_out_pending";
+/// The identifiant typed at the sign-in of the person signed in here: an
+/// offline sign-back-in is recognised by it (see `resume_offline`).
+const USERNAME_KEY: &str = "parcours.username";
+/// Who signed out here without network, until the server hears of it.
+const RESUMABLE_KEY: &str = "parcours.resumable";
 
 use crate::clock::now_ms;
 
@@ -40,9 +45,11 @@ pub fn device_secret() -> Option<String> {
     LocalStorage::get(DEVICE_SECRET_KEY).ok()
 }
 
-/// Keeps who signed in; and, when the server has just registered this
-/// browser (or given it a new device id), the id and its secret.
-pub fn remember(me: &Me) {
+/// Keeps who signed in, with the identifiant they typed; and, when the
+/// server has just registered this browser (or given it a new device id),
+/// the id and its secret.
+pub fn remember(me: &Me, username: &str) {
+    let _ = LocalStorage::set(USERNAME_KEY, username.trim());
     if let Some(secret) = &me.device_secret {
         let _ = LocalStorage::set(DEVICE_ID_KEY, me.device_id);
         let _ = LocalStorage::set(DEVICE_SECRET_KEY, secret);
@@ -58,6 +65,70 @@ pub fn remember(me: &Me) {
 pub fn forget() {
     LocalStorage::delete(ME_KEY);
     LocalStorage::delete(LAST_CONTACT_KEY);
+    LocalStorage::delete(USERNAME_KEY);
+}
+
+/// A sign-out made without network, which the server has not heard of: the
+/// person's session still stands there, and what the server sent them stays
+/// on the phone, sealed by their key, until it does. Until then the same
+/// person may sign back in here without network (their PIN opens it all
+/// again); once the server has ended the session, or someone else signs in,
+/// the synced data is forgotten as at any sign-out.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Resumable {
+    pub me: Me,
+    pub username: String,
+    /// The last contact with the server before the sign-out: the offline
+    /// grace still counts from it.
+    pub last_contact: i64,
+}
+
+/// Keeps the person signing out offline as resumable (call before `forget`).
+pub fn keep_resumable() {
+    let (Ok(me), Ok(username)) = (
+        LocalStorage::get::<Me>(ME_KEY),
+        LocalStorage::get::<String>(USERNAME_KEY),
+    ) else {
+        return;
+    };
+    let last_contact = LocalStorage::get(LAST_CONTACT_KEY).unwrap_or(0);
+    let _ = LocalStorage::set(
+        RESUMABLE_KEY,
+        Resumable {
+            me,
+            username,
+            last_contact,
+        },
+    );
+}
+
+/// The resumable sign-out, taken out (the server has ended the session, or
+/// someone signed in): its synced data is to be forgotten by the caller.
+pub fn take_resumable() -> Option<Resumable> {
+    let kept = LocalStorage::get(RESUMABLE_KEY).ok();
+    LocalStorage::delete(RESUMABLE_KEY);
+    kept
+}
+
+/// Signs `username` back in without network, if they are the person whose
+/// sign-out has not reached the server and the offline grace is not over:
+/// the session is restored as it was (the lock screen then asks for the
+/// PIN, which is what proves who they are here; the password cannot be
+/// checked offline and is asked at the next sign-in online).
+pub fn resume_offline(username: &str) -> Option<Me> {
+    let kept: Resumable = LocalStorage::get(RESUMABLE_KEY).ok()?;
+    if !kept.username.eq_ignore_ascii_case(username.trim())
+        || now_ms() - kept.last_contact > kept.me.offline_grace_ms
+    {
+        return None;
+    }
+    let _ = LocalStorage::set(ME_KEY, &kept.me);
+    let _ = LocalStorage::set(USERNAME_KEY, &kept.username);
+    let _ = LocalStorage::set(LAST_CONTACT_KEY, kept.last_contact);
+    LocalStorage::delete(RESUMABLE_KEY);
+    // The session the sign-out meant to end is the one she resumes.
+    set_sign_out_pending(false);
+    Some(kept.me)
 }
 
 pub fn mark_server_contact() {
@@ -87,7 +158,8 @@ pub fn set_sign_out_pending(pending: bool) {
 /// Ends on the server the session of a sign-out made offline, when nobody
 /// is signed in on this device (a new sign-in ends it by itself: the server
 /// ends the session whose cookie comes with a sign-in). Returns true once
-/// nothing is pending any more.
+/// nothing is pending any more; the caller then forgets what the server had
+/// sent the person who signed out (`take_resumable`).
 pub async fn finish_pending_sign_out() -> bool {
     if !sign_out_pending() {
         return true;

@@ -115,6 +115,16 @@ pub async fn store(account: AccountId) -> Result<Rc<DeviceStore>, StoreError> {
     Ok(store)
 }
 
+/// Forgets what the server sent `account` on this device (a sign-out the
+/// server knows of): the device store need not be unlocked, nothing is
+/// opened. If it fails the data stays sealed, unreadable without the PIN;
+/// the next sign-out or sign-in of that person tries again.
+pub async fn forget_synced_of(account: AccountId) {
+    if let Ok(store) = store(account).await {
+        let _ = store.forget_synced().await;
+    }
+}
+
 pub fn close_store() {
     STORE.with_borrow_mut(|s| *s = None);
 }

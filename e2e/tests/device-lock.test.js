@@ -138,7 +138,7 @@ test('PIN at first sign-in, sealed at rest, locked after inactivity, unlocked of
   }
 });
 
-test('sign-out keeps only what waits, sealed; another person finds nothing; the first one\'s records leave at her next sign-in', async () => {
+test('sign-out keeps only what waits, sealed, once the server knows; another person finds nothing; the first one\'s records leave at her next sign-in', async () => {
   const shared = await phone();
   const { page, setOnline } = shared;
   try {
@@ -153,15 +153,12 @@ test('sign-out keeps only what waits, sealed; another person finds nothing; the 
     await dialog.getByRole('button', { name: 'Se déconnecter quand même' }).click();
     await page.getByRole('button', { name: 'Se connecter' }).waitFor();
 
-    // What stays of Claire: her waiting record and its patient, sealed; nothing received.
+    // Signed out without network: the server has not heard of it, and she
+    // may still come back offline (sync-safety.test.js), so what it sent
+    // her stays, sealed: nothing in clear.
     const claireId = server.sql("SELECT id FROM accounts WHERE username = 'claire'");
     let kept = await everythingKept(page);
-    const claire = kept.databases[`parcours-${claireId}`];
-    assert.equal(claire.outbox.length, 1);
-    assert.deepEqual(claire.records.map((r) => r.id), claire.outbox.map((r) => r.id));
-    assert.equal(claire.items.length, 0);
-    assert.ok(claire.patients.length <= 1);
-    assertNoClearHealthData(kept, 'signed out');
+    assertNoClearHealthData(kept, 'signed out offline');
 
     // Sophie signs in on the same browser: her own PIN, her own patients only.
     await setOnline(true);
@@ -175,8 +172,20 @@ test('sign-out keeps only what waits, sealed; another person finds nothing; the 
     assert.equal(await page.getByRole('link', { name: new RegExp(PATIENT) }).count(), 0);
     kept = await everythingKept(page);
     assertNoClearHealthData(kept, 'another person signed in');
+    // Another person's sign-in ended Claire's session on the server: what
+    // stays of her is her waiting record and its patient, sealed; nothing received.
+    const claire = kept.databases[`parcours-${claireId}`];
+    assert.equal(claire.outbox.length, 1);
+    assert.deepEqual(claire.records.map((r) => r.id), claire.outbox.map((r) => r.id));
+    assert.equal(claire.items.length, 0);
+    assert.ok(claire.patients.length <= 1);
+
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByRole('button', { name: 'Se connecter' }).waitFor();
+    // Online, her sign-out reaches the server: nothing received stays.
+    const sophieId = server.sql("SELECT id FROM accounts WHERE username = 'sophie'");
+    const sophie = (await everythingKept(page)).databases[`parcours-${sophieId}`];
+    assert.equal(sophie.records.length + sophie.packs.length + sophie.patients.length + sophie.items.length, 0);
 
     // Claire again: her PIN (the one kept here) opens what waited, and it leaves.
     await page.getByLabel('Identifiant').fill('claire');

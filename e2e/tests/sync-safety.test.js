@@ -101,7 +101,7 @@ test('added to a care team after her first sync, the physiotherapist gets the wh
   }
 });
 
-test('signing out with no network warns what stays on the phone, then ends the server session when the network is back', async () => {
+test('signing out with no network warns what stays on the phone, lets her sign back in offline with her code, then ends the server session and forgets what it sent when the network is back', async () => {
   const { page, context, setOnline } = await phone();
   try {
     await signIn(page, server, 'claire', 'demo-claire');
@@ -125,11 +125,38 @@ test('signing out with no network warns what stays on the phone, then ends the s
     await status(page).getByText('1 en attente', { exact: true }).waitFor();
     // Then she signs out all the same.
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await dialog.getByText(/vous pourrez vous reconnecter ici sans réseau/).waitFor();
     await dialog.getByRole('button', { name: 'Se déconnecter quand même' }).click();
     await page.getByRole('button', { name: 'Se connecter' }).waitFor();
     await page.getByRole('status').filter({ hasText: 'confirmée au serveur dès que le réseau revient' }).waitFor();
     assert.equal(Number(open()), openBefore, 'offline, the server session is still open');
+    const heldBefore = await recordsHeld(page);
+    assert.ok(heldBefore > 1, 'offline, what the server sent stays on the phone, sealed');
 
+    const signInOffline = async (username) => {
+      await page.getByLabel('Identifiant').fill(username);
+      await page.getByLabel('Mot de passe').fill('pas vérifiable hors ligne');
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+    };
+    // Nobody else can come in without network: only the person who signed out.
+    await signInOffline('lea');
+    await page.getByRole('alert').filter({ hasText: 'demande du réseau' }).waitFor();
+    // Still no network: she signs back in with her identifiant, and her
+    // phone's code (not a new one) opens what the phone kept.
+    await signInOffline('Claire');
+    await page.getByRole('heading', { name: 'Application verrouillée' }).waitFor();
+    await unlock(page);
+    await page.getByRole('heading', { name: 'Mes patients', level: 1 }).waitFor();
+    await page.getByRole('link', { name: /GARNIER Amélie/ }).waitFor();
+    await page.getByRole('link', { name: /LEFÈVRE Jeanne/ }).waitFor();
+    await status(page).getByText('1 en attente', { exact: true }).waitFor();
+    assert.equal(await page.getByRole('status').filter({ hasText: 'confirmée au serveur' }).count(), 0,
+      'the sign-out she came back from is no longer pending');
+
+    // She signs out again, still offline; the network comes back with nobody signed in.
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await dialog.getByRole('button', { name: 'Se déconnecter quand même' }).click();
+    await page.getByRole('button', { name: 'Se connecter' }).waitFor();
     await setOnline(true);
     const deadline = Date.now() + 20_000;
     while (Number(open()) !== openBefore - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
@@ -137,6 +164,18 @@ test('signing out with no network warns what stays on the phone, then ends the s
     await page.getByRole('status').filter({ hasText: 'confirmée au serveur' }).waitFor({ state: 'detached' });
     const caseload = await page.evaluate(async () => (await fetch('/api/caseload')).status);
     assert.equal(caseload, 401, 'the cookie left on the phone opens nothing');
+    // Once the server knows, what it had sent her leaves the phone; her waiting record stays.
+    let held = await recordsHeld(page);
+    while (held !== 1 && Date.now() < deadline + 10_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      held = await recordsHeld(page);
+    }
+    assert.equal(held, 1, 'only the record waiting to be sent is left');
+    // Signed out for the server, she can no longer come back offline.
+    await setOnline(false);
+    await signInOffline('claire');
+    await page.getByRole('alert').filter({ hasText: 'demande du réseau' }).waitFor();
+    await setOnline(true);
 
     // Back, she finds her waiting record leaving.
     await signIn(page, server, 'claire', 'demo-claire');

@@ -24,12 +24,12 @@ impl SignOutWarning {
         }
         if self.offline {
             lines.push(
-                "Pas de réseau : votre session sera fermée sur le serveur dès que ce téléphone en aura. Pour vous reconnecter, il faudra du réseau."
+                "Pas de réseau : votre session sera fermée sur le serveur dès que ce téléphone en aura. D'ici là, vous pourrez vous reconnecter ici sans réseau, avec votre identifiant et le code de ce téléphone ; ensuite, il faudra du réseau."
                     .to_string(),
             );
         }
         lines.push(
-            "Pour reprendre plus tard sur ce téléphone, même sans réseau, verrouillez-le plutôt : tout reste ici, protégé par votre code."
+            "Pour reprendre plus tard sur ce téléphone, verrouillez-le plutôt : tout reste ici, protégé par votre code, et s'ouvre sans réseau."
                 .to_string(),
         );
         lines
@@ -39,13 +39,17 @@ impl SignOutWarning {
 /// Forgets who is signed in on this device, and what the server sent them:
 /// what waits to be sent stays in the person's device store, sealed, and
 /// leaves at their next sign-in here (after their PIN). The key leaves memory.
-pub async fn forget_here(auth: Auth, state: SyncState, unlocked: Unlocked) {
-    if let Some(me) = auth.0.get_untracked() {
-        if let Ok(store) = sync::store(me.account_id).await {
-            // Unlocked here (the header shows only then); if this fails the
-            // data stays sealed, unreadable without the PIN.
-            let _ = store.forget_synced().await;
+///
+/// `server_ended`: whether the server has ended the session. When it could
+/// not be told (no network), what it sent stays sealed until it is, so the
+/// same person can sign back in here offline (`session::resume_offline`).
+pub async fn forget_here(auth: Auth, state: SyncState, unlocked: Unlocked, server_ended: bool) {
+    if server_ended {
+        if let Some(me) = auth.0.get_untracked() {
+            sync::forget_synced_of(me.account_id).await;
         }
+    } else {
+        session::keep_resumable();
     }
     session::forget();
     unlocked.0.set(false);
@@ -76,7 +80,7 @@ pub fn Header() -> impl IntoView {
             sign_out_pending.0.set(!ended);
             warning.set(None);
             busy.set(false);
-            forget_here(auth, state, unlocked).await;
+            forget_here(auth, state, unlocked, ended).await;
             navigate("/connexion", Default::default());
         });
     };

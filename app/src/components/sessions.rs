@@ -22,7 +22,7 @@ pub fn SignOutEverywhere() -> impl IntoView {
             match api::sign_out_everywhere().await {
                 Ok(_) => {
                     asking.set(false);
-                    forget_here(auth, state, unlocked).await;
+                    forget_here(auth, state, unlocked, true).await;
                     navigate("/connexion", Default::default());
                 }
                 Err(ApiError::Unreachable) => error.set(Some(

@@ -1,5 +1,5 @@
 use crate::api::{self, ApiError};
-use crate::{session, Auth, SignOutPending};
+use crate::{session, sync, Auth, SignOutPending};
 use leptos::prelude::*;
 use parcours_domain::session::SignInRequest;
 
@@ -32,10 +32,17 @@ pub fn SignIn() -> impl IntoView {
             match api::sign_in(&request).await {
                 Ok(me) => {
                     // This sign-in ended, on the server, the session of any
-                    // earlier sign-out made offline on this device.
+                    // earlier sign-out made offline on this device; what it
+                    // had sent that person goes now, unless it is her again.
                     session::set_sign_out_pending(false);
                     sign_out_pending.0.set(false);
-                    session::remember(&me);
+                    if let Some(gone) = session::take_resumable() {
+                        if gone.me.account_id != me.account_id {
+                            sync::forget_synced_of(gone.me.account_id).await;
+                            sync::close_store();
+                        }
+                    }
+                    session::remember(&me, &request.username);
                     if (me.patient_id.is_some()) != super::PATIENT_APP {
                         // The other build is theirs: it asks for the PIN.
                         let _ = window().location().assign(super::home_of(&me));
@@ -46,9 +53,23 @@ pub fn SignIn() -> impl IntoView {
                     auth.0.set(Some(me));
                     return;
                 }
-                Err(ApiError::Unreachable) => error.set(Some(
-                    "Serveur injoignable : la première connexion demande du réseau.".into(),
-                )),
+                Err(ApiError::Unreachable) => {
+                    // She signed out here without network and comes back
+                    // before it returns: her PIN opens what the phone kept.
+                    if let Some(me) = session::resume_offline(&request.username) {
+                        sign_out_pending.0.set(false);
+                        if (me.patient_id.is_some()) != super::PATIENT_APP {
+                            let _ = window().location().assign(super::home_of(&me));
+                            return;
+                        }
+                        auth.0.set(Some(me));
+                        return;
+                    }
+                    error.set(Some(
+                        "Serveur injoignable : se connecter sur ce téléphone demande du réseau."
+                            .into(),
+                    ))
+                }
                 Err(ApiError::Unauthenticated) => {
                     error.set(Some("Identifiant ou mot de passe incorrect.".into()))
                 }
