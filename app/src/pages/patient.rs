@@ -67,11 +67,16 @@ pub fn PatientPage() -> impl IntoView {
         }
     });
 
+    // What the page draws from the store, drawn again only when it changed:
+    // a sync that brought nothing for this patient redrew the heading and
+    // every assessment card.
+    let shown = Memo::new(move |_| data.get());
+
     view! {
         <Header/>
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
-            {move || match data.get() {
+            {move || match shown.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(None) => view! { <PageHeading text="Patient introuvable"/><p>"Ce patient n'est pas sur cet appareil."</p> }.into_any(),
                 Some(Some((patient, _))) => view! {
@@ -83,7 +88,7 @@ pub fn PatientPage() -> impl IntoView {
             // never wipe what the nurse is typing. Her most frequent
             // actions come first — a pain score, a visit — not below a plan
             // that grows all year.
-            <Show when=move || data.get().flatten().is_some()>
+            <Show when=move || shown.get().flatten().is_some()>
                 {move || patient_id().map(|id| view! {
                     <AssessmentForm patient_id=id/>
                     <VisitForm patient_id=id/>
@@ -94,7 +99,7 @@ pub fn PatientPage() -> impl IntoView {
                     <CarePlanSection patient_id=id/>
                 })}
             </Show>
-            {move || data.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
+            {move || shown.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
             {move || patient_id().map(|id| view! { <Timeline patient_id=id/> })}
             {move || patient_id().map(|id| view! { <InvitationSection patient_id=id/> })}
             {move || patient_id().map(|id| view! { <PatientShareSection patient_id=id/> })}
