@@ -93,14 +93,14 @@ export async function patientSession(server, nurse, patientId, username, passwor
  * nurse in their care team: a caseload of real size (a pain nurse follows
  * up to ~150).
  */
-export async function includeNewPatients(server, gp, nurse, n) {
+export async function includeNewPatients(server, gp, nurse, n, familyName = 'PATIENT') {
   const records = Array.from({ length: n }, (_, i) => ({
     kind: 'enrollment', id: randomUUID(), patient_id: randomUUID(), author_id: gp.accountId,
     device_id: gp.deviceId, recorded_at: Date.now(), programme_id: 'chronic_pain',
     programme_version: 1, included_on: '2024-11-01', referring_gp_id: gp.accountId,
     reason: 'Lombalgie chronique',
     identity: {
-      family_name: `PATIENT${String(i).padStart(3, '0')}`, given_name: 'Test', birth_date: '1950-01-01', sex: 'female',
+      family_name: `${familyName}${String(i).padStart(3, '0')}`, given_name: 'Test', birth_date: '1950-01-01', sex: 'female',
       phone: '', address: '', town: 'Lyon', ins: null,
     },
     eligibility: {

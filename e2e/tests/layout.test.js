@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, phone, signIn, unlock } from './harness.js';
+import { apiSession, includeNewPatients } from '../bench/common.js';
 
 const PATIENT = 'LEFÈVRE Jeanne';
 let server;
@@ -102,6 +103,39 @@ async function overflow(page) {
 function apart(a, b) {
   return a.x + a.width <= b.x + 0.5 || b.x + b.width <= a.x + 0.5 || a.y + a.height <= b.y + 0.5 || b.y + b.height <= a.y + 0.5;
 }
+
+test('a patient arriving with a sync takes no card\'s place: the newcomer comes last, and in order at the next visit', async () => {
+  const { page, context } = await phone();
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    const cards = page.getByRole('list', { name: 'Patients' }).getByRole('listitem');
+    await page.getByRole('link', { name: /MOREAU/ }).waitFor();
+    await page.getByText('Synchronisation…').waitFor({ state: 'hidden' });
+    const before = await cards.allInnerTexts();
+    const tops = async () => Promise.all((await cards.all()).map(async (c) => (await c.boundingBox()).y));
+    const topsBefore = await tops();
+
+    // The GP includes a patient whose name comes first in the list.
+    const gp = await apiSession(server, 'dr.durand', 'demo-durand');
+    const claire = await apiSession(server, 'claire', 'demo-claire');
+    await includeNewPatients(server, gp, claire, 1, 'AUBERT');
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await page.getByRole('link', { name: /AUBERT000/ }).waitFor();
+    const after = await cards.allInnerTexts();
+    assert.deepEqual(after.slice(0, before.length), before, 'the cards on screen kept their places');
+    assert.match(after[before.length], /AUBERT000/, 'the newcomer is last');
+    assert.deepEqual((await tops()).slice(0, before.length), topsBefore, 'no card moved');
+
+    // Back on the page later, the list is in order again.
+    await page.getByRole('link', { name: /MOREAU/ }).click();
+    await page.getByRole('link', { name: '← Mes patients' }).click();
+    await page.getByRole('heading', { name: 'Mes patients', level: 1 }).waitFor();
+    await page.getByRole('link', { name: /AUBERT000/ }).waitFor();
+    assert.match((await cards.allInnerTexts())[0], /AUBERT000/);
+  } finally {
+    await context.close();
+  }
+});
 
 test('text at 200 % on a 320 px screen: nothing overflows, the header is whole and readable', async () => {
   const { page, context } = await phone();

@@ -8,6 +8,7 @@ use crate::sync::{self, SyncState};
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use parcours_domain::{Patient, PatientId};
 
 /// The caseload, a module of its own: every start shows the lock screen
 /// first (from the main module), and this loads while the PIN is typed —
@@ -33,6 +34,21 @@ enum Shown {
     List,
 }
 
+/// `fresh` in the order of `on_screen` for those already there (each with
+/// its fresh data), then the others in their own order.
+fn keep_places(on_screen: &[Patient], fresh: Vec<Patient>) -> Vec<Patient> {
+    let place: std::collections::HashMap<PatientId, usize> = on_screen
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, i))
+        .collect();
+    let (mut kept, arrived): (Vec<Patient>, Vec<Patient>) =
+        fresh.into_iter().partition(|p| place.contains_key(&p.id));
+    kept.sort_by_key(|p| place.get(&p.id).copied());
+    kept.extend(arrived);
+    kept
+}
+
 /// "Mes patients": the patients whose care team the person is in, from the device.
 #[component]
 pub fn Caseload() -> impl IntoView {
@@ -48,7 +64,17 @@ pub fn Caseload() -> impl IntoView {
             store.patients().await.ok()
         }
     });
-    let list = Memo::new(move |_| patients.get().flatten());
+    // A card never moves under a finger: patients already on screen keep
+    // their places when a sync brings others (a new inclusion, the rest of
+    // the caseload at a sign-in), which come after them; the next visit to
+    // the page shows them all in order again.
+    let list = Memo::new(move |before: Option<&Option<Vec<Patient>>>| {
+        let fresh = patients.get().flatten()?;
+        Some(match before.and_then(Option::as_deref) {
+            Some(on_screen) if !on_screen.is_empty() => keep_places(on_screen, fresh),
+            _ => fresh,
+        })
+    });
     let shown = Memo::new(move |_| match list.get() {
         None => Shown::Loading,
         Some(l) if l.is_empty() => Shown::Empty,
