@@ -4,8 +4,8 @@
 // says who is signed in, whole, beside a button it does not run under.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, signIn, unlock } from './harness.js';
-import { apiSession, includeNewPatients } from '../bench/common.js';
+import { Server, phone, signIn, unlock, recordAssessment } from './harness.js';
+import { apiSession, includeNewPatients, assessment, push } from '../bench/common.js';
 
 const PATIENT = 'LEFÈVRE Jeanne';
 let server;
@@ -132,6 +132,54 @@ test('a patient arriving with a sync takes no card\'s place: the newcomer comes 
     await page.getByRole('heading', { name: 'Mes patients', level: 1 }).waitFor();
     await page.getByRole('link', { name: /AUBERT000/ }).waitFor();
     assert.match((await cards.allInnerTexts())[0], /AUBERT000/);
+  } finally {
+    await context.close();
+  }
+});
+
+/** Marks what the page shows now; after a sync, says how much of it is still the same elements. */
+async function keptAfterSync(page, selector) {
+  const marked = await page.evaluate((sel) => {
+    window.__kept = [...document.querySelectorAll(sel)];
+    return window.__kept.length;
+  }, selector);
+  assert.ok(marked > 0, `nothing matches ${selector}`);
+  const done = page.waitForResponse((r) => r.url().includes('/api/sync/checksum'));
+  await page.getByRole('button', { name: 'Synchroniser' }).click();
+  await done;
+  // The screens read the device again once the sync has ended.
+  await page.waitForTimeout(500);
+  return page.evaluate(() => window.__kept.filter((el) => el.isConnected).length / window.__kept.length);
+}
+
+test('a sync or a save folds nothing the nurse unfolded, and a sync with nothing new keeps the page\'s elements', async () => {
+  const { page, context } = await phone();
+  try {
+    // Two pages of assessments for one patient.
+    const claire = await apiSession(server, 'claire', 'demo-claire');
+    const lefevre = server.sql("SELECT id FROM patients WHERE family_name = 'Lefèvre'");
+    await push(server, claire, Array.from({ length: 25 }, (_, i) => ({ ...assessment(claire, i), patient_id: lefevre })));
+
+    await signIn(page, server, 'claire', 'demo-claire');
+    await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
+    const list = page.getByRole('list', { name: 'Évaluations de la douleur' }).getByRole('listitem');
+    await page.getByRole('button', { name: /Afficher plus \(20 sur 25\)/ }).click();
+    await list.nth(24).waitFor();
+
+    // Her own save, then a sync, draw the list again: it stays unfolded.
+    await recordAssessment(page, { now: 4, average: 3, worst: 6, note: 'Après avoir déplié' });
+    await page.getByRole('list', { name: 'Évaluations de la douleur' }).getByText('Après avoir déplié').waitFor();
+    await page.getByText('0 en attente', { exact: true }).waitFor();
+    assert.equal(await list.count(), 26, 'the list folded back to its first page');
+    await page.getByText('Synchronisation…').waitFor({ state: 'hidden' });
+    assert.equal(await keptAfterSync(page, 'main h1, ul.assessments li'), 1, "the patient's heading and assessments were drawn anew");
+    assert.equal(await list.count(), 26);
+
+    await page.goto(`${server.url}/aujourdhui`);
+    await unlock(page);
+    await page.getByRole('heading', { name: 'Points d\'étape' }).waitFor();
+    await page.getByText('Synchronisation…').waitFor({ state: 'hidden' });
+    assert.equal(await keptAfterSync(page, 'main h2, main li'), 1, "today's sections were drawn anew");
   } finally {
     await context.close();
   }

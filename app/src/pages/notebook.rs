@@ -112,6 +112,7 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
     // An answer, a correction or the GP's answers to a medication review:
     // drawn outside the list, which a sync redraws.
     let target = RwSignal::new(None::<Target>);
+    let shown = RwSignal::new(LIST_PAGE);
     view! {
         <section aria-labelledby="notebook">
             <h2 id="notebook">"Cahier de liaison"</h2>
@@ -125,7 +126,7 @@ pub fn NotebookSection(patient_id: PatientId) -> impl IntoView {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(None) => view! { <p>"Cahier indisponible sur cet appareil."</p> }.into_any(),
                 Some(Some((patient, notebook, _))) => view! {
-                    <NotebookList patient_id=patient_id team=patient.care_team notebook=notebook target=target/>
+                    <NotebookList patient_id=patient_id team=patient.care_team notebook=notebook target=target shown=shown/>
                 }.into_any(),
             }}
         </section>
@@ -308,6 +309,9 @@ fn NotebookList(
     team: Vec<TeamMember>,
     notebook: Notebook,
     target: RwSignal<Option<Target>>,
+    /// How many entries are shown: the section's, so that a sync, which
+    /// draws this list again, does not fold what was unfolded.
+    shown: RwSignal<usize>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let state = expect_context::<SyncState>();
@@ -324,7 +328,6 @@ fn NotebookList(
     let mut entries = notebook.entries.clone();
     entries.sort_by_key(|s| std::cmp::Reverse(s.record.recorded_at));
     let reads = notebook.reads.clone();
-    let shown = RwSignal::new(LIST_PAGE);
     let mark_read = move |entry: RecordId| {
         let Some(me) = auth.0.get_untracked() else {
             return;

@@ -71,6 +71,9 @@ pub fn PatientPage() -> impl IntoView {
     // a sync that brought nothing for this patient redrew the heading and
     // every assessment card.
     let shown = Memo::new(move |_| data.get());
+    // Two years of daily scores are hundreds of cards: the latest first,
+    // more on demand.
+    let assessments_shown = RwSignal::new(LIST_PAGE);
 
     view! {
         <Header/>
@@ -99,7 +102,7 @@ pub fn PatientPage() -> impl IntoView {
                     <CarePlanSection patient_id=id/>
                 })}
             </Show>
-            {move || shown.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments/> })}
+            {move || shown.get().flatten().map(|(_, assessments)| view! { <AssessmentList assessments=assessments shown=assessments_shown/> })}
             {move || patient_id().map(|id| view! { <Timeline patient_id=id/> })}
             {move || patient_id().map(|id| view! { <InvitationSection patient_id=id/> })}
             {move || patient_id().map(|id| view! { <PatientShareSection patient_id=id/> })}
@@ -257,10 +260,13 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
 }
 
 #[component]
-fn AssessmentList(assessments: Vec<Stored<PainAssessment>>) -> impl IntoView {
+fn AssessmentList(
+    assessments: Vec<Stored<PainAssessment>>,
+    /// How many are shown: the page's, so that a sync or a save, which
+    /// draws this list again, does not fold what the nurse unfolded.
+    shown: RwSignal<usize>,
+) -> impl IntoView {
     let count = assessments.len();
-    // Two years of daily scores are hundreds of cards: the latest first, more on demand.
-    let shown = RwSignal::new(LIST_PAGE);
     let assessments = StoredValue::new(assessments);
     view! {
         <section aria-labelledby="assessments">

@@ -164,12 +164,15 @@ fn Today() -> impl IntoView {
             day(&store, me.account_id, on).await
         }
     });
+    // Drawn again only when the day changed: each sync (every 30 s, each
+    // save) read it again and redrew every card under the nurse's finger.
+    let shown = Memo::new(move |_| data.get().flatten());
     view! {
         <Header/>
         <main>
             <nav aria-label="Fil d'Ariane"><A href="/">"← Mes patients"</A></nav>
             <PageHeading text=format!("Aujourd'hui, {}", on.french())/>
-            {move || match data.get().flatten() {
+            {move || match shown.get() {
                 None => view! { <p>"Chargement…"</p> }.into_any(),
                 Some(d) => {
                     let nothing_due = d.overdue.is_empty() && d.due_today.is_empty();

@@ -74,6 +74,7 @@ pub fn TrajectorySection(patient_id: PatientId) -> impl IntoView {
         let me = auth.0.get();
         async move { load(me?.account_id, patient_id).await }
     });
+    let diary_shown = RwSignal::new(LIST_PAGE);
     view! {
         <section aria-labelledby="trajectory">
             <h2 id="trajectory">"Trajectoire de la douleur"</h2>
@@ -83,7 +84,7 @@ pub fn TrajectorySection(patient_id: PatientId) -> impl IntoView {
                 Some(None) => view! { <p>"Trajectoire indisponible sur cet appareil."</p> }.into_any(),
                 Some(Some((trajectory, marks, diary))) => view! {
                     <TrajectoryChart trajectory=trajectory marks=marks id="team-trajectory"/>
-                    <DiaryList entries=diary/>
+                    <DiaryList entries=diary shown=diary_shown/>
                 }.into_any(),
             }}
         </section>
@@ -93,7 +94,12 @@ pub fn TrajectorySection(patient_id: PatientId) -> impl IntoView {
 /// The patient's diary as the team reads it: newest day first; a corrected
 /// entry stays, marked, next to its correction.
 #[component]
-fn DiaryList(entries: Vec<Stored<DiaryEntry>>) -> impl IntoView {
+fn DiaryList(
+    entries: Vec<Stored<DiaryEntry>>,
+    /// How many are shown: the section's, so that a sync, which draws this
+    /// list again, does not fold what was unfolded.
+    shown: RwSignal<usize>,
+) -> impl IntoView {
     let count = entries.len();
     let corrected: std::collections::HashMap<_, _> = entries
         .iter()
@@ -101,7 +107,6 @@ fn DiaryList(entries: Vec<Stored<DiaryEntry>>) -> impl IntoView {
         .collect();
     let mut entries = entries;
     entries.sort_by_key(|s| std::cmp::Reverse((s.record.on, s.record.recorded_at)));
-    let shown = RwSignal::new(LIST_PAGE);
     let entries = StoredValue::new(entries);
     view! {
         <h3 id="diary-list">{format!("Journal du patient ({count})")}</h3>
