@@ -23,7 +23,7 @@ async function open(page, address, heading) {
 }
 
 test("a nurse's screens, from the sign-in to the patient's file", async () => {
-  const { page, context } = await phone();
+  const { page, context, setOnline } = await phone();
   try {
     await page.goto(server.url);
     await page.getByLabel('Identifiant').waitFor();
@@ -55,6 +55,19 @@ test("a nurse's screens, from the sign-in to the patient's file", async () => {
     await expectAccessible(page, 'inclusion');
     await open(page, '/reunions', 'Réunions de synthèse');
     await expectAccessible(page, 'meetings');
+    await open(page, `${patientAddress}/synthese`, /^Synthèse — /);
+    await expectAccessible(page, 'review summary');
+    // The lock screen, and the warning of a sign-out without network.
+    await page.reload();
+    await page.getByLabel('Code de ce téléphone').waitFor();
+    await expectAccessible(page, 'lock screen');
+    await unlock(page);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await setOnline(false);
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.getByRole('alertdialog', { name: 'Se déconnecter ?' }).waitFor();
+    await expectAccessible(page, 'sign-out warning');
+    await setOnline(true);
   } finally {
     await context.close();
   }
