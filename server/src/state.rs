@@ -47,9 +47,10 @@ pub const CONCURRENT_SIGN_INS: usize = 32;
 /// faster.
 pub const CONCURRENT_SYNC_REQUESTS: usize = 8;
 /// One account may hold at most this many of those places at once (a phone
-/// and a computer syncing together); more get 429 at once, so that one
-/// account, by accident or not, never holds every place.
-pub const SYNC_REQUESTS_PER_ACCOUNT: usize = 2;
+/// sending a long outbox two pushes at a time, and a computer syncing
+/// meanwhile); more get 429 at once, so that one account, by accident or
+/// not, never holds every place.
+pub const SYNC_REQUESTS_PER_ACCOUNT: usize = 3;
 
 impl AppState {
     pub fn new(db: Database, secure_cookies: bool) -> anyhow::Result<Self> {

@@ -229,9 +229,13 @@ fn slow_uploads_are_cut_off_without_freezing_anyones_sync() {
     let (mut child, port) = demo_server(&["--body-timeout", "2"]);
     let claire = sign_in(port, "claire", "demo-claire");
     let sophie = sign_in(port, "sophie", "demo-sophie");
-    let slow = [slow_push(port, &claire), slow_push(port, &claire)];
+    let slow = [
+        slow_push(port, &claire),
+        slow_push(port, &claire),
+        slow_push(port, &claire),
+    ];
     std::thread::sleep(Duration::from_millis(300));
-    // Claire has her two places: a third request is turned away at once…
+    // Claire has her three places: a fourth request is turned away at once…
     assert_eq!(get(port, "/api/sync/pull", &claire), 429);
     // …and nobody else waits behind her.
     assert_eq!(get(port, "/api/sync/pull", &sophie), 200);

@@ -488,10 +488,16 @@ pub struct Pushed {
     pub held: HashSet<Uuid>,
 }
 
+/// A place in the outbox: after this record, after this mutation (the
+/// start when `None`).
+type OutboxPlace = (Option<Uuid>, Option<u64>);
+
 /// One push as read from the device, with what is needed of it afterwards.
 struct Batch {
     request: RawPush,
     mutation_ids: Vec<u64>,
+    /// As many records as one push carries: more may wait behind them.
+    full: bool,
 }
 
 impl Batch {
@@ -499,35 +505,83 @@ impl Batch {
         self.request.records.is_empty() && self.request.mutations.is_empty()
     }
 
-    /// Where the push after this one starts reading the outbox.
-    fn end(&self) -> (Option<Uuid>, Option<u64>) {
-        let last_record = self
-            .request
+    fn last_record(&self) -> Option<Uuid> {
+        self.request
             .records
             .last()
             .and_then(|raw| serde_json::from_str::<IdOnly>(raw.get()).ok())
-            .map(|r| r.id);
-        (last_record, self.mutation_ids.last().copied())
+            .map(|r| r.id)
     }
 }
 
 async fn read_batch<L: Local>(
     local: &L,
-    (after_record, after_mutation): (Option<Uuid>, Option<u64>),
+    (after_record, after_mutation): OutboxPlace,
 ) -> Result<Batch, L::Error> {
-    let mut records = local.outbox(MAX_PUSH_RECORDS, after_record).await?;
-    records.truncate(records_within_push_bytes(&records));
+    let records = read_records(local, after_record).await?;
     let mutations = local
         .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
         .await?;
     Ok(Batch {
         mutation_ids: mutations.iter().map(|m| m.mutation_id).collect(),
+        full: records.1,
         request: RawPush {
             protocol: PROTOCOL_VERSION,
-            records,
+            records: records.0,
             mutations: mutations.into_iter().map(|m| m.raw).collect(),
         },
     })
+}
+
+/// The records of one push after `after`, and whether more may wait.
+async fn read_records<L: Local>(
+    local: &L,
+    after: Option<Uuid>,
+) -> Result<(Vec<Box<RawValue>>, bool), L::Error> {
+    let mut records = local.outbox(MAX_PUSH_RECORDS, after).await?;
+    let read = records.len();
+    records.truncate(records_within_push_bytes(&records));
+    let full = read == MAX_PUSH_RECORDS || records.len() < read;
+    Ok((records, full))
+}
+
+/// The next pushes: one, or two sent together when records alone wait in
+/// numbers (a device back from days offline, a first sync). Records need no
+/// order — each is acknowledged for itself — so two pushes of records travel
+/// at once: the server takes one while the other uploads, and the device
+/// builds neither while waiting. Mutations keep their order: a push that
+/// carries any goes alone.
+async fn read_batches<L: Local>(local: &L, from: OutboxPlace) -> Result<Vec<Batch>, L::Error> {
+    let first = read_batch(local, from).await?;
+    if !first.full || !first.mutation_ids.is_empty() {
+        return Ok(vec![first]);
+    }
+    let (records, full) = read_records(local, first.last_record()).await?;
+    if records.is_empty() {
+        return Ok(vec![first]);
+    }
+    let second = Batch {
+        request: RawPush {
+            protocol: PROTOCOL_VERSION,
+            records,
+            mutations: vec![],
+        },
+        mutation_ids: vec![],
+        full,
+    };
+    Ok(vec![first, second])
+}
+
+/// Where the pushes after `batches` start reading: after the last record of
+/// the last one, after the last mutation any carried.
+fn end_of(batches: &[Batch], from: OutboxPlace) -> OutboxPlace {
+    let record = batches.iter().rev().find_map(Batch::last_record);
+    let mutation = batches
+        .iter()
+        .rev()
+        .find_map(|b| b.mutation_ids.last().copied())
+        .or(from.1);
+    (record.or(from.0), mutation)
 }
 
 /// How many of these records one push carries under the body limit,
@@ -553,8 +607,9 @@ fn records_within_push_bytes(records: &[Box<RawValue>]) -> usize {
 /// mutation the server refuses for what it is goes to the device's refused
 /// list and the rest is sent (see `RemoteError::refused_element`).
 ///
-/// While one batch travels, the next is read (and opened) and the one
-/// before leaves the outbox. The batch read ahead is used only if the server
+/// While one batch travels (two, when records alone wait in numbers: see
+/// `read_batches`), the next is read (and opened) and the one before leaves
+/// the outbox. The batch read ahead is used only if the server
 /// took the whole of the one before, and read again otherwise (a refusal, a
 /// renumbering), so what is sent is always what waits next. A crash before
 /// a batch left the outbox sends it again: the server answers it as
@@ -568,97 +623,141 @@ pub async fn push_all<R: Remote, L: Local>(
     // The last element set aside: refused again, the device could not
     // move it (a bug there), and the sync stops rather than loop.
     let mut last_refused = None;
-    let mut read_ahead: Option<Batch> = None;
+    let mut read_ahead: Option<(Vec<Batch>, OutboxPlace)> = None;
     // Taken by the server, still in the device's outbox, and how many
     // records and mutations that is.
-    let mut taken: Option<(PushResponse, usize)> = None;
+    let mut taken: Vec<(PushResponse, usize)> = vec![];
     loop {
-        let batch = match read_ahead.take() {
-            Some(batch) => batch,
+        let (batches, from) = match read_ahead.take() {
+            Some(ahead) => ahead,
             None => {
                 // Read from the start: what the server took leaves first.
-                forget_taken(local, taken.take()).await?;
-                read_batch(local, (None, None))
-                    .await
-                    .map_err(SyncError::Local)?
+                forget_taken(local, std::mem::take(&mut taken)).await?;
+                let from = (None, None);
+                (
+                    read_batches(local, from).await.map_err(SyncError::Local)?,
+                    from,
+                )
             }
         };
-        if batch.is_empty() {
-            forget_taken(local, taken.take()).await?;
+        if batches.first().is_none_or(Batch::is_empty) {
+            forget_taken(local, std::mem::take(&mut taken)).await?;
             count_what_waits(local).await?;
             return Ok(pushed);
         }
-        let (response, following, forgotten) = futures_util::future::join3(
-            remote.push(&batch.request),
-            read_batch(local, batch.end()),
-            forget_taken(local, taken.take()),
+        let next = end_of(&batches, from);
+        // At most two pushes (see `read_batches`).
+        let both = async {
+            let second = async {
+                match batches.get(1) {
+                    Some(b) => Some(remote.push(&b.request).await),
+                    None => None,
+                }
+            };
+            let (first, second) =
+                futures_util::future::join(remote.push(&batches[0].request), second).await;
+            std::iter::once(first).chain(second).collect::<Vec<_>>()
+        };
+        let (responses, following, forgotten) = futures_util::future::join3(
+            both,
+            read_batches(local, next),
+            forget_taken(local, std::mem::take(&mut taken)),
         )
         .await;
         forgotten?;
-        let ids = &batch.mutation_ids;
-        let response = match response {
-            // Every waiting mutation from there on is new (the device's
-            // history parted from the server's there): they take the ids
-            // the server expects, and the push goes again — once.
-            Err(RemoteError::MutationIdsTaken { index, next }) if !renumbered => {
-                let Some(&from) = ids.get(index) else {
-                    return Err(RemoteError::MutationIdsTaken { index, next }.into());
-                };
-                local
-                    .renumber_mutations(from, next)
-                    .await
-                    .map_err(SyncError::Local)?;
-                renumbered = true;
-                continue;
-            }
-            Err(e) => {
-                let element = match e.refused_element() {
-                    Some((Lane::Records, i)) => batch
-                        .request
-                        .records
-                        .get(i)
-                        .and_then(|raw| serde_json::from_str::<IdOnly>(raw.get()).ok())
-                        .map(|r| Element::Record(r.id)),
-                    Some((Lane::Mutations, i)) => ids.get(i).map(|&id| Element::Mutation(id)),
-                    None => None,
-                };
-                let Some(element) = element.filter(|el| Some(*el) != last_refused) else {
-                    return Err(e.into());
-                };
-                let reason = e.to_string();
-                match element {
-                    Element::Record(id) => local.refuse_record(id, &reason).await,
-                    Element::Mutation(id) => local.refuse_mutation(id, &reason).await,
+        // Each push's answer on its own: a record the server took is taken
+        // whatever became of the other push (it is sent again, and
+        // answered as already there, only if it stays in the outbox).
+        let mut took_all = true;
+        let mut moved = false;
+        let mut failure = None;
+        for (batch, response) in batches.iter().zip(responses) {
+            let ids = &batch.mutation_ids;
+            let response = match response {
+                Ok(response) => response,
+                Err(e) => {
+                    took_all = false;
+                    failure = failure.or(Some((batch, e)));
+                    continue;
                 }
-                .map_err(SyncError::Local)?;
-                last_refused = Some(element);
-                pushed.refused += 1;
-                continue;
+            };
+            let mutations_moved = ids
+                .first()
+                .is_some_and(|&first| response.last_mutation_id >= first);
+            took_all &= response.acknowledged.len() == batch.request.records.len()
+                && ids
+                    .last()
+                    .is_none_or(|&last| response.last_mutation_id >= last);
+            let gone = response.acknowledged.len()
+                + ids
+                    .iter()
+                    .filter(|&&id| id <= response.last_mutation_id)
+                    .count();
+            moved |= !response.acknowledged.is_empty() || mutations_moved;
+            pushed.held.extend(response.acknowledged.iter().copied());
+            taken.push((response, gone));
+        }
+        if let Some((batch, e)) = failure {
+            let ids = &batch.mutation_ids;
+            match e {
+                // Every waiting mutation from there on is new (the device's
+                // history parted from the server's there): they take the ids
+                // the server expects, and the push goes again — once.
+                RemoteError::MutationIdsTaken { index, next } if !renumbered => {
+                    let Some(&from) = ids.get(index) else {
+                        return Err(RemoteError::MutationIdsTaken { index, next }.into());
+                    };
+                    forget_taken(local, std::mem::take(&mut taken)).await?;
+                    local
+                        .renumber_mutations(from, next)
+                        .await
+                        .map_err(SyncError::Local)?;
+                    renumbered = true;
+                    continue;
+                }
+                e => {
+                    let element = match e.refused_element() {
+                        Some((Lane::Records, i)) => batch
+                            .request
+                            .records
+                            .get(i)
+                            .and_then(|raw| serde_json::from_str::<IdOnly>(raw.get()).ok())
+                            .map(|r| Element::Record(r.id)),
+                        Some((Lane::Mutations, i)) => ids.get(i).map(|&id| Element::Mutation(id)),
+                        None => None,
+                    };
+                    match element.filter(|el| Some(*el) != last_refused) {
+                        Some(element) => {
+                            let reason = e.to_string();
+                            match element {
+                                Element::Record(id) => local.refuse_record(id, &reason).await,
+                                Element::Mutation(id) => local.refuse_mutation(id, &reason).await,
+                            }
+                            .map_err(SyncError::Local)?;
+                            last_refused = Some(element);
+                            pushed.refused += 1;
+                        }
+                        // The other push of two went through (the account's
+                        // other place was taken, the network dropped one):
+                        // go on from what is left.
+                        None if moved => {}
+                        None => {
+                            forget_taken(local, std::mem::take(&mut taken)).await?;
+                            return Err(e.into());
+                        }
+                    }
+                    continue;
+                }
             }
-            Ok(response) => response,
-        };
+        }
         renumbered = false;
-        let mutations_moved = ids
-            .first()
-            .is_some_and(|&first| response.last_mutation_id >= first);
-        let took_all = response.acknowledged.len() == batch.request.records.len()
-            && ids
-                .last()
-                .is_none_or(|&last| response.last_mutation_id >= last);
-        let gone = response.acknowledged.len()
-            + ids
-                .iter()
-                .filter(|&&id| id <= response.last_mutation_id)
-                .count();
-        if response.acknowledged.is_empty() && !mutations_moved {
-            forget_taken(local, Some((response, gone))).await?;
+        if !moved {
+            forget_taken(local, std::mem::take(&mut taken)).await?;
             count_what_waits(local).await?;
             return Ok(pushed);
         }
-        pushed.held.extend(response.acknowledged.iter().copied());
-        taken = Some((response, gone));
         if took_all {
-            read_ahead = Some(following.map_err(SyncError::Local)?);
+            read_ahead = Some((following.map_err(SyncError::Local)?, next));
         }
     }
 }
@@ -676,20 +775,19 @@ async fn count_what_waits<L: Local>(local: &L) -> Result<(), SyncError<L::Error>
 /// left.
 async fn forget_taken<L: Local>(
     local: &L,
-    taken: Option<(PushResponse, usize)>,
+    taken: Vec<(PushResponse, usize)>,
 ) -> Result<(), SyncError<L::Error>> {
-    let Some((taken, gone)) = taken else {
-        return Ok(());
-    };
-    local
-        .acknowledge(&taken.acknowledged)
-        .await
-        .map_err(SyncError::Local)?;
-    local
-        .acknowledge_mutations(taken.last_mutation_id)
-        .await
-        .map_err(SyncError::Local)?;
-    local.progress(Progress::Sent(u32::try_from(gone).unwrap_or(u32::MAX)));
+    for (taken, gone) in taken {
+        local
+            .acknowledge(&taken.acknowledged)
+            .await
+            .map_err(SyncError::Local)?;
+        local
+            .acknowledge_mutations(taken.last_mutation_id)
+            .await
+            .map_err(SyncError::Local)?;
+        local.progress(Progress::Sent(u32::try_from(gone).unwrap_or(u32::MAX)));
+    }
     Ok(())
 }
 
