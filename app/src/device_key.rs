@@ -150,18 +150,26 @@ impl DeviceKey {
             iv: iv.to_vec(),
             wrapped: Uint8Array::new(&wrapped).to_vec(),
         };
-        let key = Self::unwrap(pin, &kept).await?;
+        // Unwrapped at once with the same PIN key: deriving it again would
+        // cost the PIN's whole work factor a second time (~130 ms on a
+        // phone), for the same key.
+        let key = Self::unwrap_with(&wrapping, &kept).await?;
         Ok((key, kept))
     }
 
     /// The device key, if `pin` is the one it was wrapped with.
     pub async fn unwrap(pin: &str, kept: &WrappedKey) -> Result<Self, KeyError> {
-        let subtle = subtle()?;
         let wrapping = pin_key(pin, &Uint8Array::from(&kept.salt[..]), kept.iterations).await?;
+        Self::unwrap_with(&wrapping, kept).await
+    }
+
+    /// The device key, unwrapped by the key derived from a PIN.
+    async fn unwrap_with(wrapping: &CryptoKey, kept: &WrappedKey) -> Result<Self, KeyError> {
+        let subtle = subtle()?;
         let promise = subtle.unwrap_key_with_js_u8_array_and_object_and_object(
             "raw",
             &Uint8Array::from(&kept.wrapped[..]),
-            &wrapping,
+            wrapping,
             &aes_gcm(&Uint8Array::from(&kept.iv[..]), None),
             &device_key_algorithm(),
             false,

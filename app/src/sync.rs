@@ -266,6 +266,11 @@ pub async fn save(
     records: &[crate::device_store::NewRecord],
 ) -> Result<(), StoreError> {
     store(account).await?.record_all(records).await?;
+    // What the benches time a save to (bench/diary.js): sealed and
+    // committed on the device, before the screens read it again.
+    if let Some(performance) = window().performance() {
+        let _ = performance.mark("parcours:saved");
+    }
     state.pending.update(|n| *n += records.len() as u32);
     state.store_changed();
     leptos::task::spawn_local(sync_now(state, account));

@@ -131,18 +131,40 @@ try {
       await page.getByText(/Dernière synchronisation/).waitFor();
       await setOnline(false);
       const times = [];
+      const savedTimes = [];
       for (let i = 0; i < saves + 3; i++) {
         await page.getByRole('link', { name: /Remplir mon journal du jour|Ajouter une note/ }).click();
         await tapScore(page, 'Ma douleur en ce moment', 4);
         await tapScore(page, "Ma douleur en moyenne aujourd'hui", 5);
         await tapScore(page, "Ma douleur la plus forte aujourd'hui", 7);
-        const button = page.getByRole('button', { name: 'Enregistrer', exact: true });
-        const t0 = performance.now();
-        await button.click();
+        await page.getByRole('button', { name: 'Enregistrer', exact: true }).waitFor();
+        // Timed in the page: the tap, the entry sealed and committed on the
+        // device (the app's "parcours:saved" mark), the confirmation drawn.
+        const { saved, shown } = await page.evaluate(() => new Promise((resolve) => {
+          performance.clearMarks('parcours:saved');
+          let saved = null;
+          const done = () => {
+            if (saved !== null && document.body.textContent.includes('Enregistré sur votre téléphone.')) {
+              marks.disconnect();
+              drawn.disconnect();
+              resolve({ saved: saved - t0, shown: performance.now() - t0 });
+            }
+          };
+          const marks = new PerformanceObserver((list) => {
+            const mark = list.getEntriesByName('parcours:saved')[0];
+            if (mark) { saved = mark.startTime; done(); }
+          });
+          marks.observe({ entryTypes: ['mark'] });
+          const drawn = new MutationObserver(done);
+          drawn.observe(document.body, { subtree: true, childList: true, characterData: true });
+          const t0 = performance.now();
+          [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Enregistrer').click();
+        }));
         await page.getByText('Enregistré sur votre téléphone.').waitFor();
-        if (i >= 3) times.push(performance.now() - t0);
+        if (i >= 3) { times.push(shown); savedTimes.push(saved); }
       }
       summary('diary_entry_save_tap_to_confirmation_ms', times);
+      summary('diary_entry_save_tap_to_sealed_and_committed_ms', savedTimes);
       // The anchor, in the same page: raw IndexedDB, one ~450-byte record per
       // readwrite transaction, each awaited.
       const raw = await page.evaluate(async (n) => {
