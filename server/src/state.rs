@@ -125,13 +125,14 @@ mod tests {
         let shares = SyncShares::default();
         let enter = |account| shares.enter(account);
         let (claire, sophie) = (AccountId::new(), AccountId::new());
-        let first = enter(claire).expect("first place");
-        let second = enter(claire).expect("second place");
-        assert!(enter(claire).is_none(), "a third request waits its turn");
+        let mut held: Vec<_> = (0..SYNC_REQUESTS_PER_ACCOUNT)
+            .map(|_| enter(claire).expect("a place of her share"))
+            .collect();
+        assert!(enter(claire).is_none(), "one more request waits its turn");
         assert!(enter(sophie).is_some(), "another account is not affected");
-        drop(first);
-        let third = enter(claire).expect("a place came back");
-        drop((second, third));
+        held.pop();
+        held.push(enter(claire).expect("a place came back"));
+        drop(held);
         assert!(
             !shares.0.lock().unwrap().contains_key(&claire),
             "nothing left behind"
