@@ -83,23 +83,27 @@ pub struct Resumable {
     pub last_contact: i64,
 }
 
-/// Keeps the person signing out offline as resumable (call before `forget`).
-pub fn keep_resumable() {
+/// Keeps the person signing out offline as resumable (call before
+/// `forget`). False when that cannot be: signed in before the identifiant
+/// was kept, or storage refused it — the synced data is then forgotten at
+/// once, as at any sign-out.
+pub fn keep_resumable() -> bool {
     let (Ok(me), Ok(username)) = (
         LocalStorage::get::<Me>(ME_KEY),
         LocalStorage::get::<String>(USERNAME_KEY),
     ) else {
-        return;
+        return false;
     };
     let last_contact = LocalStorage::get(LAST_CONTACT_KEY).unwrap_or(0);
-    let _ = LocalStorage::set(
+    LocalStorage::set(
         RESUMABLE_KEY,
         Resumable {
             me,
             username,
             last_contact,
         },
-    );
+    )
+    .is_ok()
 }
 
 /// The resumable sign-out, taken out (the server has ended the session, or

@@ -125,6 +125,18 @@ pub async fn forget_synced_of(account: AccountId) {
     }
 }
 
+/// Someone signed in online here: the session of whoever signed out
+/// offline before them is over on the server (a sign-in ends it), so what
+/// the server had sent that person goes — unless it is the same person.
+pub async fn forget_signed_out_before(signed_in: AccountId) {
+    if let Some(gone) = crate::session::take_resumable() {
+        if gone.me.account_id != signed_in {
+            forget_synced_of(gone.me.account_id).await;
+            close_store();
+        }
+    }
+}
+
 pub fn close_store() {
     STORE.with_borrow_mut(|s| *s = None);
 }

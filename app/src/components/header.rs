@@ -44,12 +44,10 @@ impl SignOutWarning {
 /// not be told (no network), what it sent stays sealed until it is, so the
 /// same person can sign back in here offline (`session::resume_offline`).
 pub async fn forget_here(auth: Auth, state: SyncState, unlocked: Unlocked, server_ended: bool) {
-    if server_ended {
+    if server_ended || !session::keep_resumable() {
         if let Some(me) = auth.0.get_untracked() {
             sync::forget_synced_of(me.account_id).await;
         }
-    } else {
-        session::keep_resumable();
     }
     session::forget();
     unlocked.0.set(false);
