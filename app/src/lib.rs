@@ -65,12 +65,7 @@ fn App() -> impl IntoView {
             let done = session::finish_pending_sign_out().await;
             sign_out_pending.0.set(!done);
             if done {
-                // The server has ended the session of the person who
-                // signed out offline: what it had sent them goes now.
-                if let Some(gone) = session::take_resumable() {
-                    sync::forget_synced_of(gone.me.account_id).await;
-                    sync::close_store();
-                }
+                sync::forget_signed_out(None).await;
             }
         })
     };

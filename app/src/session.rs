@@ -74,7 +74,7 @@ pub fn forget() {
 /// person may sign back in here without network (their PIN opens it all
 /// again); once the server has ended the session, or someone else signs in,
 /// the synced data is forgotten as at any sign-out.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Resumable {
     pub me: Me,
     pub username: String,

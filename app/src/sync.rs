@@ -125,12 +125,12 @@ pub async fn forget_synced_of(account: AccountId) {
     }
 }
 
-/// Someone signed in online here: the session of whoever signed out
-/// offline before them is over on the server (a sign-in ends it), so what
-/// the server had sent that person goes — unless it is the same person.
-pub async fn forget_signed_out_before(signed_in: AccountId) {
+/// The session of whoever signed out offline here is over on the server
+/// (the server ended it, or someone signed in: a sign-in ends it), so what
+/// the server had sent that person goes — unless it is `signed_in` again.
+pub async fn forget_signed_out(signed_in: Option<AccountId>) {
     if let Some(gone) = crate::session::take_resumable() {
-        if gone.me.account_id != signed_in {
+        if Some(gone.me.account_id) != signed_in {
             forget_synced_of(gone.me.account_id).await;
             close_store();
         }

@@ -128,8 +128,8 @@ pub fn Header() -> impl IntoView {
                         {w.sentences().into_iter().map(|s| view! { <p>{s}</p> }).collect_view()}
                     </div>
                     // Signing out forgets what the server sent (another
-                    // person may use the phone next): coming back needs the
-                    // network. The lock keeps everything, sealed, and opens
+                    // person may use the phone next) once the server knows
+                    // of it. The lock keeps everything, sealed, and opens
                     // with the PIN offline — what a nurse between two
                     // visits wants.
                     <div class="actions">

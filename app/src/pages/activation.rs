@@ -71,7 +71,7 @@ fn Activation() -> impl IntoView {
                 Ok(me) => {
                     session::set_sign_out_pending(false);
                     sign_out_pending.0.set(false);
-                    crate::sync::forget_signed_out_before(me.account_id).await;
+                    crate::sync::forget_signed_out(Some(me.account_id)).await;
                     session::remember(&me, &request.username);
                     // The lock screen takes over: the PIN is chosen, then the diary opens.
                     auth.0.set(Some(me));

@@ -36,7 +36,7 @@ pub fn SignIn() -> impl IntoView {
                     // had sent that person goes now, unless it is her again.
                     session::set_sign_out_pending(false);
                     sign_out_pending.0.set(false);
-                    sync::forget_signed_out_before(me.account_id).await;
+                    sync::forget_signed_out(Some(me.account_id)).await;
                     session::remember(&me, &request.username);
                     if (me.patient_id.is_some()) != super::PATIENT_APP {
                         // The other build is theirs: it asks for the PIN.

@@ -518,16 +518,16 @@ async fn read_batch<L: Local>(
     local: &L,
     (after_record, after_mutation): OutboxPlace,
 ) -> Result<Batch, L::Error> {
-    let records = read_records(local, after_record).await?;
+    let (records, full) = read_records(local, after_record).await?;
     let mutations = local
         .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
         .await?;
     Ok(Batch {
         mutation_ids: mutations.iter().map(|m| m.mutation_id).collect(),
-        full: records.1,
+        full,
         request: RawPush {
             protocol: PROTOCOL_VERSION,
-            records: records.0,
+            records,
             mutations: mutations.into_iter().map(|m| m.raw).collect(),
         },
     })
