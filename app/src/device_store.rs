@@ -180,6 +180,12 @@ pub struct DeviceStore {
     by_patient: std::cell::RefCell<
         std::collections::HashMap<PatientId, ((u32, u32), std::rc::Rc<Vec<JsValue>>)>,
     >,
+    /// One reading of a patient's records at a time (see
+    /// `patient_records`): a patient's page opens with half a dozen
+    /// sections asking for the same records in the same instant; the first
+    /// reads and opens them, the others wait and find them in `by_patient`
+    /// instead of each reading and opening two years again.
+    reading_patient: futures_util::lock::Mutex<()>,
     /// The device key while the app is unlocked (see `device_key`).
     key: std::cell::RefCell<Option<std::rc::Rc<DeviceKey>>>,
 }
@@ -325,6 +331,7 @@ impl DeviceStore {
         let store = Self {
             db,
             by_patient: Default::default(),
+            reading_patient: Default::default(),
             key: Default::default(),
         };
         store.move_version_3_data().await?;
@@ -575,38 +582,75 @@ impl DeviceStore {
     /// Every record of one patient, as stored (see `by_patient`): made here
     /// or received one by one, and received in packs.
     async fn patient_records(&self, patient: PatientId) -> StoreResult<std::rc::Rc<Vec<JsValue>>> {
+        let counts = self.patient_counts(patient).await?;
+        if let Some(cached) = self.cached_records(patient, counts) {
+            return Ok(cached);
+        }
+        // Half a dozen sections of a patient's page ask in the same
+        // instant: the first reads and opens, the others find its result.
+        let _one_at_a_time = self.reading_patient.lock().await;
         let tx = self.db.transaction([RECORDS, PACKS]).build()?;
         let (single_store, pack_store) = (tx.object_store(RECORDS)?, tx.object_store(PACKS)?);
         let singles = single_store.index(BY_PATIENT)?;
         let packs = pack_store.index(BY_PATIENT)?;
         let key = patient.to_string();
-        let counts: (u32, u32) = (
-            singles.count().with_query(key.clone()).primitive()?.await?,
-            packs.count().with_query(key.clone()).primitive()?.await?,
-        );
-        if let Some((cached_counts, cached)) = self.by_patient.borrow().get(&patient) {
-            if *cached_counts == counts {
-                return Ok(cached.clone());
-            }
+        // Counted again in the transaction that reads: what was read is
+        // exactly what these counts describe.
+        let (single_count, pack_count) = futures_util::future::join(
+            singles.count().with_query(key.clone()).primitive()?,
+            packs.count().with_query(key.clone()).primitive()?,
+        )
+        .await;
+        let counts = (single_count?, pack_count?);
+        if let Some(cached) = self.cached_records(patient, counts) {
+            return Ok(cached);
         }
-        let single_values: Vec<JsValue> = singles
-            .get_all()
-            .with_query(key.clone())
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
-        let pack_values: Vec<JsValue> = packs
-            .get_all()
-            .with_query(key)
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
+        let (single_values, pack_values) = futures_util::future::join(
+            singles.get_all().with_query(key.clone()).primitive()?,
+            packs.get_all().with_query(key).primitive()?,
+        )
+        .await;
+        let single_values: Vec<JsValue> = single_values?.collect::<Result<_, _>>()?;
+        let pack_values: Vec<JsValue> = pack_values?.collect::<Result<_, _>>()?;
         drop(tx);
         let values = std::rc::Rc::new(self.open_records(single_values, pack_values).await?);
         self.by_patient
             .borrow_mut()
             .insert(patient, (counts, values.clone()));
         Ok(values)
+    }
+
+    /// How many single records and packs one patient has on the device.
+    async fn patient_counts(&self, patient: PatientId) -> StoreResult<(u32, u32)> {
+        let tx = self.db.transaction([RECORDS, PACKS]).build()?;
+        let key = patient.to_string();
+        let (singles, packs) = futures_util::future::join(
+            tx.object_store(RECORDS)?
+                .index(BY_PATIENT)?
+                .count()
+                .with_query(key.clone())
+                .primitive()?,
+            tx.object_store(PACKS)?
+                .index(BY_PATIENT)?
+                .count()
+                .with_query(key)
+                .primitive()?,
+        )
+        .await;
+        Ok((singles?, packs?))
+    }
+
+    /// One patient's records as last read, if they still count the same.
+    fn cached_records(
+        &self,
+        patient: PatientId,
+        counts: (u32, u32),
+    ) -> Option<std::rc::Rc<Vec<JsValue>>> {
+        self.by_patient
+            .borrow()
+            .get(&patient)
+            .filter(|(cached_counts, _)| *cached_counts == counts)
+            .map(|(_, cached)| cached.clone())
     }
 
     /// Opens records kept one by one and in packs; a record in both (pulled
