@@ -2,7 +2,7 @@ use crate::components::header::Header;
 use crate::components::page_heading::PageHeading;
 use crate::components::sessions::SignOutEverywhere;
 use crate::format;
-use crate::pages::patient::PatientRoute;
+use crate::pages::patient::preload_once_drawn;
 use crate::pages::require_sign_in;
 use crate::persistence;
 use crate::sync::{self, SyncState};
@@ -81,19 +81,7 @@ pub fn Caseload() -> impl IntoView {
         Some(l) if l.is_empty() => Shown::Empty,
         Some(_) => Shown::List,
     });
-    // Her next tap is most likely a patient: once the list is drawn and
-    // the browser idle, the patient's page's module is fetched (from the
-    // service worker's cache) and compiled, so the tap waits only for the
-    // patient's data.
-    Effect::new(move |preloaded: Option<bool>| {
-        if preloaded == Some(true) || shown.get() != Shown::List {
-            return preloaded.unwrap_or(false);
-        }
-        request_idle_callback(|| {
-            leptos::task::spawn_local(<PatientRoute as leptos_router::LazyRoute>::preload())
-        });
-        true
-    });
+    preload_once_drawn(move || shown.get() == Shown::List);
     // Read after the list, so the list never waits for it: the notebook
     // entries addressed to me I have not read, by patient.
     let unread = LocalResource::new(move || {

@@ -42,6 +42,22 @@ impl leptos_router::LazyRoute for PatientRoute {
     }
 }
 
+/// From a list of patients (the caseload, today), her next tap is most
+/// likely a patient: once `drawn` holds and the browser is idle, the
+/// patient page's module is fetched (from the service worker's cache) and
+/// compiled, so the tap waits only for the patient's data. Once per list.
+pub fn preload_once_drawn(drawn: impl Fn() -> bool + 'static) {
+    Effect::new(move |preloaded: Option<bool>| {
+        if preloaded == Some(true) || !drawn() {
+            return preloaded.unwrap_or(false);
+        }
+        request_idle_callback(|| {
+            leptos::task::spawn_local(<PatientRoute as leptos_router::LazyRoute>::preload())
+        });
+        true
+    });
+}
+
 /// Cards shown at once in a long list; "Afficher plus" adds as many.
 pub const LIST_PAGE: usize = 20;
 

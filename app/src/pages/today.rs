@@ -164,6 +164,7 @@ fn Today() -> impl IntoView {
             day(&store, me.account_id, on).await
         }
     });
+    crate::pages::patient::preload_once_drawn(move || data.get().flatten().is_some());
     // Drawn again only when the day changed: each sync (every 30 s, each
     // save) read it again and redrew every card under the nurse's finger.
     let shown = Memo::new(move |_| data.get().flatten());
