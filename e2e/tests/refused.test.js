@@ -123,17 +123,24 @@ test('a long outbox leaves two pushes at a time: a record refused in the second 
       await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
       db.close();
     }, { records, account: me.account_id });
-    // Each push: its size, and whether another was on its way when it left.
-    const pushes = [];
-    let inFlight = 0;
-    page.on('request', (r) => {
-      if (!r.url().endsWith('/api/sync/push')) return;
-      pushes.push({ records: JSON.parse(r.postData()).records.length, alongside: inFlight });
-      inFlight += 1;
+    // Each push: its size, and whether another was on its way when it
+    // left — seen in the page, as the app calls fetch (its body is a Blob,
+    // which the browser's devtools protocol does not show).
+    await page.evaluate(() => {
+      window.__pushes = [];
+      let inFlight = 0;
+      const real = window.fetch;
+      window.fetch = function (input, init) {
+        const url = input instanceof Request ? input.url : String(input);
+        if (!url.endsWith('/api/sync/push')) return real.call(this, input, init);
+        const push = { records: null, alongside: inFlight };
+        window.__pushes.push(push);
+        inFlight += 1;
+        const body = input instanceof Request ? input.clone().text() : new Response(init.body).text();
+        body.then((text) => { push.records = JSON.parse(text).records.length; });
+        return real.call(this, input, init).finally(() => { inFlight -= 1; });
+      };
     });
-    const landed = (r) => { if (r.url().endsWith('/api/sync/push')) inFlight -= 1; };
-    page.on('requestfinished', landed);
-    page.on('requestfailed', landed);
     await unlock(page);
     const status = page.getByRole('status').filter({ hasText: 'en attente' });
     await status.getByText('0 en attente', { exact: true }).waitFor();
@@ -143,6 +150,7 @@ test('a long outbox leaves two pushes at a time: a record refused in the second 
     ).split('|').map(Number);
     assert.deepEqual([count, distinct], [TOTAL - 1, TOTAL - 1]);
     assert.equal(server.sql(`SELECT count(*) FROM journal WHERE id = '${records[BAD].id}'`), '0');
+    const pushes = await page.evaluate(() => window.__pushes);
     assert.deepEqual(pushes.slice(0, 2), [{ records: 2000, alongside: 0 }, { records: 2000, alongside: 1 }],
       'the first two pushes, of 2,000 records each, travel together');
   } finally {

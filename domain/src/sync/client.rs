@@ -496,8 +496,6 @@ type OutboxPlace = (Option<Uuid>, Option<u64>);
 struct Batch {
     request: RawPush,
     mutation_ids: Vec<u64>,
-    /// As many records as one push carries: more may wait behind them.
-    full: bool,
 }
 
 impl Batch {
@@ -514,62 +512,51 @@ impl Batch {
     }
 }
 
-async fn read_batch<L: Local>(
-    local: &L,
-    (after_record, after_mutation): OutboxPlace,
-) -> Result<Batch, L::Error> {
-    let (records, full) = read_records(local, after_record).await?;
-    let mutations = local
-        .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
-        .await?;
-    Ok(Batch {
-        mutation_ids: mutations.iter().map(|m| m.mutation_id).collect(),
-        full,
-        request: RawPush {
-            protocol: PROTOCOL_VERSION,
-            records,
-            mutations: mutations.into_iter().map(|m| m.raw).collect(),
-        },
-    })
-}
-
-/// The records of one push after `after`, and whether more may wait.
-async fn read_records<L: Local>(
-    local: &L,
-    after: Option<Uuid>,
-) -> Result<(Vec<Box<RawValue>>, bool), L::Error> {
-    let mut records = local.outbox(MAX_PUSH_RECORDS, after).await?;
-    let read = records.len();
-    records.truncate(records_within_push_bytes(&records));
-    let full = read == MAX_PUSH_RECORDS || records.len() < read;
-    Ok((records, full))
-}
-
 /// The next pushes: one, or two sent together when records alone wait in
 /// numbers (a device back from days offline, a first sync). Records need no
 /// order — each is acknowledged for itself — so two pushes of records travel
 /// at once: the server takes one while the other uploads, and the device
 /// builds neither while waiting. Mutations keep their order: a push that
-/// carries any goes alone.
-async fn read_batches<L: Local>(local: &L, from: OutboxPlace) -> Result<Vec<Batch>, L::Error> {
-    let first = read_batch(local, from).await?;
-    if !first.full || !first.mutation_ids.is_empty() {
-        return Ok(vec![first]);
+/// carries any goes alone. The records of both pushes are read (and
+/// opened) in one read of the outbox.
+async fn read_batches<L: Local>(
+    local: &L,
+    (after_record, after_mutation): OutboxPlace,
+) -> Result<Vec<Batch>, L::Error> {
+    let mutations = local
+        .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
+        .await?;
+    let pushes = if mutations.is_empty() { 2 } else { 1 };
+    let mut records = local
+        .outbox(pushes * MAX_PUSH_RECORDS, after_record)
+        .await?
+        .into_iter();
+    let mut batches = vec![];
+    let mut mutations = Some(mutations);
+    for _ in 0..pushes {
+        // As many as one push carries, by count and by bytes.
+        let mut taken: Vec<Box<RawValue>> = records.by_ref().take(MAX_PUSH_RECORDS).collect();
+        let fits = records_within_push_bytes(&taken);
+        let cut = taken.len() > fits;
+        // What does not fit is read again for a later push.
+        taken.truncate(fits);
+        let mutations = mutations.take().unwrap_or_default();
+        if taken.is_empty() && mutations.is_empty() && !batches.is_empty() {
+            break;
+        }
+        batches.push(Batch {
+            mutation_ids: mutations.iter().map(|m| m.mutation_id).collect(),
+            request: RawPush {
+                protocol: PROTOCOL_VERSION,
+                records: taken,
+                mutations: mutations.into_iter().map(|m| m.raw).collect(),
+            },
+        });
+        if cut {
+            break;
+        }
     }
-    let (records, full) = read_records(local, first.last_record()).await?;
-    if records.is_empty() {
-        return Ok(vec![first]);
-    }
-    let second = Batch {
-        request: RawPush {
-            protocol: PROTOCOL_VERSION,
-            records,
-            mutations: vec![],
-        },
-        mutation_ids: vec![],
-        full,
-    };
-    Ok(vec![first, second])
+    Ok(batches)
 }
 
 /// Where the pushes after `batches` start reading: after the last record of
