@@ -189,6 +189,45 @@ try {
         return lat;
       }, 200);
       summary('raw_indexeddb_single_put_ms', raw);
+      // The same anchor as the app keeps a record (issue 10: nothing in
+      // clear on the device): its JSON sealed with AES-GCM (WebCrypto, a
+      // key that cannot leave the browser), then put in two stores (the
+      // record and the outbox) in one readwrite transaction, awaited — the
+      // floor of a sealed save, without the app around it.
+      const sealed = await page.evaluate(async (n) => {
+        const db = await new Promise((resolve, reject) => {
+          const open = indexedDB.open(`anchor-sealed-${Date.now()}`, 1);
+          open.onupgradeneeded = () => {
+            open.result.createObjectStore('a', { keyPath: 'id' });
+            open.result.createObjectStore('b', { keyPath: 'id' });
+          };
+          open.onsuccess = () => resolve(open.result);
+          open.onerror = () => reject(open.error);
+        });
+        const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+        const lat = [];
+        for (let i = 0; i < n; i++) {
+          const t0 = performance.now();
+          const id = `r${i}`;
+          const iv = crypto.getRandomValues(new Uint8Array(12));
+          const text = JSON.stringify({ id, note: 'x'.repeat(400), pain_now: i % 11 });
+          const data = await crypto.subtle.encrypt(
+            { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(`records:${id}`) },
+            key, new TextEncoder().encode(text),
+          );
+          await new Promise((resolve, reject) => {
+            const tx = db.transaction(['a', 'b'], 'readwrite');
+            tx.objectStore('a').put({ id, sealed: { iv, data } });
+            tx.objectStore('b').put({ id, sealed: { iv, data } });
+            tx.oncomplete = resolve;
+            tx.onerror = () => reject(tx.error);
+          });
+          lat.push(performance.now() - t0);
+        }
+        db.close();
+        return lat;
+      }, 200);
+      summary('raw_sealed_indexeddb_put_two_stores_ms', sealed);
     } finally {
       await context.close();
     }
