@@ -133,6 +133,38 @@ fn routes() -> impl IntoView {
     }
 }
 
+/// Loads the module of the page `routes` shows at `path` (the same paths).
+#[cfg(not(feature = "patient"))]
+pub(crate) async fn preload_route_at(path: String) {
+    use leptos_router::LazyRoute;
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [] => pages::caseload::CaseloadRoute::preload().await,
+        ["aujourdhui"] => pages::today::TodayRoute::preload().await,
+        ["inclusion"] => pages::inclusion::InclusionRoute::preload().await,
+        ["coordination"] => pages::coordination::CoordinationQueueRoute::preload().await,
+        ["audit"] => pages::audit::AuditRoute::preload().await,
+        ["reunions"] => pages::meeting::MeetingsRoute::preload().await,
+        ["reunions", _] => pages::meeting::MeetingRoute::preload().await,
+        ["patients", _, "evaluation"] => pages::evaluation::EvaluationRoute::preload().await,
+        ["patients", _, "synthese"] => pages::review_summary::ReviewSummaryRoute::preload().await,
+        ["patients", _] => pages::patient::PatientRoute::preload().await,
+        _ => {}
+    }
+}
+
+/// Loads the module of the page `routes` shows at `path` (the same paths;
+/// any other leads to the diary).
+#[cfg(feature = "patient")]
+pub(crate) async fn preload_route_at(path: String) {
+    use leptos_router::LazyRoute;
+    match path.trim_end_matches('/') {
+        "/activer" => pages::activation::ActivationRoute::preload().await,
+        "/journal/saisie" => pages::diary::DiaryEntryRoute::preload().await,
+        _ => pages::diary::DiaryHomeRoute::preload().await,
+    }
+}
+
 /// The patient's own app, a build of its own (cargo feature `patient`):
 /// their phone never downloads the professionals' screens. The page's
 /// loader (public/start.js) picks it for a signed-in patient and for the

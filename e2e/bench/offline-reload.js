@@ -23,13 +23,28 @@ try {
   const caseload = page.getByRole('list', { name: 'Patients' });
   const cards = caseload.getByRole('listitem');
   await page.waitForFunction((n) => document.querySelectorAll('ul.cards > li').length >= n, patients);
+  // The lock screen's time is taken in the page, from the start of its
+  // navigation to the PIN's field in the document: Playwright's own wait
+  // polls, and is late whenever the page is busy (it now compiles the
+  // caseload's module while the PIN is typed).
+  await context.addInitScript(() => {
+    const seen = new MutationObserver(() => {
+      if (!document.getElementById('pin')) return;
+      seen.disconnect();
+      window.__lockShown = performance.now();
+    });
+    seen.observe(document, { subtree: true, childList: true });
+  });
   const samples = [];
   for (let i = 0; i < runs + 2; i++) {
-    const t0 = performance.now();
+    // Not in the instant the list appears: the app uses the next moments
+    // to load the patient page's module (a reload then waits for it — 219 ms
+    // to the lock screen instead of ~140, measured), and a person reads.
+    await page.waitForTimeout(1000);
     await page.reload();
     const pin = page.getByLabel('Code de ce téléphone');
     await pin.waitFor();
-    const lock = performance.now() - t0;
+    const lock = await page.evaluate(() => window.__lockShown);
     await pin.fill(PIN);
     // Timed in the page: the tap, the key out of the PIN (the app's
     // "parcours:unlocked" mark: PBKDF2 at issue 10's work factor is most

@@ -113,6 +113,15 @@ pub fn LockScreen() -> impl IntoView {
             Ok(s) => step.set(s),
             Err(e) => error.set(Some(said(e))),
         }
+        // Once the PIN's field is drawn, while it is typed: the module of
+        // the page that opens after it is fetched (from the service
+        // worker's cache) and compiled, so the key out of the PIN, that
+        // page waits only for its data. Not before: the lock screen first.
+        request_idle_callback(|| {
+            if let Ok(path) = window().location().pathname() {
+                leptos::task::spawn_local(crate::preload_route_at(path));
+            }
+        });
     });
 
     let me_choose = me.clone();
