@@ -176,3 +176,32 @@ test('a wrong password is refused with a French message', async () => {
     await context.close();
   }
 });
+
+test("the next page's module is loaded before it is asked for: a patient's page once the list is drawn, the caseload while the PIN is typed — and opens offline", async () => {
+  const { context, page, setOnline } = await phone();
+  try {
+    const loaded = (route) => page.evaluate((route) => performance.getEntriesByType('resource')
+      .some((r) => new URL(r.name).pathname.split('/').pop().startsWith(`split___${route}_route_view`)), route);
+    await signIn(page, server, 'claire', 'demo-claire');
+    await waitForServiceWorker(page);
+    await page.getByRole('link', { name: new RegExp(PATIENT) }).waitFor();
+    // Nobody has tapped a patient yet: the list drawn, the patient's page
+    // comes in while she reads it.
+    await page.waitForFunction(() => performance.getEntriesByType('resource')
+      .some((r) => new URL(r.name).pathname.split('/').pop().startsWith('split___patient_route_view')));
+    // A reload offline: at the lock screen, before any PIN, the caseload's
+    // module is loaded (from the service worker's cache), not yet drawn.
+    await setOnline(false);
+    await page.reload();
+    await page.getByLabel('Code de ce téléphone').waitFor();
+    await page.waitForFunction(() => performance.getEntriesByType('resource')
+      .some((r) => new URL(r.name).pathname.split('/').pop().startsWith('split___caseload_route_view')));
+    assert.equal(await page.getByRole('list', { name: 'Patients' }).count(), 0);
+    assert.equal(await loaded('patient'), false, 'the patient page is not what opens after this PIN');
+    await unlock(page);
+    await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
+    await page.getByRole('heading', { name: new RegExp(PATIENT), level: 1 }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
