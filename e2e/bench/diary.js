@@ -165,49 +165,40 @@ try {
       }
       summary('diary_entry_save_tap_to_confirmation_ms', times);
       summary('diary_entry_save_tap_to_sealed_and_committed_ms', savedTimes);
-      // The anchor, in the same page: raw IndexedDB, one ~450-byte record per
-      // readwrite transaction, each awaited.
-      const raw = await page.evaluate(async (n) => {
-        const db = await new Promise((resolve, reject) => {
-          const open = indexedDB.open(`anchor-${Date.now()}`, 1);
-          open.onupgradeneeded = () => open.result.createObjectStore('a', { keyPath: 'id' });
-          open.onsuccess = () => resolve(open.result);
-          open.onerror = () => reject(open.error);
+      // Two anchors in the same page, one ~450-byte record per readwrite
+      // transaction, each awaited: raw IndexedDB, one store; and as the app
+      // keeps a record (issue 10: nothing in clear on the device) — its JSON
+      // sealed with AES-GCM (WebCrypto, a key that cannot leave the
+      // browser), then put in two stores (the record and the outbox) in one
+      // transaction: the floor of a sealed save, without the app around it.
+      const { raw, sealed } = await page.evaluate(async (n) => {
+        const open = (name, stores) => new Promise((resolve, reject) => {
+          const request = indexedDB.open(`${name}-${Date.now()}`, 1);
+          request.onupgradeneeded = () => stores.forEach((s) => request.result.createObjectStore(s, { keyPath: 'id' }));
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
         });
-        const lat = [];
-        for (let i = 0; i < n; i++) {
-          const t0 = performance.now();
-          await new Promise((resolve, reject) => {
-            const tx = db.transaction('a', 'readwrite');
-            tx.objectStore('a').put({ id: `r${i}`, note: 'x'.repeat(400), pain_now: i % 11 });
-            tx.oncomplete = resolve;
-            tx.onerror = () => reject(tx.error);
-          });
-          lat.push(performance.now() - t0);
-        }
-        db.close();
-        return lat;
-      }, 200);
-      summary('raw_indexeddb_single_put_ms', raw);
-      // The same anchor as the app keeps a record (issue 10: nothing in
-      // clear on the device): its JSON sealed with AES-GCM (WebCrypto, a
-      // key that cannot leave the browser), then put in two stores (the
-      // record and the outbox) in one readwrite transaction, awaited — the
-      // floor of a sealed save, without the app around it.
-      const sealed = await page.evaluate(async (n) => {
-        const db = await new Promise((resolve, reject) => {
-          const open = indexedDB.open(`anchor-sealed-${Date.now()}`, 1);
-          open.onupgradeneeded = () => {
-            open.result.createObjectStore('a', { keyPath: 'id' });
-            open.result.createObjectStore('b', { keyPath: 'id' });
-          };
-          open.onsuccess = () => resolve(open.result);
-          open.onerror = () => reject(open.error);
-        });
+        // Each put's latency, from `value(i)` made to its transaction complete.
+        const timed = async (db, stores, value) => {
+          const lat = [];
+          for (let i = 0; i < n; i++) {
+            const t0 = performance.now();
+            const v = await value(i);
+            await new Promise((resolve, reject) => {
+              const tx = db.transaction(stores, 'readwrite');
+              for (const s of stores) tx.objectStore(s).put(v);
+              tx.oncomplete = resolve;
+              tx.onerror = () => reject(tx.error);
+            });
+            lat.push(performance.now() - t0);
+          }
+          db.close();
+          return lat;
+        };
+        const raw = await timed(await open('anchor', ['a']), ['a'],
+          (i) => ({ id: `r${i}`, note: 'x'.repeat(400), pain_now: i % 11 }));
         const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-        const lat = [];
-        for (let i = 0; i < n; i++) {
-          const t0 = performance.now();
+        const sealed = await timed(await open('anchor-sealed', ['a', 'b']), ['a', 'b'], async (i) => {
           const id = `r${i}`;
           const iv = crypto.getRandomValues(new Uint8Array(12));
           const text = JSON.stringify({ id, note: 'x'.repeat(400), pain_now: i % 11 });
@@ -215,18 +206,11 @@ try {
             { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(`records:${id}`) },
             key, new TextEncoder().encode(text),
           );
-          await new Promise((resolve, reject) => {
-            const tx = db.transaction(['a', 'b'], 'readwrite');
-            tx.objectStore('a').put({ id, sealed: { iv, data } });
-            tx.objectStore('b').put({ id, sealed: { iv, data } });
-            tx.oncomplete = resolve;
-            tx.onerror = () => reject(tx.error);
-          });
-          lat.push(performance.now() - t0);
-        }
-        db.close();
-        return lat;
+          return { id, sealed: { iv, data } };
+        });
+        return { raw, sealed };
       }, 200);
+      summary('raw_indexeddb_single_put_ms', raw);
       summary('raw_sealed_indexeddb_put_two_stores_ms', sealed);
     } finally {
       await context.close();
