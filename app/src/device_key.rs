@@ -212,13 +212,7 @@ impl DeviceKey {
         Ok(sealed
             .iter()
             .zip(ivs)
-            .map(|(data, iv)| {
-                let value = Object::new();
-                // Setting own properties of a fresh object cannot fail.
-                let _ = js_sys::Reflect::set(&value, &"iv".into(), &iv);
-                let _ = js_sys::Reflect::set(&value, &"data".into(), &data);
-                value.into()
-            })
+            .map(|(data, iv)| crate::document::object_of(&[("iv", iv.into()), ("data", data)]))
             .collect())
     }
 
@@ -226,14 +220,17 @@ impl DeviceKey {
     pub async fn open_all(&self, sealed: &[(String, JsValue)]) -> Result<Vec<String>, KeyError> {
         let subtle = subtle()?;
         let promises = Array::new();
-        // Made once for thousands of values (a push reads 4,000): names
-        // cross into the browser once, and one algorithm object serves
-        // every call, which reads it (and copies its buffers) when made.
-        let (iv_name, data_name) = (JsValue::from_str("iv"), JsValue::from_str("data"));
+        // Made once for thousands of values (a push reads 4,000): one
+        // algorithm object serves every call, which reads it (and copies
+        // its buffers) when made.
         let params = web_sys::AesGcmParams::new("AES-GCM", &Uint8Array::new_with_length(0));
         for (label, value) in sealed {
-            let iv: Uint8Array = js_sys::Reflect::get(value, &iv_name)?.dyn_into()?;
-            let data: Object = js_sys::Reflect::get(value, &data_name)?.dyn_into()?;
+            let iv: Uint8Array = crate::document::get(value, "iv")
+                .unwrap_or_default()
+                .dyn_into()?;
+            let data: Object = crate::document::get(value, "data")
+                .unwrap_or_default()
+                .dyn_into()?;
             params.set_iv_u8_array(&iv);
             params.set_additional_data_u8_array(&Uint8Array::from(label.as_bytes()));
             let promise = subtle.decrypt_with_object_and_buffer_source(&params, &self.0, &data)?;

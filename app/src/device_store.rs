@@ -207,16 +207,13 @@ fn label(store: &str, envelope: &JsValue) -> String {
 }
 
 /// A stored value's clear part: the named properties of `value`.
-fn clear_part(value: &JsValue, fields: &[&str]) -> JsValue {
-    let envelope = js_sys::Object::new();
-    for field in fields {
-        if let Ok(v) = js_sys::Reflect::get(value, &JsValue::from_str(field)) {
-            if !v.is_undefined() {
-                let _ = js_sys::Reflect::set(&envelope, &JsValue::from_str(field), &v);
-            }
-        }
-    }
-    envelope.into()
+fn clear_part(value: &JsValue, fields: &[&'static str]) -> JsValue {
+    let properties: Vec<(&'static str, JsValue)> = fields
+        .iter()
+        .filter_map(|&field| Some((field, document::get(value, field)?)))
+        .filter(|(_, v)| !v.is_undefined())
+        .collect();
+    document::object_of(&properties)
 }
 
 fn is_sealed(value: &JsValue) -> bool {
@@ -1418,6 +1415,11 @@ impl DeviceStore {
     /// its whole JSON text sealed beside it. Sealed before the transaction
     /// that writes them (awaiting WebCrypto inside one would commit it).
     async fn seal(&self, store: &str, values: &[JsValue]) -> StoreResult<Vec<JsValue>> {
+        // Nothing to seal is no trip to the browser's crypto (a save seals
+        // no patient unless it is an inclusion).
+        if values.is_empty() {
+            return Ok(vec![]);
+        }
         let envelopes: Vec<JsValue> = values.iter().map(|v| clear_of(store, v)).collect();
         let texts = values
             .iter()
