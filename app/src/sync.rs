@@ -277,12 +277,16 @@ pub async fn save(
     account: AccountId,
     records: &[crate::device_store::NewRecord],
 ) -> Result<(), StoreError> {
+    // What the benches time a save by (bench/diary.js): from here to
+    // sealed and committed on the device, before the screens read it again.
+    let mark = |name| {
+        if let Some(performance) = window().performance() {
+            let _ = performance.mark(name);
+        }
+    };
+    mark("parcours:save");
     store(account).await?.record_all(records).await?;
-    // What the benches time a save to (bench/diary.js): sealed and
-    // committed on the device, before the screens read it again.
-    if let Some(performance) = window().performance() {
-        let _ = performance.mark("parcours:saved");
-    }
+    mark("parcours:saved");
     state.pending.update(|n| *n += records.len() as u32);
     state.store_changed();
     leptos::task::spawn_local(sync_now(state, account));

@@ -4,7 +4,6 @@ pub mod header;
 #[cfg(not(feature = "patient"))]
 pub mod instrument_form;
 pub mod page_heading;
-#[cfg(not(feature = "patient"))]
 pub mod problems;
 pub mod refused;
 pub mod scale;

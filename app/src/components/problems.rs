@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use parcours_domain::FieldError;
 
+/// (The patient's forms draw their own list.)
+#[cfg(not(feature = "patient"))]
 #[component]
 pub fn Problems(errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
     move || {
@@ -14,5 +16,14 @@ pub fn Problems(errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
                 </div>
             }
         })
+    }
+}
+
+/// Shows these problems, only if they are not the ones shown: a form sent
+/// without any redraws nothing while its record is being kept (a save is a
+/// few milliseconds; a redraw in the middle of one doubled it, measured).
+pub fn show(errors: RwSignal<Vec<FieldError>>, problems: Vec<FieldError>) {
+    if errors.with_untracked(|shown| *shown != problems) {
+        errors.set(problems);
     }
 }

@@ -61,7 +61,7 @@ fn Activation() -> impl IntoView {
                 "Les deux mots de passe ne sont pas identiques.",
             ));
         }
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if !problems.is_empty() {
             return;
         }

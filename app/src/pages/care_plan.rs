@@ -380,7 +380,7 @@ fn ItemForm(
             // start are said together.
             let problems = problems_of(&before, &changes);
             if !problems.is_empty() {
-                errors.set(problems);
+                crate::components::problems::show(errors, problems);
                 return;
             }
             if changes.is_empty() {

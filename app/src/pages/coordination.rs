@@ -381,7 +381,7 @@ fn RequestForm(patient_id: PatientId, writing: RwSignal<Option<Writing>>) -> imp
             domains: domains.get_untracked(),
         };
         let problems = request.problems();
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if problems.is_empty() {
             save(request, errors, writing);
         }
@@ -482,7 +482,7 @@ fn AssessmentForm(
             summary: summary.get_untracked().trim().to_string(),
         };
         let problems = assessment.problems();
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if problems.is_empty() {
             save(assessment, errors, writing);
         }
@@ -595,12 +595,12 @@ fn FollowUpForm(
                 note: note.get_untracked().trim().to_string(),
             };
             problems.extend(event.problems());
-            errors.set(problems.clone());
+            crate::components::problems::show(errors, problems.clone());
             if problems.is_empty() {
                 save(event, errors, writing);
             }
         } else {
-            errors.set(problems);
+            crate::components::problems::show(errors, problems);
         }
     };
     let heading = match (closing, amends.is_some()) {

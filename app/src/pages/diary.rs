@@ -545,7 +545,7 @@ fn EntryForm(past: Vec<DiaryEntry>, corrects: Option<DiaryEntry>) -> impl IntoVi
                     .into_iter()
                     .filter(|p| tapped_all || !p.field.starts_with("pain_")),
             );
-            errors.set(problems.clone());
+            crate::components::problems::show(errors, problems.clone());
             if !problems.is_empty() {
                 focus_summary();
                 return;

@@ -190,7 +190,7 @@ fn NewMeeting(patients: Memo<Vec<Patient>>, preparing: RwSignal<bool>) -> impl I
             }
             sheets.push(sheet);
         }
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if !problems.is_empty() {
             return;
         }
@@ -487,7 +487,7 @@ fn ViewForm(
             view: read.get_untracked().trim().to_string(),
         };
         let problems = part.problems();
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if !problems.is_empty() {
             return;
         }
@@ -629,7 +629,7 @@ fn ReportForm(
             steps: kept_for_submit.iter().cloned().chain(made).collect(),
         };
         problems.extend(report.problems());
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if !problems.is_empty() {
             return;
         }

@@ -210,7 +210,7 @@ fn NotebookForm(
             programme_id: programme.filter(|_| restricted).map(|p| p.id.clone()),
         };
         let problems = entry.problems();
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if !problems.is_empty() {
             return;
         }
@@ -573,7 +573,7 @@ fn TargetForm(
             },
         };
         problems.extend(new.problems());
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if !problems.is_empty() {
             return;
         }

@@ -202,7 +202,7 @@ fn AssessmentForm(patient_id: PatientId) -> impl IntoView {
                 .filter(|e| !untapped.contains(&e.field.as_str())),
         );
         if !problems.is_empty() {
-            errors.set(problems);
+            crate::components::problems::show(errors, problems);
             return;
         }
         errors.set(vec![]);

@@ -193,7 +193,7 @@ fn ShareForm(
             message: message.get_untracked().trim().to_string(),
         };
         let problems = share.problems();
-        errors.set(problems.clone());
+        crate::components::problems::show(errors, problems.clone());
         if !problems.is_empty() {
             return;
         }

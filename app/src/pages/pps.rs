@@ -872,7 +872,7 @@ fn Form<E: Shown>(
             }
             problems.extend(problems_of(&before, &changes));
             if !problems.is_empty() {
-                errors.set(problems);
+                crate::components::problems::show(errors, problems);
                 return;
             }
             if changes.is_empty() {
