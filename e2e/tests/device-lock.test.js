@@ -138,6 +138,49 @@ test('PIN at first sign-in, sealed at rest, locked after inactivity, unlocked of
   }
 });
 
+test('the PIN\'s key is derived while it is typed, and only the tap tries it: a PIN typed and changed counts nothing', async () => {
+  const nurse = await phone();
+  const { page } = nurse;
+  try {
+    // Every derivation from a PIN the page asks of the browser, counted.
+    await page.addInitScript(() => {
+      window.__derivations = 0;
+      const derive = SubtleCrypto.prototype.deriveKey;
+      SubtleCrypto.prototype.deriveKey = function (...args) {
+        window.__derivations += 1;
+        return derive.apply(this, args);
+      };
+    });
+    await signIn(page, server, 'claire', 'demo-claire');
+    await page.reload();
+    const field = page.getByLabel('Code de ce téléphone');
+    await field.waitFor();
+    const derivations = () => page.evaluate(() => window.__derivations);
+    // Five digits are not a PIN yet: nothing derived.
+    await field.fill('99988');
+    assert.equal(await derivations(), 0);
+    // Six are: derived before any tap. A wrong one, typed and corrected,
+    // is not an attempt.
+    await field.fill('999888');
+    await page.waitForFunction(() => window.__derivations === 1);
+    await field.fill(PIN);
+    await page.waitForFunction(() => window.__derivations === 2);
+    await page.getByRole('button', { name: 'Déverrouiller' }).click();
+    await page.getByRole('heading', { name: 'Mes patients' }).waitFor();
+    // The tap only unwrapped: no derivation of its own.
+    assert.equal(await derivations(), 2);
+    assert.equal(await page.getByText(/Code incorrect/).count(), 0);
+    // The wrong PIN typed before was never counted: the first wrong tap
+    // leaves four tries.
+    await page.reload();
+    await field.fill('999888');
+    await page.getByRole('button', { name: 'Déverrouiller' }).click();
+    await page.getByRole('alert').getByText('Code incorrect. Encore 4 essais.').waitFor();
+  } finally {
+    await nurse.context.close();
+  }
+});
+
 test('sign-out keeps only what waits, sealed, once the server knows; another person finds nothing; the first one\'s records leave at her next sign-in', async () => {
   const shared = await phone();
   const { page, setOnline } = shared;

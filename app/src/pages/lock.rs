@@ -2,7 +2,7 @@
 //! and typing it to unlock (see `crate::lock` and `crate::device_key`).
 //! Works offline: nothing here needs the server.
 
-use crate::device_key::{DeviceKey, KeyError};
+use crate::device_key::{DeviceKey, KeyError, PinKey, WrappedKey};
 use crate::device_store::StoreError;
 use crate::lock::{self, Unlocked, MAX_PIN_FAILURES};
 use crate::sync::{self, SyncState};
@@ -90,6 +90,10 @@ pub fn LockScreen() -> impl IntoView {
     let confirmation = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // The wrapped key as read when the screen opened, and the key of the
+    // PIN as typed so far, derived ahead (see `PinKey`).
+    let kept_key = StoredValue::new(None::<WrappedKey>);
+    let ahead = StoredValue::new_local(None::<PinKey>);
     let Some(me) = auth.0.get_untracked() else {
         return ().into_any();
     };
@@ -99,6 +103,7 @@ pub fn LockScreen() -> impl IntoView {
         let read = async {
             let store = sync::store(account).await?;
             let kept = store.wrapped_key().await?;
+            kept_key.set_value(kept.clone());
             Ok::<_, StoreError>(match kept {
                 None => Step::Choose,
                 // What would be lost with the key: what waits to be sent,
@@ -166,6 +171,9 @@ pub fn LockScreen() -> impl IntoView {
             return;
         }
         let typed = pin.get_untracked();
+        // Used once: a wrong PIN empties the field.
+        let derived = ahead.get_value();
+        ahead.set_value(None);
         busy.set(true);
         error.set(None);
         let me = me_enter.clone();
@@ -175,7 +183,7 @@ pub fn LockScreen() -> impl IntoView {
                 let Some(kept) = store.wrapped_key().await? else {
                     return Ok(None);
                 };
-                match DeviceKey::unwrap(&typed, &kept).await {
+                match DeviceKey::unwrap(&typed, &kept, derived).await {
                     Ok(key) => {
                         store.unlock(key, None).await?;
                         Ok(Some(0))
@@ -238,7 +246,12 @@ pub fn LockScreen() -> impl IntoView {
                         <form on:submit=enter.clone() novalidate>
                             <label for="pin">"Code de ce téléphone"</label>
                             <input id="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="6"
-                                prop:value=pin on:input=move |ev| pin.set(event_target_value(&ev))/>
+                                prop:value=pin on:input=move |ev| {
+                                    let typed = event_target_value(&ev);
+                                    let whole = typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit());
+                                    ahead.set_value(whole.then(|| kept_key.get_value()).flatten().map(|kept| PinKey::derive(&typed, &kept)));
+                                    pin.set(typed);
+                                }/>
                             {(failures > 0).then(|| view! {
                                 <div role="alert" class="error">
                                     <p>{format!("Code incorrect. {}", if left == 1 { "Dernier essai.".to_string() } else { format!("Encore {left} essais.") })}</p>
