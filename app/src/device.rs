@@ -60,7 +60,7 @@ impl Local for Device {
         self.store.outbox_len().await
     }
 
-    async fn replace_patients(&self, patients: &[Patient]) -> Result<(), StoreError> {
+    async fn replace_patients(&self, patients: &[Patient]) -> Result<bool, StoreError> {
         self.store.replace_patients(patients).await
     }
 

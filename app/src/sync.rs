@@ -219,11 +219,12 @@ fn is_open(account: AccountId) -> bool {
 
 async fn sync_once(state: SyncState, account: AccountId) {
     state.status.set(SyncStatus::Syncing);
+    let mut wordings_kept = false;
     let outcome = match store(account).await {
         Ok(store) => {
             // Licensed wording is the professionals' (a patient is refused it).
             if session::current().is_some_and(|me| me.patient_id.is_none()) {
-                fetch_wordings(&store).await;
+                wordings_kept = fetch_wordings(&store).await;
             }
             let device = Device {
                 store,
@@ -235,6 +236,10 @@ async fn sync_once(state: SyncState, account: AccountId) {
         Err(e) => Err(SyncError::Local(e)),
     };
     state.progress.set(None);
+    // The screens read the device again only if this sync changed it (or
+    // may have: one that failed half way); most syncs, every 30 seconds,
+    // bring nothing.
+    let changed = wordings_kept || outcome.as_ref().map_or(true, |o| o.changed);
     state.status.set(match outcome {
         Ok(outcome) => {
             let now = clock::now_ms();
@@ -267,7 +272,9 @@ async fn sync_once(state: SyncState, account: AccountId) {
         Err(SyncError::Local(e)) => SyncStatus::Failed(e.to_string()),
     });
     refresh_counts(state, account).await;
-    state.store_changed();
+    if changed {
+        state.store_changed();
+    }
 }
 
 /// Saves records made together on this device (one transaction), counts
@@ -314,9 +321,10 @@ pub fn not_saved(e: StoreError) -> FieldError {
 /// answers (a deployment's licences change rarely; the device keeps the last
 /// copy for offline use). Before the records, so a finished sync means the
 /// wording is on the device too.
-async fn fetch_wordings(store: &DeviceStore) {
+/// Says whether it kept them (the screens that show them read again).
+async fn fetch_wordings(store: &DeviceStore) -> bool {
     if WORDINGS_FETCHED.get() {
-        return;
+        return false;
     }
     if let Ok(wordings) = api::instrument_wordings().await {
         if store
@@ -325,8 +333,10 @@ async fn fetch_wordings(store: &DeviceStore) {
             .is_ok()
         {
             WORDINGS_FETCHED.set(true);
+            return true;
         }
     }
+    false
 }
 
 /// No answer although the phone says it has network: the server is down or

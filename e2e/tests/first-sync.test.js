@@ -2,7 +2,7 @@
 // then everything is on the device.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, phone, unlock, recordsHeld } from './harness.js';
+import { Server, phone, signIn, unlock, recordsHeld } from './harness.js';
 import { apiSession, assessment, push } from '../bench/common.js';
 
 const RECORDS = 20_000;
@@ -74,5 +74,42 @@ test('a first sync cut half way resumes from where it stopped, receiving nothing
     assert.equal(before + received, after, 'nothing received twice');
   } finally {
     await context.close();
+  }
+});
+
+test('a sync that brings nothing new rewrites nothing; a patient the server now describes otherwise is shown so', async () => {
+  const own = await Server.start();
+  const { page, context } = await phone();
+  try {
+    await signIn(page, own, 'claire', 'demo-claire');
+    await page.getByText(/Dernière synchronisation/).waitFor();
+    // Every transaction the page opens from here, with its stores and mode.
+    await page.evaluate(() => {
+      window.__transactions = [];
+      const open = IDBDatabase.prototype.transaction;
+      IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
+        window.__transactions.push({ stores: [].concat(stores), mode: mode || 'readonly' });
+        return open.call(this, stores, mode, ...rest);
+      };
+    });
+    const caseloadWrites = () => page.evaluate(() => window.__transactions
+      .filter((t) => t.mode === 'readwrite' && t.stores.includes('patients')).length);
+    const syncOnce = async () => {
+      const checked = page.waitForResponse((r) => r.url().includes('/api/sync/checksum'));
+      await page.getByRole('button', { name: 'Synchroniser' }).click();
+      await checked;
+    };
+    // Nothing new on the server: the caseload is read and found the same.
+    await syncOnce();
+    assert.equal(await caseloadWrites(), 0, 'an unchanged caseload is not written again');
+    // The server now says Jeanne Lefèvre lives elsewhere: written, and shown.
+    own.sql("UPDATE patients SET town = 'Saint-Malo' WHERE family_name = 'Lefèvre'");
+    await syncOnce();
+    const card = page.getByRole('list', { name: 'Patients' }).getByRole('listitem').filter({ hasText: 'LEFÈVRE Jeanne' });
+    await card.getByText(/Saint-Malo/).waitFor();
+    assert.equal(await caseloadWrites(), 1);
+  } finally {
+    await context.close();
+    await own.stop();
   }
 });

@@ -157,8 +157,9 @@ impl Local for Device {
     async fn pending(&self) -> Result<u32, Infallible> {
         Ok(self.store.borrow().outbox.len() as u32)
     }
-    async fn replace_patients(&self, _patients: &[Patient]) -> Result<(), Infallible> {
-        Ok(())
+    async fn replace_patients(&self, _patients: &[Patient]) -> Result<bool, Infallible> {
+        // The simulator's devices keep no caseload.
+        Ok(false)
     }
     async fn pull_cursor(&self) -> Result<Option<Cursor>, Infallible> {
         Ok(self.store.borrow().cursor.clone())
@@ -632,15 +633,32 @@ impl Sim {
         for dev in &mut self.devices {
             dev.online = true;
         }
-        for _ in 0..2 {
+        let mut changed_in_round = vec![];
+        for round in 0..3 {
+            let mut changed = 0;
             for d in 0..self.devices.len() {
                 let outcome = client::sync(&self.link(d, false), &self.devices[d])
                     .await
                     .unwrap_or_else(|e| panic!("device {d}: {e}"));
                 assert_eq!(outcome.set_aside, 0);
                 assert!(!outcome.diverged, "device {d}: the checksums still differ");
+                // After two rounds every device has sent and received
+                // everything: a third sync brings nothing and says so
+                // (the screens are not redrawn for nothing).
+                assert!(
+                    round < 2 || !outcome.changed,
+                    "device {d}: a sync with nothing new says something changed"
+                );
+                changed += usize::from(outcome.changed);
             }
+            changed_in_round.push(changed);
         }
+        // Devices back from a partition with changes waiting: syncing them
+        // changed something on at least one.
+        assert!(
+            changed_in_round[0] > 0,
+            "the first syncs after the partitions changed nothing"
+        );
     }
 
     async fn check(&self) {

@@ -349,7 +349,8 @@ pub enum Progress {
     Sent(u32),
     /// A long pull: entries received so far, and expected in all.
     Receiving { received: u64, expected: u64 },
-    /// A page is stored (short pulls: the screen may read the store again).
+    /// A page with entries is stored (short pulls: the screen may read the
+    /// store again). An empty page — most syncs' only one — is not told.
     PageStored,
 }
 
@@ -393,7 +394,9 @@ pub trait Local {
     /// Records and mutations still waiting.
     async fn pending(&self) -> Result<u32, Self::Error>;
     /// The caseload as the server knows it; data of patients who left goes.
-    async fn replace_patients(&self, patients: &[Patient]) -> Result<(), Self::Error>;
+    /// Says whether anything the screens show changed (a sync that brings
+    /// nothing new redraws nothing).
+    async fn replace_patients(&self, patients: &[Patient]) -> Result<bool, Self::Error>;
     async fn pull_cursor(&self) -> Result<Option<Cursor>, Self::Error>;
     async fn reset_pull_cursor(&self) -> Result<(), Self::Error>;
     /// Stores a page and its cursor together; returns how many entries were
@@ -430,6 +433,11 @@ pub struct Outcome {
     /// The copies still differed after pulling everything again: the next
     /// sync tries again; the screen should say so.
     pub diverged: bool,
+    /// Something the screens show changed on the device: records or
+    /// mutations left it (or were refused), entries arrived, the caseload
+    /// changed. A sync every 30 seconds that brings nothing new changes
+    /// nothing, and the screens need not read the device again.
+    pub changed: bool,
 }
 
 /// Runs one sync.
@@ -439,7 +447,7 @@ pub async fn sync<R: Remote, L: Local>(
 ) -> Result<Outcome, SyncError<L::Error>> {
     let pushed = push_all(remote, local).await?;
     let patients = remote.caseload().await?;
-    local
+    let caseload_changed = local
         .replace_patients(&patients)
         .await
         .map_err(SyncError::Local)?;
@@ -449,13 +457,16 @@ pub async fn sync<R: Remote, L: Local>(
     // for each step: each `.await` of a generic future costs the download.)
     let mut outcome = Outcome {
         refused: pushed.refused,
+        changed: pushed.moved || pushed.refused > 0 || caseload_changed,
         ..Outcome::default()
     };
     for attempt in 0..2 {
         if attempt > 0 {
             local.reset_pull_cursor().await.map_err(SyncError::Local)?;
         }
-        outcome.set_aside += pull_all(remote, local, &pushed.held).await?;
+        let pulled = pull_all(remote, local, &pushed.held).await?;
+        outcome.set_aside += pulled.set_aside;
+        outcome.changed |= pulled.received > 0;
         let server = remote.checksum().await?;
         let entries = local.checksum_entries().await.map_err(SyncError::Local)?;
         outcome.diverged = server.checksum != checksum(entries).to_string();
@@ -486,6 +497,17 @@ struct IdOnly {
 pub struct Pushed {
     pub refused: usize,
     pub held: HashSet<Uuid>,
+    /// The server took something (records, mutations).
+    pub moved: bool,
+}
+
+/// What a pull brought.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pulled {
+    /// Entries received (records and items).
+    pub received: u64,
+    /// Of them, set aside (unreadable, or refused by the store).
+    pub set_aside: usize,
 }
 
 /// A place in the outbox: after this record, after this mutation (the
@@ -681,6 +703,7 @@ pub async fn push_all<R: Remote, L: Local>(
                     .filter(|&&id| id <= response.last_mutation_id)
                     .count();
             moved |= !response.acknowledged.is_empty() || mutations_moved;
+            pushed.moved |= moved;
             pushed.held.extend(response.acknowledged.iter().copied());
             taken.push((response, gone));
         }
@@ -820,7 +843,7 @@ pub async fn pull_all<R: Remote, L: Local>(
     remote: &R,
     local: &L,
     held: &HashSet<Uuid>,
-) -> Result<usize, SyncError<L::Error>> {
+) -> Result<Pulled, SyncError<L::Error>> {
     let mut cursor = local.pull_cursor().await.map_err(SyncError::Local)?;
     // The first page from the stored cursor; a cursor the server never
     // issued (a restored server) starts over once.
@@ -848,6 +871,7 @@ pub async fn pull_all<R: Remote, L: Local>(
                 expected: total.max(received),
             });
         }
+        let has_entries = !page.records.is_empty() || !page.items.is_empty();
         let (read, clocks) = read_page(&page, held);
         for hlc in clocks {
             local.observe(hlc);
@@ -868,11 +892,16 @@ pub async fn pull_all<R: Remote, L: Local>(
             .raise_next_mutation_id(page.last_mutation_id)
             .await
             .map_err(SyncError::Local)?;
-        if expected.is_none() {
+        if expected.is_none() && has_entries {
             local.progress(Progress::PageStored);
         }
         match next {
-            None => return Ok(set_aside),
+            None => {
+                return Ok(Pulled {
+                    received,
+                    set_aside,
+                })
+            }
             Some(next) => page = next?,
         }
     }
