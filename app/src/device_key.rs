@@ -17,7 +17,6 @@
 //! PINs holds only in the app. The server keeps everything that was sent
 //! anyway; the device's copy is the one that travels.
 
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use js_sys::{Array, Object, Promise, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -30,7 +29,7 @@ const PBKDF2_ITERATIONS: u32 = 600_000;
 const IV_BYTES: u32 = 12;
 const SALT_BYTES: u32 = 16;
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("code incorrect")]
     WrongPin,
@@ -74,23 +73,30 @@ pub struct PinKey {
     pin: String,
     salt: Vec<u8>,
     iterations: u32,
-    key: Shared<LocalBoxFuture<'static, Result<CryptoKey, KeyError>>>,
+    /// The browser's derivation, once asked (a moment after: the PIN's
+    /// bytes are imported first).
+    derivation: std::rc::Rc<std::cell::RefCell<Option<Promise>>>,
 }
 
 impl PinKey {
     /// Starts deriving the key of `pin` for `kept`, now.
     pub fn derive(pin: &str, kept: &WrappedKey) -> Self {
+        let derivation: std::rc::Rc<std::cell::RefCell<Option<Promise>>> = std::rc::Rc::default();
         let (typed, salt, iterations) = (pin.to_string(), kept.salt.clone(), kept.iterations);
-        let key = async move { pin_key(&typed, &Uint8Array::from(&salt[..]), iterations).await }
-            .boxed_local()
-            .shared();
-        // Driven from now on, not from when it is awaited.
-        wasm_bindgen_futures::spawn_local(key.clone().map(drop));
+        let asked = std::rc::Rc::clone(&derivation);
+        wasm_bindgen_futures::spawn_local(async move {
+            // A failure here is met again, and said, when the tap derives.
+            if let Ok(promise) =
+                pin_key_derivation(&typed, &Uint8Array::from(&salt[..]), iterations).await
+            {
+                *asked.borrow_mut() = Some(promise);
+            }
+        });
         Self {
             pin: pin.to_string(),
             salt: kept.salt.clone(),
             iterations: kept.iterations,
-            key,
+            derivation,
         }
     }
 
@@ -140,6 +146,16 @@ async fn resolve<T: JsCast>(promise: Promise) -> Result<T, KeyError> {
 
 /// The key that wraps the device key, derived from the PIN.
 async fn pin_key(pin: &str, salt: &Uint8Array, iterations: u32) -> Result<CryptoKey, KeyError> {
+    resolve(pin_key_derivation(pin, salt, iterations).await?).await
+}
+
+/// The browser's derivation of that key, under way: WebCrypto works on it
+/// from the moment it is asked, whoever awaits it and whenever.
+async fn pin_key_derivation(
+    pin: &str,
+    salt: &Uint8Array,
+    iterations: u32,
+) -> Result<Promise, KeyError> {
     let subtle = subtle()?;
     let material: CryptoKey = resolve(subtle.import_key_with_str(
         "raw",
@@ -151,14 +167,13 @@ async fn pin_key(pin: &str, salt: &Uint8Array, iterations: u32) -> Result<Crypto
     .await?;
     let params = web_sys::Pbkdf2Params::new_with_str("PBKDF2", "SHA-256", iterations, salt);
     let derived = web_sys::AesKeyGenParams::new("AES-GCM", 256);
-    resolve(subtle.derive_key_with_object_and_object(
+    Ok(subtle.derive_key_with_object_and_object(
         &params,
         &material,
         &derived,
         false,
         &usages(&["wrapKey", "unwrapKey"]),
     )?)
-    .await
 }
 
 fn device_key_algorithm() -> Object {
@@ -203,8 +218,13 @@ impl DeviceKey {
         kept: &WrappedKey,
         ahead: Option<PinKey>,
     ) -> Result<Self, KeyError> {
-        let wrapping = match ahead.filter(|a| a.is_for(pin, kept)) {
-            Some(ahead) => ahead.key.await?,
+        let under_way = ahead
+            .filter(|a| a.is_for(pin, kept))
+            .and_then(|a| a.derivation.borrow().clone());
+        let wrapping = match under_way {
+            Some(derivation) => resolve(derivation).await?,
+            // Not asked yet (tapped within a millisecond), or no longer
+            // for this PIN: derived now.
             None => pin_key(pin, &Uint8Array::from(&kept.salt[..]), kept.iterations).await?,
         };
         Self::unwrap_with(&wrapping, kept).await

@@ -98,15 +98,22 @@ thread_local! {
     /// the browser's table of names every time: a push reads five
     /// properties of each of 4,000 values, and this was most of its reading
     /// on the page's thread (~550 ms of a 100,000-record push, profiled).
-    static NAMES: std::cell::RefCell<std::collections::HashMap<&'static str, JsValue>> =
-        Default::default();
+    /// (A list: the app reads a few dozen names.)
+    static NAMES: std::cell::RefCell<Vec<(&'static str, JsValue)>> = Default::default();
 }
 
 /// `f` with the browser's string for `key`.
 pub fn with_name<R>(key: &'static str, f: impl FnOnce(&JsValue) -> R) -> R {
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
-        f(names.entry(key).or_insert_with(|| JsValue::from_str(key)))
+        let at = match names.iter().position(|(name, _)| *name == key) {
+            Some(at) => at,
+            None => {
+                names.push((key, JsValue::from_str(key)));
+                names.len() - 1
+            }
+        };
+        f(&names[at].1)
     })
 }
 
