@@ -7,7 +7,7 @@ use crate::device_store::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// The stored object of a JSON text (from the server or the outbox).
 pub fn parse(raw: &str) -> Result<JsValue, StoreError> {
@@ -60,44 +60,17 @@ pub fn set(value: &JsValue, key: &'static str, to: &JsValue) -> Result<(), Store
 
 /// A property of a stored object.
 pub fn get(value: &JsValue, key: &'static str) -> Option<JsValue> {
-    // The properties read on every value of a long read (a push opens
-    // 4,000) are read as properties are in the page's own code, where the
-    // browser remembers where they sit in objects of one shape; any other
-    // through `Reflect.get`, which looks each up afresh (~0.7 µs: most of
-    // the page's reading of a push once names were made once).
-    if value.is_object() {
-        let kept: &Kept = value.unchecked_ref();
-        match key {
-            "sealed" => return Some(kept.sealed()),
-            "id" => return Some(kept.id()),
-            "iv" => return Some(kept.iv()),
-            "data" => return Some(kept.data()),
-            _ => {}
-        }
-    }
     with_name(key, |name| js_sys::Reflect::get(value, name)).ok()
-}
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// A value the device's store keeps (an object: see `get`).
-    type Kept;
-    #[wasm_bindgen(method, getter)]
-    fn sealed(this: &Kept) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn id(this: &Kept) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn iv(this: &Kept) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn data(this: &Kept) -> JsValue;
 }
 
 thread_local! {
     /// Property names made once as the browser's strings. Made for each
-    /// read, a name is copied out of the module's memory and looked up in
-    /// the browser's table of names every time: a push reads five
-    /// properties of each of 4,000 values, and this was most of its reading
-    /// on the page's thread (~550 ms of a 100,000-record push, profiled).
+    /// read, a name is copied out of the module's memory (and decoded) every
+    /// time: a push reads five properties of each of 4,000 values, and
+    /// making their names was ~280 ms of the page's thread in a
+    /// 100,000-record push (profiled; what `Reflect.get` costs beyond that
+    /// is the browser's structured clone of the values, paid at the first
+    /// read of a request's result).
     /// (A list: the app reads a few dozen names.)
     static NAMES: std::cell::RefCell<Vec<(&'static str, JsValue)>> = Default::default();
 }
