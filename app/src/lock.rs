@@ -68,13 +68,18 @@ pub fn opened(unlocked: Unlocked) {
     unlocked.0.set(true);
 }
 
+/// A PIN's form: exactly six digits.
+pub fn is_six_digits(pin: &str) -> bool {
+    pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A PIN a person may choose: six digits, not all the same, not a run
 /// (123456, 987654). The error is said in French.
 pub fn pin_problem(pin: &str) -> Option<&'static str> {
-    let digits: Vec<u32> = pin.chars().filter_map(|c| c.to_digit(10)).collect();
-    if digits.len() != 6 || pin.chars().count() != 6 {
+    if !is_six_digits(pin) {
         return Some("Le code doit faire exactement 6 chiffres.");
     }
+    let digits: Vec<u32> = pin.chars().filter_map(|c| c.to_digit(10)).collect();
     let steps: Vec<i64> = digits
         .windows(2)
         .map(|w| w[1] as i64 - w[0] as i64)

@@ -248,8 +248,8 @@ pub fn LockScreen() -> impl IntoView {
                             <input id="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="6"
                                 prop:value=pin on:input=move |ev| {
                                     let typed = event_target_value(&ev);
-                                    let whole = typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit());
-                                    ahead.set_value(whole.then(|| kept_key.get_value()).flatten().map(|kept| PinKey::derive(&typed, &kept)));
+                                    let whole = lock::is_six_digits(&typed).then(|| kept_key.get_value()).flatten();
+                                    ahead.set_value(whole.map(|kept| PinKey::derive(&typed, &kept)));
                                     pin.set(typed);
                                 }/>
                             {(failures > 0).then(|| view! {
