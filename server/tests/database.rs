@@ -303,3 +303,46 @@ async fn the_journal_migration_keeps_every_record_and_item_on_postgres() {
     let base = address.rsplit_once('/').unwrap().0;
     the_journal_migration_keeps_every_record_and_item(format!("{base}/{name}?{options}")).await;
 }
+
+/// Every connection of the SQLite pool is opened with the settings the
+/// server's durability and speed rest on (db.rs): WAL, a commit that
+/// survives a power cut (synchronous FULL), foreign keys enforced, and a
+/// push's journal and pages kept in memory until its commit. Four
+/// connections held at once: each is a connection of its own.
+#[tokio::test]
+async fn every_sqlite_connection_has_the_servers_settings() {
+    let dir = std::env::temp_dir().join(format!("parcours_set_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = Database::connect(&format!("sqlite://{}/p.db", dir.display()))
+        .await
+        .expect("connect");
+    let mut held = vec![];
+    for _ in 0..4 {
+        held.push(db.pool.acquire().await.expect("a connection"));
+    }
+    for conn in &mut held {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("journal_mode");
+        assert_eq!(mode, "wal");
+        for (name, expected) in [
+            // 2 = FULL.
+            ("synchronous", 2),
+            ("foreign_keys", 1),
+            // 2 = MEMORY.
+            ("temp_store", 2),
+            ("cache_spill", 0),
+            ("wal_autocheckpoint", 4000),
+            ("cache_size", -512),
+        ] {
+            let value: i64 = sqlx::query_scalar(&format!("PRAGMA {name}"))
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap_or_else(|e| panic!("PRAGMA {name}: {e}"));
+            assert_eq!(value, expected, "PRAGMA {name}");
+        }
+    }
+    drop(held);
+    std::fs::remove_dir_all(&dir).ok();
+}
