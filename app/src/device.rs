@@ -37,7 +37,12 @@ impl Local for Device {
     }
 
     async fn acknowledge(&self, ids: &[uuid::Uuid]) -> Result<(), StoreError> {
-        self.store.acknowledge(ids).await
+        self.store.acknowledge(ids);
+        Ok(())
+    }
+
+    async fn forget_sent(&self) -> Result<(), StoreError> {
+        self.store.forget_sent().await
     }
 
     async fn acknowledge_mutations(&self, last: u64) -> Result<(), StoreError> {

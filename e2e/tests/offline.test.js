@@ -121,6 +121,68 @@ test('server killed: records wait, the app reloads without it, and a restart bri
   await gpSees([7, 4, 2, 8]);
 });
 
+test('records the server took leave the phone\'s outbox by the end of the sync; a reload before that sends them again, and each arrives once', async () => {
+  const { page, context, setOnline } = await phone();
+  const outboxHeld = () => page.evaluate(async () => {
+    const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
+    const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const count = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox').count(); q.onsuccess = () => res(q.result); });
+    db.close();
+    return count;
+  });
+  const onServer = () => server.sql("SELECT count(*) || '/' || count(DISTINCT id) FROM journal WHERE body LIKE '%outbox left%'");
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await waitForServiceWorker(page);
+    await openPatient(page, 'GARNIER Amélie');
+    await expectPending(page, 0);
+    await setOnline(false);
+    for (const now of [3, 5, 6]) await recordAssessment(page, { now, average: 4, worst: 7, note: `outbox left ${now}` });
+    await expectPending(page, 3);
+    assert.equal(await outboxHeld(), 3);
+
+    // While the push is on its way, the page's own transaction holds the
+    // outbox (kept alive by asking it again and again): the app cannot
+    // remove what the server takes. The screen still says nothing waits —
+    // the server has it — and a reload then is a tab gone before removing.
+    await page.route('**/api/sync/push', async (route) => {
+      await page.evaluate(async () => {
+        const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
+        const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
+        const store = db.transaction('outbox', 'readwrite').objectStore('outbox');
+        const spin = () => { const q = store.count(); q.onsuccess = () => { window.__held = q.result; spin(); }; };
+        spin();
+      });
+      await route.continue();
+    });
+    await setOnline(true);
+    await expectPending(page, 0);
+    assert.equal(onServer(), '3/3');
+    await page.waitForFunction(() => window.__held === 3);
+    await page.unroute('**/api/sync/push');
+    await page.reload();
+    await unlock(page);
+
+    // Sent again (the device could not know the server had them), answered
+    // as already there, and gone from the outbox this time.
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await expectPending(page, 0);
+    const deadline = Date.now() + 20_000;
+    while ((await outboxHeld()) !== 0) {
+      assert.ok(Date.now() < deadline, 'the outbox still holds records the server took');
+      await page.waitForTimeout(100);
+    }
+    assert.equal(onServer(), '3/3', 'each record once on the server');
+    // The reload came back to her patient's page.
+    await page.getByRole('heading', { name: 'GARNIER Amélie', level: 1 }).waitFor();
+    const items = await assessmentsOf(page);
+    await page.getByRole('heading', { name: /Évaluations \(3\)/ }).waitFor();
+    for (const text of await items.allTextContents()) assert.doesNotMatch(text, /en attente d'envoi/);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a score not tapped and a worst pain below the average are said at once, in French, and nothing is saved', async () => {
   const { page, context } = await phone();
   try {
