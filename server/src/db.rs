@@ -69,15 +69,15 @@ impl Database {
                             // pull of 20,000 peaked at 29–30 MB, now 23, as fast.
                             // A push's statements journal what they change (a
                             // 100-row insert can fail half way): in memory, not
-                            // in a temporary file written and read back; and its
-                            // pages stay in memory until the commit rather than
-                            // being spilled to the WAL half way (spill off lets
-                            // the cache outgrow 512 KiB for that one
-                            // transaction). Checkpoints every 4,000 pages (16 MiB
-                            // of WAL) rather than 1,000 write the hot index pages
-                            // back less often. Together: a server's CPU for
-                            // 100,000 pushed records 3.4–3.9 s → 2.5 s
-                            // (docs/performance.md, session 14).
+                            // in a temporary file written and read back.
+                            // Checkpoints every 4,000 pages (16 MiB of WAL)
+                            // rather than 1,000 write the hot index pages back
+                            // less often. Together: the server's CPU for
+                            // 100,000 pushed records 3.4–3.9 s → 3.1–3.3 s. Also
+                            // keeping a push's pages in memory until its commit
+                            // (cache_spill off) made it 2.5 s, but a 20,000
+                            // pull then peaked 6 MB higher (docs/performance.md,
+                            // session 14): not taken.
                             for pragma in [
                                 "PRAGMA journal_mode = WAL",
                                 "PRAGMA synchronous = FULL",
@@ -85,7 +85,6 @@ impl Database {
                                 "PRAGMA busy_timeout = 10000",
                                 "PRAGMA cache_size = -512",
                                 "PRAGMA temp_store = MEMORY",
-                                "PRAGMA cache_spill = OFF",
                                 "PRAGMA wal_autocheckpoint = 4000",
                             ] {
                                 sqlx::query(pragma).execute(&mut *conn).await?;

@@ -306,8 +306,8 @@ async fn the_journal_migration_keeps_every_record_and_item_on_postgres() {
 
 /// Every connection of the SQLite pool is opened with the settings the
 /// server's durability and speed rest on (db.rs): WAL, a commit that
-/// survives a power cut (synchronous FULL), foreign keys enforced, and a
-/// push's journal and pages kept in memory until its commit. Four
+/// survives a power cut (synchronous FULL), foreign keys enforced, a
+/// statement's journal in memory, and a 512 KiB page cache. Four
 /// connections held at once: each is a connection of its own.
 #[tokio::test]
 async fn every_sqlite_connection_has_the_servers_settings() {
@@ -332,7 +332,6 @@ async fn every_sqlite_connection_has_the_servers_settings() {
             ("foreign_keys", 1),
             // 2 = MEMORY.
             ("temp_store", 2),
-            ("cache_spill", 0),
             ("wal_autocheckpoint", 4000),
             ("cache_size", -512),
         ] {
