@@ -37,12 +37,7 @@ impl Local for Device {
     }
 
     async fn acknowledge(&self, ids: &[uuid::Uuid]) -> Result<(), StoreError> {
-        self.store.acknowledge(ids);
-        Ok(())
-    }
-
-    async fn forget_sent(&self) -> Result<(), StoreError> {
-        self.store.forget_sent().await
+        self.store.acknowledge(ids).await
     }
 
     async fn acknowledge_mutations(&self, last: u64) -> Result<(), StoreError> {

@@ -188,15 +188,6 @@ pub struct DeviceStore {
     reading_patient: futures_util::lock::Mutex<()>,
     /// The device key while the app is unlocked (see `device_key`).
     key: std::cell::RefCell<Option<std::rc::Rc<DeviceKey>>>,
-    /// Records the server acknowledged that are still in the outbox: not
-    /// sent again, not counted as waiting, removed by `forget_sent` (the
-    /// sync's pull runs meanwhile). Removing a record from IndexedDB costs
-    /// Chromium more than reading it (~30 µs a record against ~8, measured
-    /// in session 14); between two pushes it held the next one back. Only in
-    /// this tab's memory: the sync lock keeps other tabs from pushing until
-    /// the sync that acknowledged them has removed them, and a tab closed
-    /// before then sends them again — the server answers "already there".
-    sent: std::cell::RefCell<std::collections::BTreeSet<uuid::Uuid>>,
 }
 
 /// What a sealed value is bound to: its store and key, so a value moved
@@ -339,7 +330,6 @@ impl DeviceStore {
             by_patient: Default::default(),
             reading_patient: Default::default(),
             key: Default::default(),
-            sent: Default::default(),
         };
         store.move_version_3_data().await?;
         Ok(store)
@@ -789,9 +779,8 @@ impl DeviceStore {
             .filter(|v| document::string(v, "kind").as_deref() == Some(K::KIND))
         {
             let record: K = document::read(v)?;
-            let id = record.id().to_string();
             stored.push(Stored {
-                pending: pending.contains(&id) && !self.was_sent(&id),
+                pending: pending.contains(&record.id().to_string()),
                 record,
             });
         }
@@ -807,13 +796,6 @@ impl DeviceStore {
         limit: u32,
         after: Option<uuid::Uuid>,
     ) -> StoreResult<Vec<Box<RawValue>>> {
-        // Read from the start (a new push, or one started again after a
-        // refusal): what was acknowledged leaves first, so that `limit`
-        // counts only records still waiting. Read after a record, the
-        // acknowledged ones are all before it.
-        if after.is_none() {
-            self.forget_sent().await?;
-        }
         let tx = self.db.transaction(OUTBOX).build()?;
         // Keys are ids as text: every one is after the empty text.
         let after = indexed_db_futures::KeyRange::LowerBound(
@@ -827,10 +809,7 @@ impl DeviceStore {
             .with_limit(limit)
             .primitive()?
             .await?
-            .collect::<Result<Vec<JsValue>, _>>()?
-            .into_iter()
-            .filter(|v| !document::string(v, "id").is_some_and(|id| self.was_sent(&id)))
-            .collect();
+            .collect::<Result<_, _>>()?;
         // Opened to their JSON text and sent as it is: no object made and
         // written out again for each of the 500 records of a push.
         self.unseal_texts(OUTBOX, &values)
@@ -843,58 +822,26 @@ impl DeviceStore {
     /// Everything waiting to leave this device: records and mutations.
     pub async fn outbox_len(&self) -> StoreResult<u32> {
         let tx = self.db.transaction([OUTBOX, MUTATIONS]).build()?;
-        let outbox = tx.object_store(OUTBOX)?;
-        let records: u32 = if self.sent.borrow().is_empty() {
-            outbox.count().primitive()?.await?
-        } else {
-            // Counted by key: another tab may have removed some of them.
-            let keys = outbox.get_all_keys::<String>().primitive()?.await?;
-            let mut waiting = 0;
-            for key in keys {
-                waiting += u32::from(!self.was_sent(&key?));
-            }
-            waiting
-        };
+        let records: u32 = tx.object_store(OUTBOX)?.count().primitive()?.await?;
         let mutations: u32 = tx.object_store(MUTATIONS)?.count().primitive()?.await?;
         Ok(records + mutations)
     }
 
-    /// The server has durably stored these records: they are not sent
-    /// again, nor counted as waiting; `forget_sent` removes them.
-    pub fn acknowledge(&self, ids: &[uuid::Uuid]) {
-        self.sent.borrow_mut().extend(ids.iter().copied());
-    }
-
-    /// The acknowledged records leave the outbox, in transactions of up to
-    /// 4,000 (a save waits for one at most).
-    pub async fn forget_sent(&self) -> StoreResult<()> {
-        loop {
-            let chunk: Vec<uuid::Uuid> = self.sent.borrow().iter().take(4000).copied().collect();
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            self.remove_from_outbox(&chunk).await?;
-            let mut sent = self.sent.borrow_mut();
-            for id in &chunk {
-                sent.remove(id);
-            }
-        }
-    }
-
-    /// Removes these records from the outbox, in one transaction.
-    async fn remove_from_outbox(&self, ids: &[uuid::Uuid]) -> StoreResult<()> {
+    /// The server has durably stored these records: they leave the outbox.
+    pub async fn acknowledge(&self, ids: &[uuid::Uuid]) -> StoreResult<()> {
         let tx = self
             .db
             .transaction(OUTBOX)
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let store = tx.object_store(OUTBOX)?;
-        // Pushes take the outbox's keys in order, so what they acknowledge
-        // is usually every key from its smallest to its largest: one range
-        // delete instead of 4,000 requests to the browser's database. Only
-        // when the range holds exactly those keys: a record whose id falls
-        // between them (made while its clock was set back) and not
-        // acknowledged must stay.
+        // A push takes the outbox's first keys in order, so what it
+        // acknowledges is usually every key from its smallest to its
+        // largest: one range delete instead of 500 requests to the
+        // browser's database (they were most of a push's time on the
+        // phone). Only when the range holds exactly those keys: a record
+        // whose id falls between them (made while its clock was set back)
+        // and not acknowledged must stay.
         if let (Some(first), Some(last), true) = (ids.iter().min(), ids.iter().max(), ids.len() > 1)
         {
             let range = || {
@@ -927,12 +874,6 @@ impl DeviceStore {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Whether this outbox key is a record the server acknowledged.
-    fn was_sent(&self, key: &str) -> bool {
-        let sent = self.sent.borrow();
-        !sent.is_empty() && uuid::Uuid::parse_str(key).is_ok_and(|id| sent.contains(&id))
     }
 
     pub async fn pull_cursor(&self) -> StoreResult<Option<String>> {
@@ -1112,13 +1053,11 @@ impl DeviceStore {
             .db
             .transaction([RECORDS, OUTBOX, PACK_IDS, ITEMS, QUARANTINE])
             .build()?;
-        // Acknowledged records still in the outbox are the server's too.
         let waiting: HashSet<String> = tx
             .object_store(OUTBOX)?
             .get_all_keys::<String>()
             .primitive()?
             .await?
-            .filter(|k| k.as_ref().map_or(true, |k| !self.was_sent(k)))
             .collect::<Result<_, _>>()?;
         let mut received: HashSet<String> = tx
             .object_store(RECORDS)?
@@ -1779,11 +1718,8 @@ impl DeviceStore {
     /// Sign-out: forgets everything received from the server (the screens'
     /// data, the cursor: the next sign-in pulls it again) and keeps, sealed,
     /// what this device made and has not sent — records, their patients,
-    /// changes, drafts — with the wrapped key that opens them. One
-    /// transaction, once the records the server acknowledged have left.
+    /// changes, drafts — with the wrapped key that opens them. One transaction.
     pub async fn forget_synced(&self) -> StoreResult<()> {
-        // Acknowledged records are synced: they go too.
-        self.forget_sent().await?;
         let tx = self
             .db
             .transaction([

@@ -121,7 +121,7 @@ test('server killed: records wait, the app reloads without it, and a restart bri
   await gpSees([7, 4, 2, 8]);
 });
 
-test('records the server took leave the phone\'s outbox by the end of the sync; a reload before that sends them again, and each arrives once', async () => {
+test('the server took the records but the phone stopped before removing them from its outbox: they are sent again, and each arrives once', async () => {
   const { page, context, setOnline } = await phone();
   const outboxHeld = () => page.evaluate(async () => {
     const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
@@ -130,21 +130,22 @@ test('records the server took leave the phone\'s outbox by the end of the sync; 
     db.close();
     return count;
   });
-  const onServer = () => server.sql("SELECT count(*) || '/' || count(DISTINCT id) FROM journal WHERE body LIKE '%outbox left%'");
+  const ON_SERVER = "SELECT count(*) || '/' || count(DISTINCT id) FROM journal WHERE body LIKE '%outbox held%'";
+  const onServer = () => server.sql(ON_SERVER);
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await waitForServiceWorker(page);
     await openPatient(page, 'GARNIER Amélie');
     await expectPending(page, 0);
     await setOnline(false);
-    for (const now of [3, 5, 6]) await recordAssessment(page, { now, average: 4, worst: 7, note: `outbox left ${now}` });
+    for (const now of [3, 5, 6]) await recordAssessment(page, { now, average: 4, worst: 7, note: `outbox held ${now}` });
     await expectPending(page, 3);
     assert.equal(await outboxHeld(), 3);
 
-    // While the push is on its way, the page's own transaction holds the
+    // While the push is on its way, the page's own transaction takes the
     // outbox (kept alive by asking it again and again): the app cannot
-    // remove what the server takes. The screen still says nothing waits —
-    // the server has it — and a reload then is a tab gone before removing.
+    // remove what the server takes. A reload then is a phone stopped
+    // between the server's answer and the removal.
     await page.route('**/api/sync/push', async (route) => {
       await page.evaluate(async () => {
         const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
@@ -156,28 +157,28 @@ test('records the server took leave the phone\'s outbox by the end of the sync; 
       await route.continue();
     });
     await setOnline(true);
-    await expectPending(page, 0);
-    assert.equal(onServer(), '3/3');
-    await page.waitForFunction(() => window.__held === 3);
+    assert.equal(await server.until(ON_SERVER, (a) => a === '3/3'), '3/3');
     await page.unroute('**/api/sync/push');
+    await setOnline(false);
     await page.reload();
     await unlock(page);
+    // The phone cannot know the server has them: they wait, and say so.
+    await expectPending(page, 3);
+    assert.equal(await outboxHeld(), 3);
 
-    // Sent again (the device could not know the server had them), answered
-    // as already there, and gone from the outbox this time.
-    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    // Sent again, answered as already there, and gone from the outbox.
+    await setOnline(true);
     await expectPending(page, 0);
-    const deadline = Date.now() + 20_000;
-    while ((await outboxHeld()) !== 0) {
-      assert.ok(Date.now() < deadline, 'the outbox still holds records the server took');
-      await page.waitForTimeout(100);
-    }
+    assert.equal(await outboxHeld(), 0);
     assert.equal(onServer(), '3/3', 'each record once on the server');
     // The reload came back to her patient's page.
     await page.getByRole('heading', { name: 'GARNIER Amélie', level: 1 }).waitFor();
-    const items = await assessmentsOf(page);
     await page.getByRole('heading', { name: /Évaluations \(3\)/ }).waitFor();
-    for (const text of await items.allTextContents()) assert.doesNotMatch(text, /en attente d'envoi/);
+    // The list is read again when the sync ends (the counter follows each
+    // push's answer): no record of hers is marked waiting any more.
+    const items = await assessmentsOf(page);
+    await items.filter({ hasText: "en attente d'envoi" }).first().waitFor({ state: 'detached' });
+    assert.equal(await items.filter({ hasText: 'Envoyée' }).count(), 3);
   } finally {
     await context.close();
   }

@@ -374,17 +374,8 @@ pub trait Local {
         limit: usize,
         after: Option<u64>,
     ) -> Result<Vec<Outgoing>, Self::Error>;
-    /// The server stored these records: they are not sent again, and leave
-    /// the outbox (at once, or by `forget_sent`).
+    /// The server stored these records: they leave the outbox.
     async fn acknowledge(&self, ids: &[Uuid]) -> Result<(), Self::Error>;
-    /// Acknowledged records still kept in the outbox leave it. A store for
-    /// which removing a record costs much (a browser's IndexedDB: ~30 µs a
-    /// record, more than reading it) only notes them in `acknowledge`; the
-    /// sync calls this once its push is done, while its pull waits on the
-    /// network, rather than between two pushes.
-    async fn forget_sent(&self) -> Result<(), Self::Error> {
-        Ok(())
-    }
     /// The server applied every mutation up to `last`: they leave the outbox.
     async fn acknowledge_mutations(&self, last: u64) -> Result<(), Self::Error>;
     /// Gives the waiting mutations from id `from` on the ids `first`,
@@ -455,22 +446,6 @@ pub async fn sync<R: Remote, L: Local>(
     local: &L,
 ) -> Result<Outcome, SyncError<L::Error>> {
     let pushed = push_all(remote, local).await?;
-    // What the push left in the outbox leaves it while the pull runs.
-    let (pulled, forgotten) = futures_util::future::join(
-        caseload_and_pull(remote, local, pushed),
-        local.forget_sent(),
-    )
-    .await;
-    forgotten.map_err(SyncError::Local)?;
-    pulled
-}
-
-/// The sync after its push: the caseload, then the pull and the checksum.
-async fn caseload_and_pull<R: Remote, L: Local>(
-    remote: &R,
-    local: &L,
-    pushed: Pushed,
-) -> Result<Outcome, SyncError<L::Error>> {
     let patients = remote.caseload().await?;
     let caseload_changed = local
         .replace_patients(&patients)
