@@ -12,10 +12,13 @@ use crate::device_key::{DeviceKey, KeyError, WrappedKey};
 use crate::document;
 use indexed_db_futures::database::Database;
 use indexed_db_futures::error::OpenDbError;
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
+use indexed_db_futures::KeyRange;
 use parcours_domain::merge::{Editable, MutationOf, StateOf};
+use parcours_domain::sync::acknowledged::{Acknowledged, Gap, Run};
 use parcours_domain::sync::client::{Entry, Outgoing, SetAside};
 use parcours_domain::sync::{Record, RecordKind, LEGACY_EDITABLE_KIND};
 use parcours_domain::{AccountId, Patient, PatientId};
@@ -32,8 +35,15 @@ const BY_PATIENT: &str = "by_patient";
 /// Records by kind (version 5): what a screen across patients reads (the
 /// notebook entries addressed to me) without reading every record.
 const BY_KIND: &str = "by_kind";
-/// Records made here and not yet acknowledged by the server (`Record`).
+/// Records made here and not yet acknowledged by the server (`Record`) —
+/// except the runs of `ACKNOWLEDGED_KEY`, acknowledged and not yet removed.
 const OUTBOX: &str = "outbox";
+/// The outbox's acknowledged runs (`parcours_domain::sync::acknowledged`),
+/// in `META` as JSON text: outbox keys and counts, clear like the keys.
+const ACKNOWLEDGED_KEY: &str = "outbox_acknowledged";
+/// Acknowledged entries removed per transaction after a sync: a save
+/// waiting behind one waits a few tens of milliseconds at most.
+const FORGET_CHUNK: u32 = 2_000;
 /// Small values that must change together with data (the pull cursor).
 const META: &str = "meta";
 /// The cursor of protocol 4. A protocol-3 cursor (`pull_cursor`) moved past
@@ -97,6 +107,7 @@ const CLEAR_META: &[&str] = &[
     SEALED_LAYOUT_KEY,
     NEXT_PACK_KEY,
     PACKS_BEFORE_KEY,
+    ACKNOWLEDGED_KEY,
 ];
 /// The property of a stored value that holds its sealed content; beside it
 /// only what the stores' keys and indexes need (ids, the patient's id, the
@@ -241,6 +252,125 @@ fn clear_of(store: &str, value: &JsValue) -> JsValue {
         REFUSED => clear_part(value, &["key", "lane", "kind", "patient_id", "refused_at"]),
         _ => js_sys::Object::new().into(),
     }
+}
+
+/// The outbox's acknowledged runs, as kept in `META`.
+async fn read_acknowledged(meta: &ObjectStore<'_>) -> StoreResult<Acknowledged> {
+    let text: Option<String> = meta.get(ACKNOWLEDGED_KEY).primitive()?.await?;
+    text.map_or(Ok(Acknowledged::default()), |text| {
+        serde_json::from_str(&text).map_err(|e| StoreError::Db(format!("{ACKNOWLEDGED_KEY} : {e}")))
+    })
+}
+
+/// Queues the runs' new value on the transaction (its commit waits for it).
+fn keep_acknowledged(meta: &ObjectStore<'_>, acknowledged: &Acknowledged) -> StoreResult<()> {
+    if acknowledged.is_empty() {
+        drop(meta.delete(ACKNOWLEDGED_KEY).primitive()?);
+        return Ok(());
+    }
+    let text = serde_json::to_string(acknowledged).map_err(|e| StoreError::Db(e.to_string()))?;
+    drop(
+        meta.put(JsValue::from_str(&text))
+            .with_key(ACKNOWLEDGED_KEY)
+            .primitive()?,
+    );
+    Ok(())
+}
+
+/// The outbox keys of a gap between runs. Keys are ids as text: every one
+/// is after the empty text, so an open start is the empty text, included.
+fn gap_keys(gap: &Gap) -> KeyRange<String> {
+    let (after, after_open) = gap
+        .after
+        .map_or((String::new(), false), |a| (a.to_string(), true));
+    match gap.before {
+        None => KeyRange::LowerBound(after, after_open),
+        Some(before) => KeyRange::Bound(after, after_open, before.to_string(), true),
+    }
+}
+
+/// The outbox keys of a run, both ends included.
+fn run_keys(run: &Run) -> KeyRange<String> {
+    KeyRange::Bound(run.first.to_string(), false, run.last.to_string(), false)
+}
+
+/// The keys of the outbox entries waiting (outside the acknowledged runs).
+async fn waiting_keys(
+    outbox: &ObjectStore<'_>,
+    acknowledged: &Acknowledged,
+) -> StoreResult<HashSet<String>> {
+    let mut keys = HashSet::new();
+    for gap in acknowledged.gaps(None) {
+        for key in outbox
+            .get_all_keys::<String>()
+            .with_query::<String, _>(gap_keys(&gap))
+            .primitive()?
+            .await?
+        {
+            keys.insert(key?);
+        }
+    }
+    Ok(keys)
+}
+
+/// Up to `limit` outbox entries waiting after the key `after`, in key order.
+async fn waiting_values(
+    outbox: &ObjectStore<'_>,
+    acknowledged: &Acknowledged,
+    after: Option<uuid::Uuid>,
+    limit: u32,
+) -> StoreResult<Vec<JsValue>> {
+    let mut values: Vec<JsValue> = vec![];
+    for gap in acknowledged.gaps(after) {
+        let left = limit.saturating_sub(u32::try_from(values.len()).unwrap_or(u32::MAX));
+        if left == 0 {
+            break;
+        }
+        for value in outbox
+            .get_all()
+            .with_query::<String, _>(gap_keys(&gap))
+            .with_limit(left)
+            .primitive()?
+            .await?
+        {
+            values.push(value?);
+        }
+    }
+    Ok(values)
+}
+
+/// Puts sealed entries in the outbox, on the caller's transaction (which
+/// must hold `OUTBOX` and `META`, read-write). An id inside an acknowledged
+/// run (made while the phone's clock was set back) ends that run here:
+/// its entries go now, so the new one is never taken for sent.
+async fn queue(
+    outbox: &ObjectStore<'_>,
+    meta: &ObjectStore<'_>,
+    values: &[JsValue],
+) -> StoreResult<()> {
+    for value in values {
+        drop(outbox.put(value).primitive()?);
+    }
+    let mut acknowledged = read_acknowledged(meta).await?;
+    let mut holding: Vec<Run> = values
+        .iter()
+        .filter_map(|v| document::string(v, "id")?.parse().ok())
+        .filter_map(|id| acknowledged.holding(id))
+        .collect();
+    if holding.is_empty() {
+        return Ok(());
+    }
+    holding.sort_by_key(|run| run.first);
+    holding.dedup();
+    for run in &holding {
+        drop(outbox.delete::<String, _>(run_keys(run)).primitive()?);
+        acknowledged.remove(run);
+    }
+    // The removal above took the new entries too: put again, after it.
+    for value in values {
+        drop(outbox.put(value).primitive()?);
+    }
+    keep_acknowledged(meta, &acknowledged)
 }
 
 /// Adds the by-kind index to the records store of a version-4 database,
@@ -446,7 +576,7 @@ impl DeviceStore {
         let tx = self
             .db
             .transaction([
-                PATIENTS, RECORDS, PACKS, PACK_IDS, ITEMS, OUTBOX, QUARANTINE,
+                PATIENTS, RECORDS, PACKS, PACK_IDS, ITEMS, OUTBOX, QUARANTINE, META,
             ])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
@@ -459,12 +589,9 @@ impl DeviceStore {
         let now: HashSet<String> = patients.iter().map(|p| p.id.to_string()).collect();
         // A patient included on this device and not yet sent is in no
         // caseload the server knows: kept until the inclusion leaves.
-        let outbox: Vec<JsValue> = tx
-            .object_store(OUTBOX)?
-            .get_all()
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
+        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
+        let outbox =
+            waiting_values(&tx.object_store(OUTBOX)?, &acknowledged, None, u32::MAX).await?;
         let waiting_patients: HashSet<String> = outbox
             .iter()
             .filter_map(|v| document::string(v, "patient_id"))
@@ -592,24 +719,20 @@ impl DeviceStore {
         let opened = self.seal(PATIENTS, &opened).await?;
         let tx = self
             .db
-            .transaction([RECORDS, OUTBOX, PATIENTS])
+            .transaction([RECORDS, OUTBOX, PATIENTS, META])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        let (stored, outbox, patients) = (
-            tx.object_store(RECORDS)?,
-            tx.object_store(OUTBOX)?,
-            tx.object_store(PATIENTS)?,
-        );
+        let (stored, patients) = (tx.object_store(RECORDS)?, tx.object_store(PATIENTS)?);
         for value in &sealed {
             // Queued on the transaction; the commit waits for them all.
             drop(stored.put(value).primitive()?);
-            drop(outbox.put(value).primitive()?);
         }
         // A record that brings a patient in (an inclusion) puts them in
         // the caseload at once, offline: the server's caseload confirms it later.
         for patient in &opened {
             drop(patients.put(patient).primitive()?);
         }
+        queue(&tx.object_store(OUTBOX)?, &tx.object_store(META)?, &sealed).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -766,13 +889,9 @@ impl DeviceStore {
         patient: PatientId,
     ) -> StoreResult<Vec<Stored<K>>> {
         let values = self.patient_records(patient).await?;
-        let tx = self.db.transaction(OUTBOX).build()?;
-        let pending: HashSet<String> = tx
-            .object_store(OUTBOX)?
-            .get_all_keys::<String>()
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
+        let tx = self.db.transaction([OUTBOX, META]).build()?;
+        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
+        let pending = waiting_keys(&tx.object_store(OUTBOX)?, &acknowledged).await?;
         let mut stored = vec![];
         for v in values
             .iter()
@@ -790,26 +909,15 @@ impl DeviceStore {
 
     /// Up to `limit` records waiting to be sent, oldest first (ids are v7,
     /// so key order is creation order), after the record `after` if given,
-    /// as stored.
+    /// as stored; never one of the acknowledged runs.
     pub async fn outbox(
         &self,
         limit: u32,
         after: Option<uuid::Uuid>,
     ) -> StoreResult<Vec<Box<RawValue>>> {
-        let tx = self.db.transaction(OUTBOX).build()?;
-        // Keys are ids as text: every one is after the empty text.
-        let after = indexed_db_futures::KeyRange::LowerBound(
-            after.map(|id| id.to_string()).unwrap_or_default(),
-            true,
-        );
-        let values: Vec<JsValue> = tx
-            .object_store(OUTBOX)?
-            .get_all()
-            .with_query::<String, _>(after)
-            .with_limit(limit)
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
+        let tx = self.db.transaction([OUTBOX, META]).build()?;
+        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
+        let values = waiting_values(&tx.object_store(OUTBOX)?, &acknowledged, after, limit).await?;
         // Opened to their JSON text and sent as it is: no object made and
         // written out again for each of the 500 records of a push.
         self.unseal_texts(OUTBOX, &values)
@@ -821,59 +929,141 @@ impl DeviceStore {
 
     /// Everything waiting to leave this device: records and mutations.
     pub async fn outbox_len(&self) -> StoreResult<u32> {
-        let tx = self.db.transaction([OUTBOX, MUTATIONS]).build()?;
-        let records: u32 = tx.object_store(OUTBOX)?.count().primitive()?.await?;
+        let tx = self.db.transaction([OUTBOX, MUTATIONS, META]).build()?;
+        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
+        let outbox = tx.object_store(OUTBOX)?;
+        // Counted between the runs: what waits is usually few, what was
+        // acknowledged and not yet removed may be thousands.
+        let mut records = 0u32;
+        for gap in acknowledged.gaps(None) {
+            let n: u32 = outbox
+                .count()
+                .with_query::<String, _>(gap_keys(&gap))
+                .primitive()?
+                .await?;
+            records += n;
+        }
         let mutations: u32 = tx.object_store(MUTATIONS)?.count().primitive()?.await?;
         Ok(records + mutations)
     }
 
     /// The server has durably stored these records: they leave the outbox.
+    /// Marked, not removed (see `ACKNOWLEDGED_KEY`): a push takes the
+    /// outbox's first waiting keys in order, so what it acknowledges is
+    /// usually every key from its smallest to its largest, and the run
+    /// before it grows by them — one small value written instead of 2,000
+    /// removals, which were most of a push's time on the phone. Only when
+    /// the store holds exactly those keys there: a record whose id falls
+    /// between them (made while the clock was set back) and not
+    /// acknowledged must still wait. Otherwise they are removed one by one.
     pub async fn acknowledge(&self, ids: &[uuid::Uuid]) -> StoreResult<()> {
         let tx = self
             .db
-            .transaction(OUTBOX)
+            .transaction([OUTBOX, META])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        let store = tx.object_store(OUTBOX)?;
-        // A push takes the outbox's first keys in order, so what it
-        // acknowledges is usually every key from its smallest to its
-        // largest: one range delete instead of 500 requests to the
-        // browser's database (they were most of a push's time on the
-        // phone). Only when the range holds exactly those keys: a record
-        // whose id falls between them (made while its clock was set back)
-        // and not acknowledged must stay.
-        if let (Some(first), Some(last), true) = (ids.iter().min(), ids.iter().max(), ids.len() > 1)
-        {
-            let range = || {
-                indexed_db_futures::KeyRange::Bound(
-                    first.to_string(),
-                    false,
-                    last.to_string(),
-                    false,
-                )
+        let (store, meta) = (tx.object_store(OUTBOX)?, tx.object_store(META)?);
+        let mut acknowledged = read_acknowledged(&meta).await?;
+        // Already in a run: acknowledged before (never read for a push
+        // since, but said twice costs nothing).
+        let taken: HashSet<uuid::Uuid> = ids
+            .iter()
+            .copied()
+            .filter(|id| !acknowledged.contains(*id))
+            .collect();
+        let (Some(&first), Some(&last)) = (taken.iter().min(), taken.iter().max()) else {
+            return Ok(());
+        };
+        let count = u32::try_from(taken.len()).unwrap_or(u32::MAX);
+        let exactly = |keys: &[String]| {
+            keys.len() == taken.len()
+                && keys
+                    .iter()
+                    .all(|key| uuid::Uuid::parse_str(key).is_ok_and(|id| taken.contains(&id)))
+        };
+        // From the run before (nothing else between it and these), or alone.
+        let mut tries = vec![];
+        if let Some(before) = acknowledged.before(first) {
+            let keys = KeyRange::Bound(before.last.to_string(), true, last.to_string(), false);
+            let run = Run {
+                first: before.first,
+                last,
+                count: before.count.saturating_add(count),
             };
-            let in_range: Vec<String> = store
+            tries.push((keys, run));
+        }
+        tries.push((
+            KeyRange::Bound(first.to_string(), false, last.to_string(), false),
+            Run { first, last, count },
+        ));
+        for (keys, run) in tries {
+            let held: Vec<String> = store
                 .get_all_keys::<String>()
-                .with_query::<String, _>(range())
+                .with_query::<String, _>(keys)
                 .primitive()?
                 .await?
                 .collect::<Result<_, _>>()?;
-            let acknowledged: HashSet<uuid::Uuid> = ids.iter().copied().collect();
-            let exactly = in_range.len() == acknowledged.len()
-                && in_range.iter().all(|key| {
-                    uuid::Uuid::parse_str(key).is_ok_and(|id| acknowledged.contains(&id))
-                });
-            if exactly {
-                drop(store.delete::<String, _>(range()).primitive()?);
+            if exactly(&held) {
+                acknowledged.add(run);
+                keep_acknowledged(&meta, &acknowledged)?;
                 tx.commit().await?;
                 return Ok(());
             }
         }
-        for id in ids {
+        for id in &taken {
             drop(store.delete(id.to_string()).primitive()?);
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Removes the outbox entries the server acknowledged (the runs of
+    /// `ACKNOWLEDGED_KEY`), `FORGET_CHUNK` at a time, each step its own
+    /// transaction: after a sync, so the removal slows neither the push nor
+    /// the pull, and a save never waits long behind it. Stopped half way,
+    /// the runs say what is left.
+    pub async fn forget_acknowledged(&self) -> StoreResult<()> {
+        loop {
+            let tx = self
+                .db
+                .transaction([OUTBOX, META])
+                .with_mode(TransactionMode::Readwrite)
+                .build()?;
+            let (store, meta) = (tx.object_store(OUTBOX)?, tx.object_store(META)?);
+            let mut acknowledged = read_acknowledged(&meta).await?;
+            let Some(run) = acknowledged.runs().first().copied() else {
+                return Ok(());
+            };
+            let keys: Vec<String> = store
+                .get_all_keys::<String>()
+                .with_query::<String, _>(run_keys(&run))
+                .with_limit(FORGET_CHUNK + 1)
+                .primitive()?
+                .await?
+                .collect::<Result<_, _>>()?;
+            acknowledged.remove(&run);
+            match (
+                keys.get(FORGET_CHUNK as usize - 1),
+                keys.get(FORGET_CHUNK as usize),
+            ) {
+                (Some(last_gone), Some(next)) => {
+                    let gone =
+                        KeyRange::Bound(run.first.to_string(), false, last_gone.clone(), false);
+                    drop(store.delete::<String, _>(gone).primitive()?);
+                    let first = next
+                        .parse()
+                        .map_err(|e: uuid::Error| StoreError::Db(e.to_string()))?;
+                    acknowledged.add(Run {
+                        first,
+                        last: run.last,
+                        count: run.count.saturating_sub(FORGET_CHUNK),
+                    });
+                }
+                _ => drop(store.delete::<String, _>(run_keys(&run)).primitive()?),
+            }
+            keep_acknowledged(&meta, &acknowledged)?;
+            tx.commit().await?;
+        }
     }
 
     pub async fn pull_cursor(&self) -> StoreResult<Option<String>> {
@@ -1051,14 +1241,10 @@ impl DeviceStore {
     pub async fn checksum_entries(&self) -> StoreResult<Vec<(uuid::Uuid, u64)>> {
         let tx = self
             .db
-            .transaction([RECORDS, OUTBOX, PACK_IDS, ITEMS, QUARANTINE])
+            .transaction([RECORDS, OUTBOX, PACK_IDS, ITEMS, QUARANTINE, META])
             .build()?;
-        let waiting: HashSet<String> = tx
-            .object_store(OUTBOX)?
-            .get_all_keys::<String>()
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
+        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
+        let waiting = waiting_keys(&tx.object_store(OUTBOX)?, &acknowledged).await?;
         let mut received: HashSet<String> = tx
             .object_store(RECORDS)?
             .get_all_keys::<String>()
@@ -1727,12 +1913,9 @@ impl DeviceStore {
             ])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        let outbox = tx.object_store(OUTBOX)?;
-        let waiting: Vec<JsValue> = outbox
-            .get_all()
-            .primitive()?
-            .await?
-            .collect::<Result<_, _>>()?;
+        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
+        let waiting =
+            waiting_values(&tx.object_store(OUTBOX)?, &acknowledged, None, u32::MAX).await?;
         let waiting_ids: HashSet<String> = waiting
             .iter()
             .filter_map(|v| document::string(v, "id"))
@@ -1977,7 +2160,13 @@ impl DeviceStore {
             .build()?;
         if refused.lane == "record" {
             drop(tx.object_store(RECORDS)?.put(&envelope).primitive()?);
-            drop(tx.object_store(OUTBOX)?.put(&envelope).primitive()?);
+            // Its id may lie in a run acknowledged since it was refused.
+            queue(
+                &tx.object_store(OUTBOX)?,
+                &tx.object_store(META)?,
+                std::slice::from_ref(&envelope),
+            )
+            .await?;
         } else {
             let meta = tx.object_store(META)?;
             let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;

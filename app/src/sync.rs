@@ -240,6 +240,7 @@ async fn sync_once(state: SyncState, account: AccountId) {
     // may have: one that failed half way); most syncs, every 30 seconds,
     // bring nothing.
     let changed = wordings_kept || outcome.as_ref().map_or(true, |o| o.changed);
+    let completed = outcome.is_ok();
     state.status.set(match outcome {
         Ok(outcome) => {
             let now = clock::now_ms();
@@ -274,6 +275,15 @@ async fn sync_once(state: SyncState, account: AccountId) {
     refresh_counts(state, account).await;
     if changed {
         state.store_changed();
+    }
+    // What the server acknowledged leaves the outbox once a sync has gone
+    // through (see `DeviceStore::forget_acknowledged`); after one that
+    // failed, the runs wait for the next. A failure here changes nothing
+    // the person sees: the runs keep what is left.
+    if completed {
+        if let Ok(store) = store(account).await {
+            let _ = store.forget_acknowledged().await;
+        }
     }
 }
 

@@ -21,6 +21,21 @@ async function expectPending(page, n) {
   await pendingStatus(page).getByText(`${n} en attente`, { exact: true }).waitFor({ timeout: 20_000 });
 }
 
+/** Entries in the device's outbox store, whether waiting or acknowledged and not yet removed. */
+const outboxHeld = (page) => page.evaluate(async () => {
+  const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
+  const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const count = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox').count(); q.onsuccess = () => res(q.result); });
+  db.close();
+  return count;
+});
+
+/** What the server acknowledged leaves the outbox store after the sync, a step at a time. */
+async function outboxEmptied(page) {
+  for (let i = 0; i < 200 && await outboxHeld(page) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return outboxHeld(page);
+}
+
 async function assessmentsOf(page) {
   return page.getByRole('list', { name: 'Évaluations de la douleur' }).getByRole('listitem');
 }
@@ -123,13 +138,6 @@ test('server killed: records wait, the app reloads without it, and a restart bri
 
 test('the server took the records but the phone stopped before removing them from its outbox: they are sent again, and each arrives once', async () => {
   const { page, context, setOnline } = await phone();
-  const outboxHeld = () => page.evaluate(async () => {
-    const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
-    const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-    const count = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox').count(); q.onsuccess = () => res(q.result); });
-    db.close();
-    return count;
-  });
   const ON_SERVER = "SELECT count(*) || '/' || count(DISTINCT id) FROM journal WHERE body LIKE '%outbox held%'";
   const onServer = () => server.sql(ON_SERVER);
   try {
@@ -140,7 +148,7 @@ test('the server took the records but the phone stopped before removing them fro
     await setOnline(false);
     for (const now of [3, 5, 6]) await recordAssessment(page, { now, average: 4, worst: 7, note: `outbox held ${now}` });
     await expectPending(page, 3);
-    assert.equal(await outboxHeld(), 3);
+    assert.equal(await outboxHeld(page), 3);
 
     // While the push is on its way, the page's own transaction takes the
     // outbox (kept alive by asking it again and again): the app cannot
@@ -164,12 +172,12 @@ test('the server took the records but the phone stopped before removing them fro
     await unlock(page);
     // The phone cannot know the server has them: they wait, and say so.
     await expectPending(page, 3);
-    assert.equal(await outboxHeld(), 3);
+    assert.equal(await outboxHeld(page), 3);
 
     // Sent again, answered as already there, and gone from the outbox.
     await setOnline(true);
     await expectPending(page, 0);
-    assert.equal(await outboxHeld(), 0);
+    assert.equal(await outboxEmptied(page), 0);
     assert.equal(onServer(), '3/3', 'each record once on the server');
     // The reload came back to her patient's page.
     await page.getByRole('heading', { name: 'GARNIER Amélie', level: 1 }).waitFor();
@@ -264,6 +272,99 @@ test("the next page's module is loaded before it is asked for: a patient's page 
     await unlock(page);
     await page.getByRole('link', { name: new RegExp(PATIENT) }).click();
     await page.getByRole('heading', { name: new RegExp(PATIENT), level: 1 }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
+
+test('the server took the records and the phone noted it, then stopped before tidying its outbox: nothing waits, nothing is sent twice', async () => {
+  const { page, context, setOnline } = await phone();
+  const ON_SERVER = "SELECT count(*) || '/' || count(DISTINCT id) FROM journal WHERE body LIKE '%noted then stopped%'";
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await openPatient(page, 'MOREAU Henri');
+    await expectPending(page, 0);
+    await setOnline(false);
+    for (const now of [1, 2, 3]) await recordAssessment(page, { now, average: 2, worst: 4, note: `noted then stopped ${now}` });
+    await expectPending(page, 3);
+
+    // The pull that follows the push never answers: the sync stops after
+    // the push, before the outbox store is tidied.
+    await page.route('**/api/sync/pull**', () => {});
+    await setOnline(true);
+    assert.equal(await server.until(ON_SERVER, (a) => a === '3/3'), '3/3');
+    await expectPending(page, 0);
+    assert.equal(await outboxHeld(page), 3, 'acknowledged, still in the store');
+
+    // Stopped there. Reopened with no network: the phone knows they left.
+    await setOnline(false);
+    await page.reload();
+    await unlock(page);
+    await page.getByRole('heading', { name: /Évaluations \(3\)/ }).waitFor();
+    await expectPending(page, 0);
+    const items = await assessmentsOf(page);
+    assert.equal(await items.filter({ hasText: 'Envoyée' }).count(), 3);
+    assert.equal(await items.filter({ hasText: "en attente d'envoi" }).count(), 0);
+
+    // Back online: no push carries them again, and the store is tidied.
+    let pushes = 0;
+    page.on('request', (request) => { if (request.url().includes('/api/sync/push')) pushes += 1; });
+    await page.unroute('**/api/sync/pull**');
+    await setOnline(true);
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    assert.equal(await outboxEmptied(page), 0);
+    await expectPending(page, 0);
+    assert.equal(pushes, 0, 'nothing waited, nothing was pushed');
+    assert.equal(server.sql(ON_SERVER), '3/3');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a record saved while the clock was set back, among records already sent, still waits and is sent', async () => {
+  const { page, context, setOnline } = await phone();
+  const ON_SERVER = (note) => server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${note}%'`);
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await openPatient(page, 'MOREAU Henri');
+    await expectPending(page, 0);
+    await setOnline(false);
+    // Three records ten seconds apart by the phone's clock.
+    const start = Date.now();
+    for (const i of [0, 1, 2]) {
+      await page.clock.setFixedTime(new Date(start + i * 10_000));
+      await recordAssessment(page, { now: 5, average: 5, worst: 6, note: `before the clock went back ${i}` });
+    }
+    await expectPending(page, 3);
+    // Sent and acknowledged; the store not tidied yet (the pull never answers).
+    await page.route('**/api/sync/pull**', () => {});
+    await setOnline(true);
+    await expectPending(page, 0);
+    assert.equal(await outboxHeld(page), 3);
+
+    // The clock goes back between the first two: the new record's id falls
+    // among those already sent.
+    await setOnline(false);
+    await page.clock.setFixedTime(new Date(start + 5_000));
+    await page.reload();
+    await unlock(page);
+    await recordAssessment(page, { now: 9, average: 8, worst: 10, note: 'saved with the clock set back' });
+    await expectPending(page, 1);
+    const items = await assessmentsOf(page);
+    await items.filter({ hasText: "en attente d'envoi" }).first().waitFor();
+    assert.equal(await items.filter({ hasText: "en attente d'envoi" }).count(), 1);
+    // The three sent went from the store in the save itself, so nothing
+    // waiting lies among entries taken for sent.
+    assert.equal(await outboxHeld(page), 1);
+
+    await page.clock.setFixedTime(new Date(start + 60_000));
+    await page.unroute('**/api/sync/pull**');
+    await setOnline(true);
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await expectPending(page, 0);
+    assert.equal(await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%saved with the clock set back%'`, (n) => n === '1'), '1');
+    assert.equal(ON_SERVER('before the clock went back'), '3');
+    assert.equal(await outboxEmptied(page), 0);
   } finally {
     await context.close();
   }

@@ -11,6 +11,7 @@
 //! merges, audits and checks them without knowing more, and so does the
 //! device's store.
 
+pub mod acknowledged;
 pub mod client;
 
 use crate::appointment::Appointment;
