@@ -151,11 +151,12 @@ async function parcoursPush(n) {
         const t0 = performance.now();
         document.querySelector('.sync button').click();
         const emptied = (await window.__emptied) - t0;
-        // Said beside the push's figure, as a guard that it counts the
-        // removal: when the device's outbox store is empty (polled every
-        // 50 ms from "0 en attente"). Records leave it between pushes; moved
-        // after the push, the screen said "0" seconds sooner and the sync as
-        // a whole took longer (docs/performance.md, session 14).
+        // Said beside the push's figure: when the device's outbox store is
+        // empty (polled every 50 ms from "0 en attente"). From session 15 a
+        // push marks what the server acknowledged and the entries are
+        // removed after the sync (its pull included): the push's figure
+        // ends when nothing waits, this one when the store is tidied
+        // (docs/sync-protocol.md, docs/performance.md).
         const db = await new Promise((res, rej) => { const r = indexedDB.open(`parcours-${account}`); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
         for (;;) {
           const left = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox').count(); q.onsuccess = () => res(q.result); });
