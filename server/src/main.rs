@@ -423,11 +423,19 @@ async fn shutdown_signal() -> Stop {
 /// good (85 MB resident after four password hashes, measured). A fixed
 /// threshold of 1 MiB keeps every such block mmapped: freed, it goes back to
 /// the system.
+///
+/// And one arena for every thread: glibc gives each thread that allocates
+/// its own (up to 16 here: the runtime's workers, one per SQLite
+/// connection…), and each keeps what was freed in it. Before a 20,000-record
+/// pull, after the pushes that filled the server: 22–24 MB resident with
+/// arenas per thread, 18–19 with one (docs/performance.md, session 15).
+/// Small allocations mostly skip the arena's lock (glibc's per-thread cache).
 fn return_large_allocations_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before
+    // SAFETY: mallopt only sets allocator parameters; it is called before
     // any other thread exists, as glibc asks.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
