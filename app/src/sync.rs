@@ -219,21 +219,24 @@ fn is_open(account: AccountId) -> bool {
 
 async fn sync_once(state: SyncState, account: AccountId) {
     state.status.set(SyncStatus::Syncing);
-    let mut wordings_kept = false;
-    let outcome = match store(account).await {
+    let (wordings_kept, outcome) = match store(account).await {
         Ok(store) => {
-            // Licensed wording is the professionals' (a patient is refused it).
-            if session::current().is_some_and(|me| me.patient_id.is_none()) {
-                wordings_kept = fetch_wordings(&store).await;
-            }
+            // Licensed wording is the professionals' (a patient is refused
+            // it), fetched once per page load beside the sync rather than
+            // before it: what waits starts leaving at once.
+            let professional = session::current().is_some_and(|me| me.patient_id.is_none());
+            let wordings = {
+                let store = store.clone();
+                async move { professional && fetch_wordings(&store).await }
+            };
             let device = Device {
                 store,
                 state,
                 device_id: session::device_id(),
             };
-            client::sync(&api::Server, &device).await
+            futures_util::future::join(wordings, client::sync(&api::Server, &device)).await
         }
-        Err(e) => Err(SyncError::Local(e)),
+        Err(e) => (false, Err(SyncError::Local(e))),
     };
     state.progress.set(None);
     // The screens read the device again only if this sync changed it (or

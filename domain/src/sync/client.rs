@@ -534,7 +534,7 @@ impl Batch {
     }
 }
 
-/// The next pushes: one, or two sent together when records alone wait in
+/// The next pushes: one, or up to `at_most` (two) sent together when records alone wait in
 /// numbers (a device back from days offline, a first sync). Records need no
 /// order — each is acknowledged for itself — so two pushes of records travel
 /// at once: the server takes one while the other uploads, and the device
@@ -544,11 +544,12 @@ impl Batch {
 async fn read_batches<L: Local>(
     local: &L,
     (after_record, after_mutation): OutboxPlace,
+    at_most: usize,
 ) -> Result<Vec<Batch>, L::Error> {
     let mutations = local
         .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
         .await?;
-    let pushes = if mutations.is_empty() { 2 } else { 1 };
+    let pushes = if mutations.is_empty() { at_most } else { 1 };
     let mut records = local
         .outbox(pushes * MAX_PUSH_RECORDS, after_record)
         .await?
@@ -643,8 +644,12 @@ pub async fn push_all<R: Remote, L: Local>(
                 // Read from the start: what the server took leaves first.
                 forget_taken(local, std::mem::take(&mut taken)).await?;
                 let from = (None, None);
+                // One push to start with: nothing overlaps this read, and
+                // the next two are read while it travels.
                 (
-                    read_batches(local, from).await.map_err(SyncError::Local)?,
+                    read_batches(local, from, 1)
+                        .await
+                        .map_err(SyncError::Local)?,
                     from,
                 )
             }
@@ -669,7 +674,7 @@ pub async fn push_all<R: Remote, L: Local>(
         };
         let (responses, following, forgotten) = futures_util::future::join3(
             both,
-            read_batches(local, next),
+            read_batches(local, next, 2),
             forget_taken(local, std::mem::take(&mut taken)),
         )
         .await;
