@@ -102,11 +102,12 @@ test('a long outbox leaves two pushes at a time: a record refused in the second 
     const me = await page.evaluate(() => JSON.parse(localStorage.getItem('parcours.me')));
     const patients = server.sql("SELECT id FROM patients WHERE family_name IN ('Lefèvre', 'Moreau', 'Garnier')").split('\n');
     // 4,500 assessments waiting (more than two pushes of 2,000), as a
-    // phone back from weeks without network holds them; the 3,001st breaks
-    // a rule the server checks (worst below now): it travels in the second
-    // push of the first two.
+    // phone back from weeks without network holds them. The first push goes
+    // alone (nothing else is read yet), the next two together; the 4,201st
+    // record breaks a rule the server checks (worst below now): it travels
+    // in the second of those two.
     const TOTAL = 4500;
-    const BAD = 3000;
+    const BAD = 4200;
     const records = Array.from({ length: TOTAL }, (_, i) => ({
       kind: 'pain_assessment', id: randomUUID(), patient_id: patients[i % patients.length],
       author_id: me.account_id, device_id: me.device_id, recorded_at: 1_790_000_000_000 + i,
@@ -151,8 +152,9 @@ test('a long outbox leaves two pushes at a time: a record refused in the second 
     assert.deepEqual([count, distinct], [TOTAL - 1, TOTAL - 1]);
     assert.equal(server.sql(`SELECT count(*) FROM journal WHERE id = '${records[BAD].id}'`), '0');
     const pushes = await page.evaluate(() => window.__pushes);
-    assert.deepEqual(pushes.slice(0, 2), [{ records: 2000, alongside: 0 }, { records: 2000, alongside: 1 }],
-      'the first two pushes, of 2,000 records each, travel together');
+    assert.deepEqual(pushes.slice(0, 3), [
+      { records: 2000, alongside: 0 }, { records: 2000, alongside: 0 }, { records: 500, alongside: 1 },
+    ], 'the first push alone, then two together: 2,000 records and the 500 left');
   } finally {
     await context.close();
   }
