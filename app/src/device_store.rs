@@ -254,12 +254,32 @@ fn clear_of(store: &str, value: &JsValue) -> JsValue {
     }
 }
 
-/// The outbox's acknowledged runs, as kept in `META`.
+/// The outbox's acknowledged runs, as kept in `META`: `[first, last,
+/// count]` for each (read and written by hand: serde's code for them cost
+/// the first screen's download a few kilobytes).
 async fn read_acknowledged(meta: &ObjectStore<'_>) -> StoreResult<Acknowledged> {
-    let text: Option<String> = meta.get(ACKNOWLEDGED_KEY).primitive()?.await?;
-    text.map_or(Ok(Acknowledged::default()), |text| {
-        serde_json::from_str(&text).map_err(|e| StoreError::Db(format!("{ACKNOWLEDGED_KEY} : {e}")))
-    })
+    let kept: Option<JsValue> = meta.get(ACKNOWLEDGED_KEY).primitive()?.await?;
+    let mut acknowledged = Acknowledged::default();
+    let Some(kept) = kept
+        .filter(js_sys::Array::is_array)
+        .map(|k| js_sys::Array::from(&k))
+    else {
+        return Ok(acknowledged);
+    };
+    for run in kept.iter() {
+        let part = |i| js_sys::Reflect::get_u32(&run, i).unwrap_or_default();
+        let id = |v: JsValue| v.as_string().and_then(|s| uuid::Uuid::parse_str(&s).ok());
+        let (Some(first), Some(last), Some(count)) = (id(part(0)), id(part(1)), part(2).as_f64())
+        else {
+            return Err(StoreError::Db(format!("{ACKNOWLEDGED_KEY} illisible")));
+        };
+        acknowledged.add(Run {
+            first,
+            last,
+            count: count as u32,
+        });
+    }
+    Ok(acknowledged)
 }
 
 /// Queues the runs' new value on the transaction (its commit waits for it).
@@ -268,12 +288,18 @@ fn keep_acknowledged(meta: &ObjectStore<'_>, acknowledged: &Acknowledged) -> Sto
         drop(meta.delete(ACKNOWLEDGED_KEY).primitive()?);
         return Ok(());
     }
-    let text = serde_json::to_string(acknowledged).map_err(|e| StoreError::Db(e.to_string()))?;
-    drop(
-        meta.put(JsValue::from_str(&text))
-            .with_key(ACKNOWLEDGED_KEY)
-            .primitive()?,
-    );
+    let runs: js_sys::Array = acknowledged
+        .runs()
+        .iter()
+        .map(|run| {
+            js_sys::Array::of3(
+                &run.first.to_string().into(),
+                &run.last.to_string().into(),
+                &run.count.into(),
+            )
+        })
+        .collect();
+    drop(meta.put(runs).with_key(ACKNOWLEDGED_KEY).primitive()?);
     Ok(())
 }
 
@@ -299,18 +325,15 @@ async fn waiting_keys(
     outbox: &ObjectStore<'_>,
     acknowledged: &Acknowledged,
 ) -> StoreResult<HashSet<String>> {
-    let mut keys = HashSet::new();
-    for gap in acknowledged.gaps(None) {
-        for key in outbox
-            .get_all_keys::<String>()
-            .with_query::<String, _>(gap_keys(&gap))
-            .primitive()?
-            .await?
-        {
-            keys.insert(key?);
-        }
-    }
-    Ok(keys)
+    let keys: Vec<String> = outbox
+        .get_all_keys::<String>()
+        .primitive()?
+        .await?
+        .collect::<Result<_, _>>()?;
+    Ok(keys
+        .into_iter()
+        .filter(|key| uuid::Uuid::parse_str(key).map_or(true, |id| !acknowledged.contains(id)))
+        .collect())
 }
 
 /// Up to `limit` outbox entries waiting after the key `after`, in key order.
@@ -352,16 +375,18 @@ async fn queue(
         drop(outbox.put(value).primitive()?);
     }
     let mut acknowledged = read_acknowledged(meta).await?;
-    let mut holding: Vec<Run> = values
-        .iter()
-        .filter_map(|v| document::string(v, "id")?.parse().ok())
-        .filter_map(|id| acknowledged.holding(id))
-        .collect();
+    let mut holding: Vec<Run> = vec![];
+    for value in values {
+        let run = document::string(value, "id")
+            .and_then(|id| id.parse().ok())
+            .and_then(|id| acknowledged.holding(id));
+        if let Some(run) = run.filter(|run| !holding.contains(run)) {
+            holding.push(run);
+        }
+    }
     if holding.is_empty() {
         return Ok(());
     }
-    holding.sort_by_key(|run| run.first);
-    holding.dedup();
     for run in &holding {
         drop(outbox.delete::<String, _>(run_keys(run)).primitive()?);
         acknowledged.remove(run);
@@ -931,20 +956,11 @@ impl DeviceStore {
     pub async fn outbox_len(&self) -> StoreResult<u32> {
         let tx = self.db.transaction([OUTBOX, MUTATIONS, META]).build()?;
         let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
-        let outbox = tx.object_store(OUTBOX)?;
-        // Counted between the runs: what waits is usually few, what was
-        // acknowledged and not yet removed may be thousands.
-        let mut records = 0u32;
-        for gap in acknowledged.gaps(None) {
-            let n: u32 = outbox
-                .count()
-                .with_query::<String, _>(gap_keys(&gap))
-                .primitive()?
-                .await?;
-            records += n;
-        }
+        // The runs' counts are exact (checked when written).
+        let held: u32 = tx.object_store(OUTBOX)?.count().primitive()?.await?;
+        let records = u64::from(held).saturating_sub(acknowledged.count());
         let mutations: u32 = tx.object_store(MUTATIONS)?.count().primitive()?.await?;
-        Ok(records + mutations)
+        Ok(u32::try_from(records).unwrap_or(u32::MAX) + mutations)
     }
 
     /// The server has durably stored these records: they leave the outbox.
@@ -966,14 +982,15 @@ impl DeviceStore {
         let mut acknowledged = read_acknowledged(&meta).await?;
         // Already in a run: acknowledged before (never read for a push
         // since, but said twice costs nothing).
-        let taken: HashSet<uuid::Uuid> = ids
+        let fresh: Vec<uuid::Uuid> = ids
             .iter()
             .copied()
             .filter(|id| !acknowledged.contains(*id))
             .collect();
-        let (Some(&first), Some(&last)) = (taken.iter().min(), taken.iter().max()) else {
+        let (Some(&first), Some(&last)) = (fresh.iter().min(), fresh.iter().max()) else {
             return Ok(());
         };
+        let taken: HashSet<uuid::Uuid> = fresh.into_iter().collect();
         let count = u32::try_from(taken.len()).unwrap_or(u32::MAX);
         let exactly = |keys: &[String]| {
             keys.len() == taken.len()

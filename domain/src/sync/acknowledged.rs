@@ -15,11 +15,10 @@
 //! inside a run (a phone whose clock went back) removes that run at once,
 //! in the save's own transaction, so nothing waiting is ever inside one.
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Consecutive outbox keys `first..=last`, all acknowledged: `count` entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
     pub first: Uuid,
     pub last: Uuid,
@@ -27,8 +26,7 @@ pub struct Run {
 }
 
 /// The runs, in key order, none overlapping another.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Acknowledged(Vec<Run>);
 
 /// Keys strictly between `after` and `before` (an open end when `None`):
@@ -53,13 +51,14 @@ impl Acknowledged {
         &self.0
     }
 
-    /// The run `id` falls in, if any.
+    /// The run `id` falls in, if any. (Runs are few — one usually, merged
+    /// push after push — so they are looked through, not searched: the
+    /// phone downloads less code.)
     pub fn holding(&self, id: Uuid) -> Option<Run> {
-        // Runs are sorted and disjoint: the last one starting at or before `id`.
-        let i = self.0.partition_point(|r| r.first <= id);
-        i.checked_sub(1)
-            .map(|i| self.0[i])
-            .filter(|run| id <= run.last)
+        self.0
+            .iter()
+            .find(|run| run.first <= id && id <= run.last)
+            .copied()
     }
 
     pub fn contains(&self, id: Uuid) -> bool {
@@ -68,22 +67,27 @@ impl Acknowledged {
 
     /// The run ending last before `id`.
     pub fn before(&self, id: Uuid) -> Option<Run> {
-        let i = self.0.partition_point(|r| r.last < id);
-        i.checked_sub(1).map(|i| self.0[i])
+        self.0.iter().rev().find(|run| run.last < id).copied()
     }
 
     /// Adds a run. The caller has checked that the store holds exactly the
     /// acknowledged keys from `run.first` to `run.last`, so it overlaps no
     /// other run — except one it extends (same `first`), which it replaces.
     pub fn add(&mut self, run: Run) {
-        self.0.retain(|r| r.first != run.first);
-        let i = self.0.partition_point(|r| r.first < run.first);
+        self.remove(&run);
+        let i = self
+            .0
+            .iter()
+            .position(|r| r.first > run.first)
+            .unwrap_or(self.0.len());
         self.0.insert(i, run);
     }
 
     /// Forgets a run (its entries were removed, or are being).
     pub fn remove(&mut self, run: &Run) {
-        self.0.retain(|r| r.first != run.first);
+        if let Some(i) = self.0.iter().position(|r| r.first == run.first) {
+            self.0.remove(i);
+        }
     }
 
     /// Where entries after `after` (from the start when `None`) may wait,
