@@ -258,7 +258,11 @@ fn clear_of(store: &str, value: &JsValue) -> JsValue {
 /// count]` for each (read and written by hand: serde's code for them cost
 /// the first screen's download a few kilobytes).
 async fn read_acknowledged(meta: &ObjectStore<'_>) -> StoreResult<Acknowledged> {
-    let kept: Option<JsValue> = meta.get(ACKNOWLEDGED_KEY).primitive()?.await?;
+    acknowledged_of(meta.get(ACKNOWLEDGED_KEY).primitive()?.await?)
+}
+
+/// The runs, from their value in `META` as read.
+fn acknowledged_of(kept: Option<JsValue>) -> StoreResult<Acknowledged> {
     let mut acknowledged = Acknowledged::default();
     let Some(kept) = kept
         .filter(js_sys::Array::is_array)
@@ -321,15 +325,16 @@ fn run_keys(run: &Run) -> KeyRange<String> {
 }
 
 /// The keys of the outbox entries waiting (outside the acknowledged runs).
+/// The runs and the keys are asked for at once: one trip to the browser's
+/// database, not two (a patient's page asks this for each of its kinds).
 async fn waiting_keys(
     outbox: &ObjectStore<'_>,
-    acknowledged: &Acknowledged,
+    meta: &ObjectStore<'_>,
 ) -> StoreResult<HashSet<String>> {
-    let keys: Vec<String> = outbox
-        .get_all_keys::<String>()
-        .primitive()?
-        .await?
-        .collect::<Result<_, _>>()?;
+    let kept = meta.get(ACKNOWLEDGED_KEY).primitive()?;
+    let keys = outbox.get_all_keys::<String>().primitive()?;
+    let acknowledged = acknowledged_of(kept.await?)?;
+    let keys: Vec<String> = keys.await?.collect::<Result<_, _>>()?;
     Ok(keys
         .into_iter()
         .filter(|key| uuid::Uuid::parse_str(key).map_or(true, |id| !acknowledged.contains(id)))
@@ -362,19 +367,18 @@ async fn waiting_values(
     Ok(values)
 }
 
-/// Puts sealed entries in the outbox, on the caller's transaction (which
-/// must hold `OUTBOX` and `META`, read-write). An id inside an acknowledged
-/// run (made while the phone's clock was set back) ends that run here:
-/// its entries go now, so the new one is never taken for sent.
-async fn queue(
+/// After sealed entries were put in the outbox, on the caller's transaction
+/// (which holds `OUTBOX` and `META`, read-write; `acknowledged` read in it,
+/// asked for before the puts so its answer comes back while they are
+/// written): an id inside an acknowledged run (made while the phone's clock
+/// was set back) ends that run here — its entries go now, and the new ones
+/// are put again after — so a waiting entry is never taken for sent.
+fn end_runs_holding(
     outbox: &ObjectStore<'_>,
     meta: &ObjectStore<'_>,
     values: &[JsValue],
+    mut acknowledged: Acknowledged,
 ) -> StoreResult<()> {
-    for value in values {
-        drop(outbox.put(value).primitive()?);
-    }
-    let mut acknowledged = read_acknowledged(meta).await?;
     let mut holding: Vec<Run> = vec![];
     for value in values {
         let run = document::string(value, "id")
@@ -391,7 +395,6 @@ async fn queue(
         drop(outbox.delete::<String, _>(run_keys(run)).primitive()?);
         acknowledged.remove(run);
     }
-    // The removal above took the new entries too: put again, after it.
     for value in values {
         drop(outbox.put(value).primitive()?);
     }
@@ -747,17 +750,24 @@ impl DeviceStore {
             .transaction([RECORDS, OUTBOX, PATIENTS, META])
             .with_mode(TransactionMode::Readwrite)
             .build()?;
-        let (stored, patients) = (tx.object_store(RECORDS)?, tx.object_store(PATIENTS)?);
+        let (stored, outbox, patients, meta) = (
+            tx.object_store(RECORDS)?,
+            tx.object_store(OUTBOX)?,
+            tx.object_store(PATIENTS)?,
+            tx.object_store(META)?,
+        );
+        let runs = meta.get(ACKNOWLEDGED_KEY).primitive()?;
         for value in &sealed {
             // Queued on the transaction; the commit waits for them all.
             drop(stored.put(value).primitive()?);
+            drop(outbox.put(value).primitive()?);
         }
         // A record that brings a patient in (an inclusion) puts them in
         // the caseload at once, offline: the server's caseload confirms it later.
         for patient in &opened {
             drop(patients.put(patient).primitive()?);
         }
-        queue(&tx.object_store(OUTBOX)?, &tx.object_store(META)?, &sealed).await?;
+        end_runs_holding(&outbox, &meta, &sealed, acknowledged_of(runs.await?)?)?;
         tx.commit().await?;
         Ok(())
     }
@@ -915,8 +925,7 @@ impl DeviceStore {
     ) -> StoreResult<Vec<Stored<K>>> {
         let values = self.patient_records(patient).await?;
         let tx = self.db.transaction([OUTBOX, META]).build()?;
-        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
-        let pending = waiting_keys(&tx.object_store(OUTBOX)?, &acknowledged).await?;
+        let pending = waiting_keys(&tx.object_store(OUTBOX)?, &tx.object_store(META)?).await?;
         let mut stored = vec![];
         for v in values
             .iter()
@@ -955,11 +964,15 @@ impl DeviceStore {
     /// Everything waiting to leave this device: records and mutations.
     pub async fn outbox_len(&self) -> StoreResult<u32> {
         let tx = self.db.transaction([OUTBOX, MUTATIONS, META]).build()?;
-        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
-        // The runs' counts are exact (checked when written).
-        let held: u32 = tx.object_store(OUTBOX)?.count().primitive()?.await?;
+        // Asked at once, then read. The runs' counts are exact (checked
+        // when written).
+        let kept = tx.object_store(META)?.get(ACKNOWLEDGED_KEY).primitive()?;
+        let held = tx.object_store(OUTBOX)?.count().primitive()?;
+        let mutations = tx.object_store(MUTATIONS)?.count().primitive()?;
+        let acknowledged = acknowledged_of(kept.await?)?;
+        let held: u32 = held.await?;
+        let mutations: u32 = mutations.await?;
         let records = u64::from(held).saturating_sub(acknowledged.count());
-        let mutations: u32 = tx.object_store(MUTATIONS)?.count().primitive()?.await?;
         Ok(u32::try_from(records).unwrap_or(u32::MAX) + mutations)
     }
 
@@ -1260,8 +1273,7 @@ impl DeviceStore {
             .db
             .transaction([RECORDS, OUTBOX, PACK_IDS, ITEMS, QUARANTINE, META])
             .build()?;
-        let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
-        let waiting = waiting_keys(&tx.object_store(OUTBOX)?, &acknowledged).await?;
+        let waiting = waiting_keys(&tx.object_store(OUTBOX)?, &tx.object_store(META)?).await?;
         let mut received: HashSet<String> = tx
             .object_store(RECORDS)?
             .get_all_keys::<String>()
@@ -2176,14 +2188,18 @@ impl DeviceStore {
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         if refused.lane == "record" {
+            let (outbox, meta) = (tx.object_store(OUTBOX)?, tx.object_store(META)?);
+            let runs = meta.get(ACKNOWLEDGED_KEY).primitive()?;
             drop(tx.object_store(RECORDS)?.put(&envelope).primitive()?);
+            drop(outbox.put(&envelope).primitive()?);
             // Its id may lie in a run acknowledged since it was refused.
-            queue(
-                &tx.object_store(OUTBOX)?,
-                &tx.object_store(META)?,
+            let acknowledged = acknowledged_of(runs.await?)?;
+            end_runs_holding(
+                &outbox,
+                &meta,
                 std::slice::from_ref(&envelope),
-            )
-            .await?;
+                acknowledged,
+            )?;
         } else {
             let meta = tx.object_store(META)?;
             let next: Option<f64> = meta.get(NEXT_MUTATION_KEY).primitive()?.await?;
