@@ -973,7 +973,9 @@ impl DeviceStore {
         let held: u32 = held.await?;
         let mutations: u32 = mutations.await?;
         let records = u64::from(held).saturating_sub(acknowledged.count());
-        Ok(u32::try_from(records).unwrap_or(u32::MAX) + mutations)
+        Ok(u32::try_from(records)
+            .unwrap_or(u32::MAX)
+            .saturating_add(mutations))
     }
 
     /// The server has durably stored these records: they leave the outbox.
@@ -1943,8 +1945,13 @@ impl DeviceStore {
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let acknowledged = read_acknowledged(&tx.object_store(META)?).await?;
-        let waiting =
-            waiting_values(&tx.object_store(OUTBOX)?, &acknowledged, None, u32::MAX).await?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let waiting = waiting_values(&outbox, &acknowledged, None, u32::MAX).await?;
+        // What the server acknowledged and the outbox still held goes too:
+        // only what waits stays.
+        for run in acknowledged.runs() {
+            drop(outbox.delete::<String, _>(run_keys(run)).primitive()?);
+        }
         let waiting_ids: HashSet<String> = waiting
             .iter()
             .filter_map(|v| document::string(v, "id"))
@@ -1984,6 +1991,7 @@ impl DeviceStore {
         drop(meta.delete(CURSOR_KEY).primitive()?);
         drop(meta.delete(LEGACY_CURSOR_KEY).primitive()?);
         drop(meta.delete(PACKS_BEFORE_KEY).primitive()?);
+        drop(meta.delete(ACKNOWLEDGED_KEY).primitive()?);
         tx.commit().await?;
         self.by_patient.borrow_mut().clear();
         Ok(())
