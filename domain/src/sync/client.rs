@@ -534,13 +534,13 @@ impl Batch {
     }
 }
 
-/// The next pushes: one, or up to `at_most` (two) sent together when records alone wait in
-/// numbers (a device back from days offline, a first sync). Records need no
-/// order — each is acknowledged for itself — so two pushes of records travel
-/// at once: the server takes one while the other uploads, and the device
-/// builds neither while waiting. Mutations keep their order: a push that
-/// carries any goes alone. The records of both pushes are read (and
-/// opened) in one read of the outbox.
+/// The next pushes: one, or up to `at_most` (two) sent together when
+/// records alone wait in numbers (a device back from days offline, a first
+/// sync). Records need no order — each is acknowledged for itself — so two
+/// pushes of records travel at once: the server takes one while the other
+/// uploads, and the device builds neither while waiting. Mutations keep
+/// their order: a push that carries any goes alone. The records of both
+/// pushes are read (and opened) in one read of the outbox.
 async fn read_batches<L: Local>(
     local: &L,
     (after_record, after_mutation): OutboxPlace,
