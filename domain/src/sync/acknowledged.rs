@@ -115,15 +115,17 @@ impl Acknowledged {
     }
 }
 
-impl Gap {
-    pub fn contains(&self, id: Uuid) -> bool {
-        self.after.is_none_or(|a| a < id) && self.before.is_none_or(|b| id < b)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a gap means (the device reads it as a key range with open ends:
+    /// `gap_keys` in the app's device store).
+    impl Gap {
+        fn contains(&self, id: Uuid) -> bool {
+            self.after.is_none_or(|a| a < id) && self.before.is_none_or(|b| id < b)
+        }
+    }
     use proptest::prelude::*;
 
     fn id(n: u128) -> Uuid {
