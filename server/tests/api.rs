@@ -101,6 +101,37 @@ async fn pushed_assessments_reach_the_care_team_once_however_often_they_are_retr
         .await;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body.as_array().unwrap().len(), 2);
+
+    // A push whose answer was lost after part of it had gone in: one record
+    // the server holds, one it does not. Both are acknowledged; only the
+    // new one is stored, and written down once as written.
+    let third = nurse.assessment(&jeanne, 2);
+    let reply = app
+        .post(
+            "/api/sync/push",
+            &nurse.cookie,
+            &push_body(vec![records[1].clone(), third.clone()]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["acknowledged"],
+        serde_json::json!([records[1]["id"], third["id"]])
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM journal WHERE kind = 'pain_assessment'")
+            .await,
+        3
+    );
+    for record in [&records[0], &records[1], &third] {
+        let id = record["id"].as_str().unwrap();
+        let rows = app
+            .count(&format!(
+                "SELECT count(*) FROM audit_events WHERE action = 'write_record' AND record_id = '{id}'"
+            ))
+            .await;
+        assert_eq!(rows, 1, "one write row for {id}");
+    }
 }
 
 async fn pull_pages_follow_the_cursor_without_gaps_or_repeats(backend: Backend) {
