@@ -50,9 +50,21 @@ fn Audit() -> impl IntoView {
     let filters = move || api::audit_query(patient.get(), person.get());
     let load = move |before: Option<i64>| {
         let query = api::audit_query(patient.get_untracked(), person.get_untracked());
+        if before.is_none() {
+            // Other filters: the rows of the ones before go at once, not
+            // when the answer comes (they would read as filtered meanwhile).
+            entries.set(vec![]);
+            next_before.set(None);
+        }
         loading.set(true);
         leptos::task::spawn_local(async move {
-            match api::audit_page(&query, before).await {
+            let answer = api::audit_page(&query, before).await;
+            // Filters changed again while this was asked: its answer is
+            // not what the screen now says it shows.
+            if query != api::audit_query(patient.get_untracked(), person.get_untracked()) {
+                return;
+            }
+            match answer {
                 Ok(page) => {
                     error.set(None);
                     if before.is_none() {
@@ -101,7 +113,7 @@ fn Audit() -> impl IntoView {
                 "Exporter en CSV"
             </a>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <ol class="diary" aria-label="Lignes du journal d'audit">
+            <ol class="diary" aria-label="Lignes du journal d'audit" aria-busy=move || loading.get().to_string()>
                 {move || entries.get().into_iter().map(|e| {
                     let who = e.who.clone().or_else(|| e.operator.as_ref().map(|o| format!("opérateur {o}"))).unwrap_or_else(|| "anonyme".into());
                     view! {
