@@ -1,5 +1,6 @@
 // Server memory while 200 devices sync at once: each pushes 5 × 100 records
-// and pulls everything. Samples the server's RSS; prints JSON; asserts nothing.
+// and pulls everything in pages of 2,000 (the app's). Samples the server's
+// RSS; prints JSON; asserts nothing.
 // An account holds at most 3 sync requests at once (429 beyond, docs/sync-
 // protocol.md): a device told so tries again a moment later, as the app does.
 //   node bench/memory.js [devices]   (PARCOURS_SERVER_BIN, PARCOURS_DIST)
@@ -26,7 +27,7 @@ async function pullAll(s) {
   let n = 0;
   for (;;) {
     const page = await again(async () => {
-      const res = await fetch(`${server.url}/api/sync/pull?cursor=${cursor}&limit=1000`, { headers: { cookie: s.cookie } });
+      const res = await fetch(`${server.url}/api/sync/pull?cursor=${cursor}&limit=2000`, { headers: { cookie: s.cookie } });
       if (res.status !== 200) throw new Error(`pull: ${res.status} ${await res.text()}`);
       return res.json();
     });

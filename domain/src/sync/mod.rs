@@ -61,7 +61,7 @@ pub const MAX_PUSH_MUTATIONS: usize = 500;
 /// Records in a pull page when the client does not ask for fewer.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
 /// Most records and items (counted together) one pull page may hold.
-pub const MAX_PULL_LIMIT: u32 = 1000;
+pub const MAX_PULL_LIMIT: u32 = 2000;
 
 pub use crate::record::RecordBody;
 
