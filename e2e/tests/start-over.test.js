@@ -31,15 +31,15 @@ async function packs(page) {
 
 test('a pull that starts over leaves each record once', async () => {
   const nurse = await apiSession(server, 'claire', 'demo-claire');
-  // 1,500 assessments of Claire's patients, written elsewhere: two pages.
-  const records = Array.from({ length: 1500 }, (_, i) => assessment(nurse, i));
+  // 2,500 assessments of Claire's patients, written elsewhere: two pages.
+  const records = Array.from({ length: 2500 }, (_, i) => assessment(nurse, i));
   for (let i = 0; i < records.length; i += 500) await push(server, nurse, records.slice(i, i + 500), 4);
   const { page, context } = await phone();
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await page.getByText(/Dernière synchronisation/).waitFor();
     const held = await recordsHeld(page);
-    assert.ok(held >= 1500, `held ${held}`);
+    assert.ok(held >= 2500, `held ${held}`);
     const first = await packs(page);
     assert.equal(first.ids, held, 'each record once');
     assert.equal(first.mark, null);
@@ -53,7 +53,7 @@ test('a pull that starts over leaves each record once', async () => {
       await new Promise((res) => { tx.oncomplete = res; });
       db.close();
     });
-    await push(server, nurse, Array.from({ length: 10 }, (_, i) => assessment(nurse, 2000 + i)), 4);
+    await push(server, nurse, Array.from({ length: 10 }, (_, i) => assessment(nurse, 3000 + i)), 4);
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     const deadline = Date.now() + 30_000;
     while ((await packs(page)).mark !== null || await recordsHeld(page) < held + 10) {
