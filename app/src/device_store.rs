@@ -1029,7 +1029,7 @@ impl DeviceStore {
             // acknowledged), an acknowledgement (of other ids) or a
             // sign-out's tidying (which keeps what waits) — so as many
             // keys there as ids means no other key there. A record saved
-            // in between since (the clock set back) makes one more. Listing
+            // there since (its clock set back) makes one more. Listing
             // the 2,000 keys to compare them took 10–45 ms of each push's
             // acknowledgement, during which the next read waited.
             let held: u32 = store

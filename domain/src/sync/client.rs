@@ -629,10 +629,11 @@ const ACKNOWLEDGE_EVERY: usize = 10;
 /// list and the rest is sent (see `RemoteError::refused_element`).
 ///
 /// While one batch travels (two, when records alone wait in numbers: see
-/// `read_batches`), the next is read (and opened); the ones the server
-/// took leave the outbox every `ACKNOWLEDGE_EVERY` pushes. The batch read ahead is used only if the server
-/// took the whole of the one before, and read again otherwise (a refusal, a
-/// renumbering), so what is sent is always what waits next. A crash before
+/// `read_batches`), the next is read (and opened); the ones the server took
+/// leave the outbox every `ACKNOWLEDGE_EVERY` pushes. The batch read ahead
+/// is used only if the server took the whole of the one before, and read
+/// again otherwise (a refusal, a renumbering), so what is sent is always
+/// what waits next. A crash before
 /// a batch left the outbox sends it again: the server answers it as
 /// already there.
 pub async fn push_all<R: Remote, L: Local>(
