@@ -370,6 +370,67 @@ test('a record saved while the clock was set back, among records already sent, s
   }
 });
 
+test('a record saved with the clock set back while its neighbours are on their way is not taken for sent with them', async () => {
+  const { page, context, setOnline } = await phone();
+  const ON_SERVER = (note) => server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${note}%'`);
+  try {
+    await signIn(page, server, 'claire', 'demo-claire');
+    await openPatient(page, 'GARNIER Amélie');
+    await expectPending(page, 0);
+    await setOnline(false);
+    // Three records ten seconds apart by the phone's clock.
+    const start = Date.now();
+    for (const i of [0, 1, 2]) {
+      await page.clock.setFixedTime(new Date(start + i * 10_000));
+      await recordAssessment(page, { now: 4, average: 4, worst: 5, note: `on their way ${i}` });
+    }
+    await expectPending(page, 3);
+    // Back online, the push of the three is held on its way: read from the
+    // outbox, not yet answered.
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    let held = 0;
+    await page.route('**/api/sync/push**', async (route) => { held += 1; await released; await route.continue(); });
+    await setOnline(true);
+    for (let i = 0; i < 100 && held === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(held, 1, 'the push is on its way');
+    // Meanwhile, in a second tab of the same phone opened with the clock
+    // set back (a page's ids never go back, a new page's may), a record
+    // whose id falls between the first two, saved after the push was read.
+    await page.clock.setFixedTime(new Date(start + 5_000));
+    const other = await context.newPage();
+    await other.goto(server.url);
+    await unlock(other);
+    await openPatient(other, 'GARNIER Amélie');
+    await recordAssessment(other, { now: 9, average: 8, worst: 10, note: 'saved while they travelled' });
+    const ids = await page.evaluate(async () => {
+      const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
+      const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
+      const keys = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox').getAllKeys(); q.onsuccess = () => res(q.result); });
+      db.close();
+      return keys;
+    });
+    // The ids' first 48 bits are their milliseconds: the new one's is the
+    // time set back, between the first two.
+    const times = ids.map((id) => parseInt(id.replace(/-/g, '').slice(0, 12), 16));
+    assert.deepEqual(times, [start, start + 5_000, start + 10_000, start + 20_000]);
+    await other.close();
+    release();
+    // The three are acknowledged and the new one is not taken for sent
+    // with them: it goes with the save's own sync or the next, once.
+    assert.equal(await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%on their way%'`, (n) => n === '3'), '3');
+    await page.unroute('**/api/sync/push**');
+    await page.clock.setFixedTime(new Date(start + 60_000));
+    await page.getByRole('button', { name: 'Synchroniser' }).click();
+    await expectPending(page, 0);
+    assert.equal(await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%saved while they travelled%'`, (n) => n === '1'), '1');
+    assert.equal(ON_SERVER('on their way'), '3');
+    assert.equal(await outboxEmptied(page), 0);
+  } finally {
+    await context.close();
+  }
+});
+
 test('signing out while records the server took are still in the outbox store leaves nothing of them on the phone', async () => {
   const { page, context, setOnline } = await phone();
   try {
