@@ -10,6 +10,7 @@
 mod common;
 
 use common::{push_body, Backend, TestApp};
+use parcours_domain::sync::MAX_PULL_LIMIT;
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -103,7 +104,7 @@ async fn bench(backend: Backend) {
     loop {
         let reply = app
             .get(
-                &format!("/api/sync/pull?cursor={cursor}&limit=1000"),
+                &format!("/api/sync/pull?cursor={cursor}&limit={MAX_PULL_LIMIT}"),
                 &gp.cookie,
             )
             .await;
@@ -119,7 +120,7 @@ async fn bench(backend: Backend) {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{backend:?}: pull of a fresh device: {pulled} records and items in {secs:.2} s = {:.0}/s (pages of 1000)", pulled as f64 / secs);
+    println!("{backend:?}: pull of a fresh device: {pulled} records and items in {secs:.2} s = {:.0}/s (pages of {MAX_PULL_LIMIT}, the app's)", pulled as f64 / secs);
 }
 
 fn main() {
