@@ -21,14 +21,31 @@ async function expectPending(page, n) {
   await pendingStatus(page).getByText(`${n} en attente`, { exact: true }).waitFor({ timeout: 20_000 });
 }
 
-/** Entries in the device's outbox store, whether waiting or acknowledged and not yet removed. */
-const outboxHeld = (page) => page.evaluate(async () => {
+/** One request on the device's outbox store (`count`, `getAllKeys`), answered. */
+const askOutbox = (page, request) => page.evaluate(async (request) => {
   const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
   const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-  const count = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox').count(); q.onsuccess = () => res(q.result); });
+  const answer = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox')[request](); q.onsuccess = () => res(q.result); });
   db.close();
-  return count;
-});
+  return answer;
+}, request);
+
+/** Entries in the device's outbox store, whether waiting or acknowledged and not yet removed. */
+const outboxHeld = (page) => askOutbox(page, 'count');
+
+/**
+ * Three records ten seconds apart by the phone's clock, `note` and their
+ * number in each; returns the first one's time.
+ */
+async function threeTenSecondsApart(page, scores, note) {
+  const start = Date.now();
+  for (const i of [0, 1, 2]) {
+    await page.clock.setFixedTime(new Date(start + i * 10_000));
+    await recordAssessment(page, { ...scores, note: `${note} ${i}` });
+  }
+  await expectPending(page, 3);
+  return start;
+}
 
 /** What the server acknowledged leaves the outbox store after the sync, a step at a time. */
 async function outboxEmptied(page) {
@@ -329,13 +346,7 @@ test('a record saved while the clock was set back, among records already sent, s
     await openPatient(page, 'MOREAU Henri');
     await expectPending(page, 0);
     await setOnline(false);
-    // Three records ten seconds apart by the phone's clock.
-    const start = Date.now();
-    for (const i of [0, 1, 2]) {
-      await page.clock.setFixedTime(new Date(start + i * 10_000));
-      await recordAssessment(page, { now: 5, average: 5, worst: 6, note: `before the clock went back ${i}` });
-    }
-    await expectPending(page, 3);
+    const start = await threeTenSecondsApart(page, { now: 5, average: 5, worst: 6 }, 'before the clock went back');
     // Sent and acknowledged; the store not tidied yet (the pull never answers).
     await page.route('**/api/sync/pull**', () => {});
     await setOnline(true);
@@ -378,13 +389,7 @@ test('a record saved with the clock set back while its neighbours are on their w
     await openPatient(page, 'GARNIER Amélie');
     await expectPending(page, 0);
     await setOnline(false);
-    // Three records ten seconds apart by the phone's clock.
-    const start = Date.now();
-    for (const i of [0, 1, 2]) {
-      await page.clock.setFixedTime(new Date(start + i * 10_000));
-      await recordAssessment(page, { now: 4, average: 4, worst: 5, note: `on their way ${i}` });
-    }
-    await expectPending(page, 3);
+    const start = await threeTenSecondsApart(page, { now: 4, average: 4, worst: 5 }, 'on their way');
     // Back online, the push of the three is held on its way: read from the
     // outbox, not yet answered.
     let release;
@@ -403,13 +408,7 @@ test('a record saved with the clock set back while its neighbours are on their w
     await unlock(other);
     await openPatient(other, 'GARNIER Amélie');
     await recordAssessment(other, { now: 9, average: 8, worst: 10, note: 'saved while they travelled' });
-    const ids = await page.evaluate(async () => {
-      const name = (await indexedDB.databases()).find((d) => d.name.startsWith('parcours-')).name;
-      const db = await new Promise((res) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); });
-      const keys = await new Promise((res) => { const q = db.transaction('outbox').objectStore('outbox').getAllKeys(); q.onsuccess = () => res(q.result); });
-      db.close();
-      return keys;
-    });
+    const ids = await askOutbox(page, 'getAllKeys');
     // The ids' first 48 bits are their milliseconds: the new one's is the
     // time set back, between the first two (counted from the first: the
     // page's clock and this one's may differ by a millisecond).
