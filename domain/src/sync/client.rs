@@ -540,20 +540,23 @@ impl Batch {
 /// pushes of records travel at once: the server takes one while the other
 /// uploads, and the device builds neither while waiting. Mutations keep
 /// their order: a push that carries any goes alone. The records of both
-/// pushes are read (and opened) in one read of the outbox.
+/// pushes are read (and opened) in one read of the outbox, beside the read
+/// of the mutations: two read-only transactions the browser runs side by
+/// side, where the records' read waited for the mutations' answer. When
+/// mutations wait, the records read for a second push are left for later.
 async fn read_batches<L: Local>(
     local: &L,
     (after_record, after_mutation): OutboxPlace,
     at_most: usize,
 ) -> Result<Vec<Batch>, L::Error> {
-    let mutations = local
-        .mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation)
-        .await?;
+    let (mutations, records) = futures_util::future::join(
+        local.mutation_outbox(MAX_PUSH_MUTATIONS, after_mutation),
+        local.outbox(at_most * MAX_PUSH_RECORDS, after_record),
+    )
+    .await;
+    let mutations = mutations?;
     let pushes = if mutations.is_empty() { at_most } else { 1 };
-    let mut records = local
-        .outbox(pushes * MAX_PUSH_RECORDS, after_record)
-        .await?
-        .into_iter();
+    let mut records = records?.into_iter();
     let mut batches = vec![];
     let mut mutations = Some(mutations);
     for _ in 0..pushes {
@@ -685,8 +688,14 @@ pub async fn push_all<R: Remote, L: Local>(
             std::iter::once(first).chain(second).collect::<Vec<_>>()
         };
         // What the server took leaves the outbox every few pushes, not
-        // after each (see `ACKNOWLEDGE_EVERY`).
-        let forgetting = if taken.len() >= ACKNOWLEDGE_EVERY {
+        // after each (see `ACKNOWLEDGE_EVERY`) — and while the last pushes
+        // travel (fewer than two full ones: the outbox ends with them), so
+        // that only those are left to acknowledge after their answers.
+        let last = batches.len() < 2
+            || batches
+                .iter()
+                .any(|b| b.request.records.len() < MAX_PUSH_RECORDS);
+        let forgetting = if taken.len() >= ACKNOWLEDGE_EVERY || last {
             std::mem::take(&mut taken)
         } else {
             vec![]
