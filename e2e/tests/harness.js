@@ -173,7 +173,8 @@ class Network {
 /**
  * A fresh browser profile (its own IndexedDB and service worker) at phone
  * size, behind its own network: `setOnline(false)` cuts it (and tells the page
- * it is offline), `setOnline(true)` brings it back.
+ * it is offline), `setOnline(true)` brings it back; `setReachable(false)` cuts
+ * only the connections, the page still online.
  */
 export async function phone() {
   const dir = mkdtempSync(path.join(tmpdir(), 'parcours-chromium-'));
@@ -209,7 +210,11 @@ export async function phone() {
     if (online) network.restore(); else network.cut();
     await context.setOffline(!online);
   };
-  return { context, page, setOnline };
+  // The server in reach or not while the phone believes it has network (a
+  // dead zone with bars): only the connections are cut, nothing in the
+  // browser changes — no 'online' event, no emulation to apply.
+  const setReachable = (up) => (up ? network.restore() : network.cut());
+  return { context, page, setOnline, setReachable };
 }
 
 export async function signIn(page, server, username, password) {
