@@ -689,8 +689,10 @@ pub async fn push_all<R: Remote, L: Local>(
         };
         // What the server took leaves the outbox every few pushes, not
         // after each (see `ACKNOWLEDGE_EVERY`) — and while the last pushes
-        // travel (fewer than two full ones: the outbox ends with them), so
-        // that only those are left to acknowledge after their answers.
+        // travel, so that only those are left to acknowledge after their
+        // answers. Fewer than two full pushes read says the outbox most
+        // likely ends with them; when it does not (a push cut by its bytes,
+        // one that carries mutations) this only acknowledges sooner.
         let last = batches.len() < 2
             || batches
                 .iter()
