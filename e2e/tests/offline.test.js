@@ -48,6 +48,9 @@ async function threeTenSecondsApart(page, scores, note) {
 }
 
 /** What the server acknowledged leaves the outbox store after the sync, a step at a time. */
+/** How many records on the server carry `note`. */
+const carrying = (note) => `SELECT count(*) FROM journal WHERE body LIKE '%${note}%'`;
+
 async function outboxEmptied(page) {
   for (let i = 0; i < 200 && await outboxHeld(page) > 0; i++) await new Promise((r) => setTimeout(r, 100));
   return outboxHeld(page);
@@ -340,7 +343,6 @@ test('the server took the records and the phone noted it, then stopped before ti
 
 test('a record saved while the clock was set back, among records already sent, still waits and is sent', async () => {
   const { page, context, setOnline } = await phone();
-  const ON_SERVER = (note) => server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${note}%'`);
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await openPatient(page, 'MOREAU Henri');
@@ -373,8 +375,8 @@ test('a record saved while the clock was set back, among records already sent, s
     await setOnline(true);
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     await expectPending(page, 0);
-    assert.equal(await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%saved with the clock set back%'`, (n) => n === '1'), '1');
-    assert.equal(ON_SERVER('before the clock went back'), '3');
+    assert.equal(await server.until(carrying('saved with the clock set back'), (n) => n === '1'), '1');
+    assert.equal(server.sql(carrying('before the clock went back')), '3');
     assert.equal(await outboxEmptied(page), 0);
   } finally {
     await context.close();
@@ -383,7 +385,6 @@ test('a record saved while the clock was set back, among records already sent, s
 
 test('a record saved with the clock set back while its neighbours are on their way is not taken for sent with them', async () => {
   const { page, context, setOnline } = await phone();
-  const ON_SERVER = (note) => server.sql(`SELECT count(*) FROM journal WHERE body LIKE '%${note}%'`);
   try {
     await signIn(page, server, 'claire', 'demo-claire');
     await openPatient(page, 'GARNIER Amélie');
@@ -418,13 +419,13 @@ test('a record saved with the clock set back while its neighbours are on their w
     release();
     // The three are acknowledged and the new one is not taken for sent
     // with them: it goes with the save's own sync or the next, once.
-    assert.equal(await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%on their way%'`, (n) => n === '3'), '3');
+    assert.equal(await server.until(carrying('on their way'), (n) => n === '3'), '3');
     await page.unroute('**/api/sync/push**');
     await page.clock.setFixedTime(new Date(start + 60_000));
     await page.getByRole('button', { name: 'Synchroniser' }).click();
     await expectPending(page, 0);
-    assert.equal(await server.until(`SELECT count(*) FROM journal WHERE body LIKE '%saved while they travelled%'`, (n) => n === '1'), '1');
-    assert.equal(ON_SERVER('on their way'), '3');
+    assert.equal(await server.until(carrying('saved while they travelled'), (n) => n === '1'), '1');
+    assert.equal(server.sql(carrying('on their way')), '3');
     assert.equal(await outboxEmptied(page), 0);
   } finally {
     await context.close();
